@@ -1,0 +1,323 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A strict RFC 8259 parser working directly on UTF-8 bytes.
+///
+/// It parses one complete value (surrounding whitespace allowed) and rejects anything else
+/// with a `JSONError` that carries line and column. Strings must be valid UTF-8, nesting is
+/// capped (`maxDepth`) so hostile input cannot exhaust the stack, and numbers that overflow
+/// a Double are refused rather than silently becoming infinity.
+public struct JSONParser {
+    public static let defaultMaxDepth = 256
+
+    private let bytes: UnsafeRawBufferPointer
+    private var pos = 0
+    private let maxDepth: Int
+
+    private init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    /// Parses exactly one JSON value from `bytes`.
+    public static func parse(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth) throws(JSONError) -> JSONValue {
+        var p = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        p.skipWhitespace()
+        let v = try p.parseValue(depth: 0)
+        p.skipWhitespace()
+        if p.pos < bytes.count { throw p.error("unexpected data after the JSON value") }
+        return v
+    }
+
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONError) -> JSONValue {
+        let result: Result<JSONValue, JSONError> = bytes.withUnsafeBytes { buf in
+            do throws(JSONError) { return .success(try parse(buf, maxDepth: maxDepth)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
+    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONError) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth)
+    }
+
+    /// Computes the 1-based line and column of a byte offset in `bytes`.
+    public static func lineAndColumn(of offset: Int, in bytes: UnsafeRawBufferPointer) -> (line: Int, column: Int) {
+        var line = 1
+        var lineStart = 0
+        let end = min(offset, bytes.count)
+        var i = 0
+        while i < end {
+            if bytes[i] == UInt8(ascii: "\n") {
+                line += 1
+                lineStart = i + 1
+            }
+            i += 1
+        }
+        return (line, end - lineStart + 1)
+    }
+
+    private func error(_ message: String, at offset: Int? = nil) -> JSONError {
+        let o = offset ?? pos
+        let (line, column) = JSONParser.lineAndColumn(of: o, in: bytes)
+        return JSONError(message: message, offset: o, line: line, column: column)
+    }
+
+    private mutating func skipWhitespace() {
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x0A, 0x0D, 0x09: pos += 1
+            default: return
+            }
+        }
+    }
+
+    private func describeByte(_ b: UInt8) -> String {
+        if b >= 0x20 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }
+        return "byte 0x\(String(b, radix: 16))"
+    }
+
+    private mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+        guard pos < bytes.count else { throw error("unexpected end of input; the JSON text is truncated") }
+        switch bytes[pos] {
+        case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
+        case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case let b: throw error("unexpected \(describeByte(b)); expected a JSON value")
+        }
+    }
+
+    private mutating func expectLiteral(_ word: StaticString) throws(JSONError) {
+        let n = word.utf8CodeUnitCount
+        guard pos + n <= bytes.count else { throw error("unexpected end of input; the JSON text is truncated") }
+        let w = word.utf8Start
+        for i in 0..<n where bytes[pos + i] != w[i] {
+            throw error("invalid literal; expected '\(word)'")
+        }
+        pos += n
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONError) -> JSONObject {
+        if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels") }
+        pos += 1
+        var object = JSONObject()
+        skipWhitespace()
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") {
+            pos += 1
+            return object
+        }
+        while true {
+            skipWhitespace()
+            guard pos < bytes.count else { throw error("unexpected end of input inside an object; the JSON text is truncated") }
+            guard bytes[pos] == UInt8(ascii: "\"") else { throw error("expected a quoted member name, found \(describeByte(bytes[pos]))") }
+            let key = try parseString()
+            skipWhitespace()
+            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw error("expected ':' after member name \"\(key)\"") }
+            pos += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            object[key] = value
+            skipWhitespace()
+            guard pos < bytes.count else { throw error("unexpected end of input inside an object; the JSON text is truncated") }
+            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return object }
+            throw error("expected ',' or '}' in object, found \(describeByte(bytes[pos]))")
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONError) -> [JSONValue] {
+        if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels") }
+        pos += 1
+        var array: [JSONValue] = []
+        skipWhitespace()
+        if pos < bytes.count && bytes[pos] == UInt8(ascii: "]") {
+            pos += 1
+            return array
+        }
+        while true {
+            skipWhitespace()
+            array.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard pos < bytes.count else { throw error("unexpected end of input inside an array; the JSON text is truncated") }
+            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
+            if bytes[pos] == UInt8(ascii: "]") { pos += 1; return array }
+            throw error("expected ',' or ']' in array, found \(describeByte(bytes[pos]))")
+        }
+    }
+
+    private mutating func parseString() throws(JSONError) -> String {
+        let start = pos
+        pos += 1
+        let contentStart = pos
+        // Fast path: no escapes.
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[contentStart..<pos])
+                pos += 1
+                guard let s = String(validating: slice, as: UTF8.self) else {
+                    throw error("string is not valid UTF-8; re-save the file as UTF-8", at: start)
+                }
+                return s
+            }
+            if b == UInt8(ascii: "\\") { break }
+            if b < 0x20 { throw error("control character \(describeByte(b)) inside a string; escape it") }
+            pos += 1
+        }
+        var out: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[contentStart..<pos]))
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                pos += 1
+                guard let s = String(validating: out, as: UTF8.self) else {
+                    throw error("string is not valid UTF-8; re-save the file as UTF-8", at: start)
+                }
+                return s
+            }
+            if b < 0x20 { throw error("control character \(describeByte(b)) inside a string; escape it") }
+            if b != UInt8(ascii: "\\") {
+                out.append(b)
+                pos += 1
+                continue
+            }
+            pos += 1
+            guard pos < bytes.count else { break }
+            let e = bytes[pos]
+            pos += 1
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try parseHex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                        throw error("unpaired UTF-16 surrogate in \\u escape")
+                    }
+                    pos += 2
+                    let low = try parseHex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw error("invalid UTF-16 low surrogate in \\u escape") }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw error("unpaired UTF-16 surrogate in \\u escape")
+                }
+                guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
+                out.append(contentsOf: Array(String(Character(u)).utf8))
+            default:
+                throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))' in string", at: pos - 2)
+            }
+        }
+        throw error("unterminated string; the JSON text is truncated", at: start)
+    }
+
+    private mutating func parseHex4() throws(JSONError) -> UInt32 {
+        guard pos + 4 <= bytes.count else { throw error("truncated \\u escape") }
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[pos]
+            let d: UInt32
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = UInt32(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = UInt32(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = UInt32(b - UInt8(ascii: "A") + 10)
+            default: throw error("invalid hex digit in \\u escape")
+            }
+            v = v << 4 | d
+            pos += 1
+        }
+        return v
+    }
+
+    private mutating func parseNumber() throws(JSONError) -> JSONValue {
+        let start = pos
+        var negative = false
+        if bytes[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
+        var mantissa: UInt64 = 0
+        var significant = 0
+        var fracDigits = 0
+        var isInteger = true
+        guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number: expected a digit", at: start) }
+        if bytes[pos] == UInt8(ascii: "0") {
+            pos += 1
+            if pos < bytes.count, isDigit(bytes[pos]) { throw error("invalid number: leading zeros are not allowed", at: start) }
+        } else {
+            while pos < bytes.count, isDigit(bytes[pos]) {
+                significant += 1
+                if significant <= 19 { mantissa = mantissa &* 10 &+ UInt64(bytes[pos] - 48) }
+                pos += 1
+            }
+        }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
+            isInteger = false
+            pos += 1
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number: expected a digit after '.'", at: start) }
+            while pos < bytes.count, isDigit(bytes[pos]) {
+                if significant > 0 || bytes[pos] != 48 { significant += 1 }
+                if significant <= 19 {
+                    mantissa = mantissa &* 10 &+ UInt64(bytes[pos] - 48)
+                    fracDigits += 1
+                }
+                pos += 1
+            }
+        }
+        var exponent = 0
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            isInteger = false
+            pos += 1
+            var expNegative = false
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") {
+                expNegative = bytes[pos] == UInt8(ascii: "-")
+                pos += 1
+            }
+            guard pos < bytes.count, isDigit(bytes[pos]) else { throw error("invalid number: expected a digit in the exponent", at: start) }
+            while pos < bytes.count, isDigit(bytes[pos]) {
+                if exponent < 100_000 { exponent = exponent * 10 + Int(bytes[pos] - 48) }
+                pos += 1
+            }
+            if expNegative { exponent = -exponent }
+        }
+        if isInteger && significant <= 18 {
+            let v = Int64(mantissa)
+            return .int(negative ? -v : v)
+        }
+        // Clinger's fast path: exact when the mantissa fits in 53 bits and |exp| <= 22.
+        let e10 = exponent - fracDigits
+        if significant <= 15 && e10 >= -22 && e10 <= 22 {
+            var d = Double(mantissa)
+            d = e10 < 0 ? d / JSONParser.powersOf10[-e10] : d * JSONParser.powersOf10[e10]
+            return .double(negative ? -d : d)
+        }
+        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<pos])
+        if isInteger, let i = Int64(String(decoding: text, as: UTF8.self)) { return .int(i) }
+        let d = JSONParser.strtod(text)
+        guard d.isFinite else {
+            throw error("number \(String(decoding: text, as: UTF8.self).prefix(40)) is too large to represent", at: start)
+        }
+        return .double(d)
+    }
+
+    private static func strtod(_ text: UnsafeRawBufferPointer) -> Double {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buf in
+            for i in 0..<text.count { buf[i] = CChar(bitPattern: text[i]) }
+            buf[text.count] = 0
+            return Glibc.strtod(buf.baseAddress!, nil)
+        }
+    }
+
+    @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
+
+    private static let powersOf10: [Double] = (0...22).map { e in
+        var d = 1.0
+        for _ in 0..<e { d *= 10 }
+        return d
+    }
+}
