@@ -31,7 +31,7 @@ final class DropWatcher {
     private var watches: [Int32: WatchedFolder] = [:]
     private var pending: [String: Pending] = [:]
     /// Folders scanned by polling because inotify cannot watch them.
-    private(set) var polledFolders: [String: WatchedFolder] = [:]
+    private var polledFolders: [String: WatchedFolder] = [:]
     /// Problems an operator should see in the status (invalid map names, polling fallbacks).
     private(set) var warnings: [String: String] = [:]
 
@@ -53,6 +53,9 @@ final class DropWatcher {
     }
 
     var pendingCount: Int { pending.count }
+
+    /// The folders scanned by polling because inotify cannot watch them.
+    var polledFolderPaths: [String] { polledFolders.keys.sorted() }
 
     /// Adds every watch, then scans every folder (files already present count as drops).
     func start(now: Double) throws(SystemError) {

@@ -24,9 +24,9 @@ final class IngestProcessor: @unchecked Sendable {
     private let clock = MonotonicClock()
     private let onSourceChanged: @Sendable (String) -> Void
     private let isStopping: @Sendable () -> Bool
-    private let cancellations: CancellationSet
+    private let cancellations: LockedStringSet
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, cancellations: CancellationSet,
+    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, cancellations: LockedStringSet,
          onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
         self.config = config
         paths = DaemonPaths(config: config)
@@ -147,7 +147,7 @@ final class IngestProcessor: @unchecked Sendable {
             if count % 512 == 0 {
                 let now = clock.now()
                 if isStopping() { _ = try? writer.finish(sync: false); throw Interruption.stopping }
-                if cancellations.take(record.id) { _ = try? writer.finish(sync: false); throw Interruption.canceled }
+                if cancellations.remove(record.id) { _ = try? writer.finish(sync: false); throw Interruption.canceled }
                 if now - started > config.maxProcessingSeconds {
                     _ = try? writer.finish(sync: false)
                     throw Interruption.timedOut(config.maxProcessingSeconds)
@@ -162,6 +162,12 @@ final class IngestProcessor: @unchecked Sendable {
         }
         try writer.finish(sync: true)
         record.warnings.append(contentsOf: reader.warnings.map(\.message))
+        let groups = reader.groups
+        if !groups.isEmpty {
+            try store.with { db throws(StorageError) in
+                for g in groups { try db.ensureGroup(map: record.map, title: g.title, now: record.updatedAt) }
+            }
+        }
         if count == 0 {
             try fileSystem.remove(temporary)
             record.warnings.append("\(record.filename) holds no features; nothing was appended to map \(record.map)")
@@ -290,24 +296,5 @@ final class IngestProcessor: @unchecked Sendable {
 
     private func currentUserName() -> String {
         ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
-    }
-}
-
-/// Ingest ids whose cancellation was requested through the socket; the worker polls it.
-final class CancellationSet: @unchecked Sendable {
-    private var ids: Set<String> = []
-    private let lock = NSLock()
-
-    func request(_ id: String) {
-        lock.lock()
-        ids.insert(id)
-        lock.unlock()
-    }
-
-    /// True (once) when `id` was asked to cancel.
-    func take(_ id: String) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return ids.remove(id) != nil
     }
 }

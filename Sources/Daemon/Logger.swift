@@ -59,5 +59,8 @@ public struct Logger: Sendable {
 
 extension String {
     init(two v: Int) { self = v < 10 ? "0\(v)" : "\(v)" }
-    init(format4 v: Int) { self = String(repeating: "0", count: max(0, 4 - String(v).count)) + String(v) }
+    init(format4 v: Int) {
+        let digits = Swift.String(v)
+        self = Swift.String(repeating: "0", count: Swift.max(0, 4 - digits.count)) + digits
+    }
 }

@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 /// What `lstat(2)` says about a path, without following a final symlink.
-public struct FileStatus: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case regular, directory, symlink, other }
+public struct FileStatus: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable { case regular, directory, symlink, other }
     public var kind: Kind
     public var size: Int64
     /// Modification time in nanoseconds since the epoch.
