@@ -59,7 +59,7 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// The tilesets whose recipe reads `map`'s source; the map's default tileset when none does.
     func tilesets(using map: String) -> [String] {
-        let uri = Publisher.sourceURI(map: map)
+        let uri = TilesetSourceURI.uri(map: map)
         var result: [String] = []
         for (tileset, recipe) in recipes() where recipe.layers.contains(where: { $0.source == uri }) {
             result.append(tileset)
@@ -118,14 +118,14 @@ final class PublishScheduler: @unchecked Sendable {
         }
     }
 
-    /// Reads `tiledrop://tileset-source/<map>` from the map's committed source files; any other
-    /// source is a file path relative to the recipes folder.
+    /// Reads `tiledrop://tileset-source/<map>` from the map's committed source files (file-path
+    /// sources are resolved by the `Publisher`, relative to the recipes folder).
     private func resolveSource(_ source: String) throws -> any FeatureSource {
-        if let map = Publisher.map(fromSourceURI: source) {
-            let files = try store.with { db throws(StorageError) in try db.sourceFiles(map: map) }
-            return GeoJSONSeqSource(paths: files)
+        guard let map = TilesetSourceURI.map(from: source) else {
+            throw DaemonError.other("unknown source '\(source)'; use tiledrop://tileset-source/<map> or a file path")
         }
-        return try Publisher.fileSource(source, relativeTo: config.recipesDir)
+        let files = try store.with { db throws(StorageError) in try db.sourceFiles(map: map) }
+        return GeoJSONSeqSource(paths: files)
     }
 
     private func recipe(for tileset: String) throws -> Recipe {
