@@ -1,0 +1,29 @@
+/// Safety limits every reader enforces, so a hostile or broken file fails fast and clearly.
+///
+/// The defaults suit a production drop folder: large real exports pass, zip bombs, absurd
+/// nesting and single multi-gigabyte features do not. Exceeding a limit is a
+/// `FormatError.limitExceeded` naming the limit, so an operator knows which knob to turn.
+public struct ReaderLimits: Sendable {
+    /// Largest input file accepted, in bytes (the compressed size for KMZ).
+    public var maxFileBytes: Int
+    /// Largest total uncompressed size of the KML read from a KMZ, declared or actual.
+    public var maxUncompressedBytes: Int
+    /// Largest uncompressed/compressed ratio of a KMZ entry (deflate tops out near 1032:1;
+    /// real KML compresses 5-30:1).
+    public var maxCompressionRatio: Int
+    /// Deepest JSON or XML nesting accepted.
+    public var maxNesting: Int
+    /// Largest single feature (one GeoJSON feature's text, one KML Placemark's text) in bytes.
+    public var maxFeatureBytes: Int
+
+    public init(maxFileBytes: Int = 16 << 30, maxUncompressedBytes: Int = 4 << 30, maxCompressionRatio: Int = 200,
+                maxNesting: Int = 256, maxFeatureBytes: Int = 64 << 20) {
+        self.maxFileBytes = maxFileBytes
+        self.maxUncompressedBytes = maxUncompressedBytes
+        self.maxCompressionRatio = maxCompressionRatio
+        self.maxNesting = maxNesting
+        self.maxFeatureBytes = maxFeatureBytes
+    }
+
+    public static let `default` = ReaderLimits()
+}
