@@ -8,16 +8,14 @@ enum StatusCommand {
         guard let args = parseArguments(arguments, command: "status", valued: ["--root", "--socket", "--config"], flags: ["--json"]) else {
             return ExitCode.usage
         }
-        var socketPath = args.value("--socket")
-        if socketPath == nil {
-            do {
-                socketPath = try DaemonConfig.load(path: args.value("--config"), rootOverride: args.value("--root")).socketPath
-            } catch {
-                printError("tiledrop status: \(error)")
-                return ExitCode.config
-            }
+        let config: DaemonConfig
+        do {
+            config = try DaemonConfig.load(path: args.value("--config"), rootOverride: args.value("--root"))
+        } catch {
+            printError("tiledrop status: \(error)")
+            return ExitCode.config
         }
-        let path = socketPath!
+        let path = args.value("--socket") ?? config.socketPath
         let body: JSONValue
         do {
             body = try StatusClient(socketPath: path).get("/v1/status")
