@@ -110,10 +110,9 @@ public struct MVTTile: Sendable {
                 guard Int(raw.tags[i]) < keys.count else { throw .invalidTile("layer \"\(name)\" feature \(n): tag refers to key \(raw.tags[i]) but the layer has \(keys.count) keys") }
                 guard Int(raw.tags[i + 1]) < values.count else { throw .invalidTile("layer \"\(name)\" feature \(n): tag refers to value \(raw.tags[i + 1]) but the layer has \(values.count) values") }
             }
-            guard let rawType = raw.type else {
-                issues.append("layer \"\(name)\" feature \(n): no geometry type; feature skipped")
-                continue
-            }
+            // A missing type is proto2's default UNKNOWN (mvt-fixtures 016 is valid; 003, the
+            // same bytes, is "recoverable"): the feature is kept but its geometry not interpreted.
+            let rawType = raw.type ?? 0
             guard let type = MVTGeometryType(rawValue: UInt32(truncatingIfNeeded: rawType)), rawType <= 3 else {
                 issues.append("layer \"\(name)\" feature \(n): invalid geometry type \(rawType); feature skipped")
                 continue
@@ -122,9 +121,9 @@ public struct MVTTile: Sendable {
                 issues.append("layer \"\(name)\" feature \(n): \(raw.geometryCount == 0 ? "no" : "more than one") geometry field; feature skipped")
                 continue
             }
-            let decoded = try MVTGeometry.decode(geometry, type: type)
-            if type == .lineString, decoded.parts.contains(where: { MVTGeometry.dedupe($0, closed: false).count < 2 }) {
-                issues.append("layer \"\(name)\" feature \(n): a linestring has fewer than two distinct points; feature skipped")
+            let decoded = type == .unknown ? MVTGeometry.Decoded(type: .unknown, parts: []) : try MVTGeometry.decode(geometry, type: type)
+            if type == .lineString || type == .polygon, decoded.parts.contains(where: { part in zip(part, part.dropFirst()).contains { $0 == $1 } }) {
+                issues.append("layer \"\(name)\" feature \(n): a LineTo has a zero-length segment (MVT 2.1 §4.3.3.2); feature skipped")
                 continue
             }
             features.append(Feature(id: raw.id, tags: raw.tags, type: type, geometry: geometry, decoded: decoded))

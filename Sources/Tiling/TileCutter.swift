@@ -70,19 +70,9 @@ struct TileCutter {
                 if !rings.isEmpty { px.append(rings) }
             }
             slice(px, emit: emit, clip: { polys, r in
-                polys.compactMap { rings in
-                    var out: [[WorldPoint]] = []
-                    for (i, ring) in rings.enumerated() {
-                        let c = Clipper.clipRing(ring, to: r)
-                        if c.count < 3 {
-                            if i == 0 { return nil } else { continue }
-                        }
-                        out.append(c)
-                    }
-                    return out
-                }
+                polys.flatMap { PolygonClipper.clip($0, to: r) }
             }) { polys, tx, ty in
-                MVTGeometry.encodePolygons(polys.map { $0.map { $0.map { quantize($0, tx, ty) } } })
+                MVTGeometry.encodePolygons(PolygonRepair.repair(polys.map { $0.map { $0.map { quantize($0, tx, ty) } } }))
             }
         }
     }
@@ -100,14 +90,14 @@ struct TileCutter {
         guard let xs = range(minX, maxX), let ys = range(minY, maxY) else { return }
         for tx in xs {
             let x0 = Double(tx) * extent - buffer, x1 = Double(tx + 1) * extent + buffer
-            let column = (minX >= x0 && maxX <= x1) ? parts : clip(parts, ClipRect(minX: x0, minY: -.infinity, maxX: x1, maxY: .infinity))
+            let column = (minX >= x0 && maxX <= x1) ? parts : clip(parts, ClipRect(minX: x0, minY: minY - 1, maxX: x1, maxY: maxY + 1))
             guard !column.isEmpty else { continue }
             var (cMinY, cMaxY) = (Double.infinity, -Double.infinity)
             TileCutter.forEachPoint(column) { p in cMinY = min(cMinY, p.y); cMaxY = max(cMaxY, p.y) }
             guard let rows = range(cMinY, cMaxY) else { continue }
             for ty in rows where ys.contains(ty) {
                 let y0 = Double(ty) * extent - buffer, y1 = Double(ty + 1) * extent + buffer
-                let cell = (cMinY >= y0 && cMaxY <= y1) ? column : clip(column, ClipRect(minX: -.infinity, minY: y0, maxX: .infinity, maxY: y1))
+                let cell = (cMinY >= y0 && cMaxY <= y1) ? column : clip(column, ClipRect(minX: x0 - 1, minY: y0, maxX: x1 + 1, maxY: y1))
                 guard !cell.isEmpty else { continue }
                 let cmds = encode(cell, tx, ty)
                 if !cmds.isEmpty { emit(tileKey(tx, ty), cmds) }
