@@ -20,7 +20,9 @@ public enum FeatureReaders {
         switch format {
         case .geojson, .geojsonSeq:
             return GeoJSONReader(input: file, name: name, limits: limits, format: format)
-        case .kml, .kmz, .gpx:
+        case .kml:
+            return KMLReader(input: file, name: name, limits: limits, format: .kml)
+        case .kmz, .gpx:
             throw FormatError.unsupported(file: name, message: "\(format.rawValue) input is not supported by this build yet")
         }
     }
