@@ -22,7 +22,9 @@ public enum FeatureReaders {
             return GeoJSONReader(input: file, name: name, limits: limits, format: format)
         case .kml:
             return KMLReader(input: file, name: name, limits: limits, format: .kml)
-        case .kmz, .gpx:
+        case .gpx:
+            return GPXReader(file: file, name: name, limits: limits)
+        case .kmz:
             throw FormatError.unsupported(file: name, message: "\(format.rawValue) input is not supported by this build yet")
         }
     }

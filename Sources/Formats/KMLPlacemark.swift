@@ -38,8 +38,8 @@ enum KMLPlacemark {
         for field in fields + ["description"] {
             if let v = node.value(field), !v.isEmpty { p[field] = .string(v) }
         }
-        if let d = node.first("description"), d.hasCDATA {
-            p["description"] = ["@type": "html", "value": .string(d.textContent)]
+        if let html = node.first("description")?.cdata {
+            p["description"] = ["@type": "html", "value": .string(html)]
         }
         if let url = node.value("styleUrl"), !url.isEmpty {
             let id = KMLStyleTable.normalize(url)

@@ -41,7 +41,7 @@ final class KMLReader: FeatureReader {
     func next() throws(FormatError) -> Feature? {
         while true {
             switch try scanner.next() {
-            case let .start(element, attributes, selfClosing):
+            case let .start(element, _, attributes, selfClosing):
                 if !sawRoot {
                     sawRoot = true
                     guard element == "kml" else {

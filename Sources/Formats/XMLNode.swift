@@ -6,35 +6,39 @@
 /// keeps our property conventions identical to the reference converter's.
 final class XMLNode {
     let name: String
+    /// Namespace prefix as written, "" when none.
+    let prefix: String
     let attributes: [XMLAttribute]
     private(set) var children: [XMLNode] = []
     /// Direct character data (text and CDATA, concatenated).
     private(set) var text = ""
-    /// True when some of the direct character data came from a CDATA section.
-    private(set) var hasCDATA = false
+    /// The first non-empty CDATA section among the direct character data, if any.
+    private(set) var cdata: String?
 
-    init(name: String, attributes: [XMLAttribute]) {
+    init(name: String, prefix: String = "", attributes: [XMLAttribute]) {
         self.name = name
+        self.prefix = prefix
         self.attributes = attributes
     }
 
     /// Reads the rest of the element whose start tag `scanner` just returned.
-    static func read(_ scanner: XMLScanner, name: String, attributes: [XMLAttribute], selfClosing: Bool, maxBytes: Int) throws(FormatError) -> XMLNode {
-        let root = XMLNode(name: name, attributes: attributes)
+    static func read(_ scanner: XMLScanner, name: String, prefix: String = "", attributes: [XMLAttribute], selfClosing: Bool, maxBytes: Int) throws(FormatError) -> XMLNode {
+        let root = XMLNode(name: name, prefix: prefix, attributes: attributes)
         var stack = [root]
         let startLine = scanner.line
         let startBytes = scanner.bytesRead
-        while let top = stack.last {
+        if selfClosing { _ = try scanner.next() }  // the synthesized end event
+        while !selfClosing, let top = stack.last {
             switch try scanner.next() {
-            case let .start(n, attrs, _):
-                let child = XMLNode(name: n, attributes: attrs)
+            case let .start(n, pfx, attrs, _):
+                let child = XMLNode(name: n, prefix: pfx, attributes: attrs)
                 top.children.append(child)
                 stack.append(child)
             case .end:
                 stack.removeLast()
             case let .text(t, cdata):
                 top.text += t
-                if cdata { top.hasCDATA = true }
+                if cdata, top.cdata == nil, !t.isEmpty { top.cdata = t }
             case .endOfDocument:
                 throw scanner.error("unexpected end of document inside <\(name)>")
             }

@@ -4,8 +4,10 @@ import Glibc
 
 /// One step of an XML document, as `XMLScanner` pulls it.
 enum XMLEvent {
-    /// A start tag: local name (prefix stripped), attributes (local names), and whether it was `<x/>`.
-    case start(name: String, attributes: [XMLAttribute], selfClosing: Bool)
+    /// A start tag: local name, namespace prefix as written ("" when none), attributes, and
+    /// whether it was `<x/>`. Prefixes are kept only for conventions that key on them (GPX
+    /// extension properties); readers otherwise match local names, so `kml:`/`gx:` read alike.
+    case start(name: String, prefix: String, attributes: [XMLAttribute], selfClosing: Bool)
     case end(name: String)
     /// Character data with entities decoded; `cdata` when it came from a CDATA section.
     case text(String, cdata: Bool)
@@ -13,8 +15,11 @@ enum XMLEvent {
 }
 
 struct XMLAttribute: Equatable {
+    /// Local name (prefix stripped).
     var name: String
     var value: String
+    /// Namespace prefix as written ("xmlns" for `xmlns:x` declarations), "" when none.
+    var prefix: String = ""
 }
 
 /// A small, strict, streaming XML 1.0 tokenizer working on bytes.
@@ -145,7 +150,7 @@ final class XMLScanner {
             var k = j + 1
             while k < contentEnd, window[k] != q { k += 1 }
             let value = try decode((j + 1)..<k, entities: true)
-            attributes.append(XMLAttribute(name: Self.localName(attrName), value: value))
+            attributes.append(XMLAttribute(name: Self.localName(attrName), value: value, prefix: Self.prefix(attrName)))
             j = k + 1
         }
         advance(to: i + 1)
@@ -159,7 +164,7 @@ final class XMLScanner {
                 throw FormatError.limitExceeded(file: name, message: "line \(line): XML nested deeper than \(maxDepth) levels (ReaderLimits.maxNesting)")
             }
         }
-        return .start(name: local, attributes: attributes, selfClosing: selfClosing)
+        return .start(name: local, prefix: Self.prefix(qname), attributes: attributes, selfClosing: selfClosing)
     }
 
     private func readEndTag() throws(FormatError) -> XMLEvent {
@@ -405,6 +410,11 @@ final class XMLScanner {
             i = text.index(after: i)
         }
         return nil
+    }
+
+    static func prefix(_ qname: String) -> String {
+        guard let colon = qname.lastIndex(of: ":") else { return "" }
+        return String(qname[..<colon])
     }
 
     static func localName(_ qname: String) -> String {

@@ -34,7 +34,11 @@ final class FixtureLoopTests: XCTestCase {
                     if SemanticJSON.geometryEqual(e["geometry"], ours["geometry"]) { row.geometryOK += 1 }
                     var props = ours["properties"]?.objectValue ?? JSONObject()
                     props[FeatureGroup.folderProperty] = nil
-                    if SemanticJSON.equal(e["properties"] ?? .object(JSONObject()), .object(props)) { row.propertiesOK += 1 }
+                    if SemanticJSON.equal(e["properties"] ?? .object(JSONObject()), .object(props)) {
+                        row.propertiesOK += 1
+                    } else if ProcessInfo.processInfo.environment["TILEDROP_FIXTURE_DIFF"] != nil {
+                        print("PROPS \(file)\n  expected \(JSONWriter.string(e["properties"] ?? .null).prefix(600))\n  got      \(JSONWriter.string(.object(props)).prefix(600))")
+                    }
                 }
                 if !reader.warnings.isEmpty { row.note = "\(reader.warnings.count) warnings" }
             } catch {
