@@ -25,7 +25,12 @@ public enum FeatureReaders {
         case .gpx:
             return GPXReader(file: file, name: name, limits: limits)
         case .kmz:
-            throw FormatError.unsupported(file: name, message: "\(format.rawValue) input is not supported by this build yet")
+            let archive = try ZipArchive(file: file)
+            guard let entry = archive.mainKML() else {
+                throw FormatError.unsupported(file: name, message: "KMZ archive holds no .kml file (entries: \(archive.entries.prefix(5).map(\.name).joined(separator: ", "))); nothing to convert")
+            }
+            let input = try KMZInput(file: file, archive: archive, entry: entry, limits: limits)
+            return KMLReader(input: input, name: name, limits: limits, format: .kmz)
         }
     }
 
