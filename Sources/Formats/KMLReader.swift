@@ -44,10 +44,12 @@ final class KMLReader: FeatureReader {
             case let .start(element, _, attributes, selfClosing):
                 if !sawRoot {
                     sawRoot = true
-                    guard element == "kml" else {
-                        throw FormatError.unsupported(file: name, message: "root element is <\(element)>, not <kml>")
+                    // KML fragments (a bare <Document> or <Placemark> root, as some KMZ writers
+                    // produce) are read as if wrapped in <kml>.
+                    if element == "kml" { continue }
+                    if element == "gpx" {
+                        throw FormatError.unsupported(file: name, message: "root element is <gpx>; a KMZ must contain KML")
                     }
-                    continue
                 }
                 if let f = try start(element, attributes, selfClosing) { return f }
             case let .end(element):

@@ -67,3 +67,45 @@ final class FixtureLoopTests: XCTestCase {
         return out
     }
 }
+
+/// geojsonhint's good files must convert cleanly; bad ones must be rejected or warned about.
+final class GeoJSONFixtureTests: XCTestCase {
+    func testGeojsonhintAndAntimeridian() throws {
+        let root = try TestSupport.fixtures("geojson")
+        let fm = FileManager.default
+        var good = 0, goodOK = 0, bad = 0, badFlagged = 0
+        var unflagged: [String] = []
+        for file in try fm.contentsOfDirectory(atPath: root.appendingPathComponent("geojsonhint/good").path).sorted() where file.hasSuffix(".geojson") {
+            good += 1
+            do {
+                let (features, reader) = try TestSupport.readAll(root.appendingPathComponent("geojsonhint/good/\(file)").path)
+                if !features.isEmpty && reader.warnings.isEmpty { goodOK += 1 } else { unflagged.append("good/\(file): \(reader.warnings)") }
+            } catch {
+                unflagged.append("good/\(file): \(error)")
+            }
+        }
+        for file in try fm.contentsOfDirectory(atPath: root.appendingPathComponent("geojsonhint/bad").path).sorted() where file.hasSuffix(".geojson") {
+            bad += 1
+            do {
+                let (_, reader) = try TestSupport.readAll(root.appendingPathComponent("geojsonhint/bad/\(file)").path)
+                if reader.warnings.isEmpty { unflagged.append("bad/\(file) accepted silently") } else { badFlagged += 1 }
+            } catch {
+                badFlagged += 1
+            }
+        }
+        var anti = 0
+        for file in try fm.contentsOfDirectory(atPath: root.appendingPathComponent("antimeridian").path).sorted() where file.hasSuffix(".json") {
+            let url = root.appendingPathComponent("antimeridian/\(file)")
+            let (features, _) = try TestSupport.readAll(url.path)
+            let input = try JSONParser.parse(Array(try Data(contentsOf: url)))
+            XCTAssertEqual(features.count, 1, file)
+            if let g = features.first?.geometry, SemanticJSON.equal(GeoJSONCoding.jsonValue(g)["coordinates"], input["coordinates"]) { anti += 1 } else { XCTFail("\(file): coordinates changed") }
+        }
+        print("geojsonhint good accepted cleanly: \(goodOK)/\(good); bad rejected or warned: \(badFlagged)/\(bad); antimeridian untouched: \(anti)")
+        for u in unflagged { print("  not as geojsonhint: \(u)") }
+        // issue82.geojson has a latitude of -107: geojsonhint does not check ranges, we do.
+        XCTAssertEqual(goodOK, good - 1)
+        XCTAssertTrue(unflagged.contains { $0.hasPrefix("good/issue82.geojson") && $0.contains("out of range") }, "\(unflagged)")
+        XCTAssertGreaterThanOrEqual(Double(badFlagged) / Double(max(bad, 1)), 0.85)
+    }
+}
