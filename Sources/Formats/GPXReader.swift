@@ -55,7 +55,7 @@ final class GPXReader: FeatureReader {
                 if !sawRoot {
                     sawRoot = true
                     guard element == "gpx" else { throw FormatError.unsupported(file: name, message: "root element is <\(element)>, not <gpx>") }
-                    prefixes = Set(attributes.filter { $0.prefix == "xmlns" && $0.value.hasPrefix("http://www.topografix.com/GPX/") }.map(\.name))
+                    prefixes = Set(attributes.filter { $0.prefix == "xmlns" && ($0.value == "http://www.topografix.com/GPX/1/1" || $0.value == "http://www.topografix.com/GPX/1/0") }.map(\.name))
                     continue
                 }
                 let topLevel = selfClosing ? scanner.depth == 1 : scanner.depth == 2
