@@ -59,12 +59,26 @@ final class XMLNode {
     }
 
     /// The first descendant named `name` in document order (DOM `getElementsByTagName(name)[0]`).
+    ///
+    /// Converters ask a Placemark for a dozen names; one preorder walk builds an index of
+    /// first occurrences so each lookup is a hash probe instead of a tree walk.
     func first(_ name: String) -> XMLNode? {
-        for c in children {
-            if c.name == name { return c }
-            if let d = c.first(name) { return d }
+        if children.isEmpty { return nil }
+        if firstIndex == nil {
+            var index: [String: XMLNode] = [:]
+            indexDescendants(into: &index)
+            firstIndex = index
         }
-        return nil
+        return firstIndex![name]
+    }
+
+    private var firstIndex: [String: XMLNode]?
+
+    private func indexDescendants(into index: inout [String: XMLNode]) {
+        for c in children {
+            if index[c.name] == nil { index[c.name] = c }
+            c.indexDescendants(into: &index)
+        }
     }
 
     /// Every descendant named `name`, in document order.

@@ -130,14 +130,13 @@ final class XMLScanner {
         let selfClosing = window[i - 1] == UInt8(ascii: "/")
         let contentEnd = selfClosing ? i - 1 : i
         var j = tagStart + 1
-        let qname = scanName(&j, end: contentEnd)
+        let (qname, local, elementPrefix) = scanQualifiedName(&j, end: contentEnd)
         guard !qname.isEmpty else { throw error("missing element name after '<'") }
-        let local = Self.localName(qname)
         var attributes: [XMLAttribute] = []
         while true {
             while j < contentEnd, isSpace(window[j]) { j += 1 }
             if j >= contentEnd { break }
-            let attrName = scanName(&j, end: contentEnd)
+            let (attrName, attrLocal, attrPrefix) = scanQualifiedName(&j, end: contentEnd)
             guard !attrName.isEmpty else { throw error("malformed attribute in <\(qname)>") }
             while j < contentEnd, isSpace(window[j]) { j += 1 }
             guard j < contentEnd, window[j] == UInt8(ascii: "=") else { throw error("attribute \(attrName) in <\(qname)> has no value") }
@@ -150,7 +149,7 @@ final class XMLScanner {
             var k = j + 1
             while k < contentEnd, window[k] != q { k += 1 }
             let value = try decode((j + 1)..<k, entities: true)
-            attributes.append(XMLAttribute(name: Self.localName(attrName), value: value, prefix: Self.prefix(attrName)))
+            attributes.append(XMLAttribute(name: attrLocal, value: value, prefix: attrPrefix))
             j = k + 1
         }
         advance(to: i + 1)
@@ -164,20 +163,20 @@ final class XMLScanner {
                 throw FormatError.limitExceeded(file: name, message: "line \(line): XML nested deeper than \(maxDepth) levels (ReaderLimits.maxNesting)")
             }
         }
-        return .start(name: local, prefix: Self.prefix(qname), attributes: attributes, selfClosing: selfClosing)
+        return .start(name: local, prefix: elementPrefix, attributes: attributes, selfClosing: selfClosing)
     }
 
     private func readEndTag() throws(FormatError) -> XMLEvent {
         let start = pos
         let close = try find(">", from: pos + 2, keep: start, what: "end tag")
         var j = start + 2
-        let qname = scanName(&j, end: close)
+        let (qname, local, _) = scanQualifiedName(&j, end: close)
         guard let open = stack.last else { throw error("end tag </\(qname)> without a start tag") }
         guard open == qname else { throw error("end tag </\(qname)> does not match <\(open)>") }
         stack.removeLast()
         depth = stack.count
         advance(to: close + 1)
-        return .end(name: Self.localName(qname))
+        return .end(name: local)
     }
 
     private func readProcessingInstruction() throws(FormatError) {
@@ -392,14 +391,19 @@ final class XMLScanner {
         pos = to
     }
 
-    private func scanName(_ j: inout Int, end: Int) -> String {
+    /// Reads a (possibly prefixed) name: returns the qualified name, local name and prefix.
+    private func scanQualifiedName(_ j: inout Int, end: Int) -> (String, String, String) {
         let start = j
+        var colon = -1
         while j < end {
             let b = window[j]
             if isSpace(b) || b == UInt8(ascii: "=") || b == UInt8(ascii: ">") || b == UInt8(ascii: "/") { break }
+            if b == UInt8(ascii: ":") { colon = j }
             j += 1
         }
-        return String(decoding: window.bytes(start..<j), as: UTF8.self)
+        let qname = String(decoding: window.bytes(start..<j), as: UTF8.self)
+        guard colon >= 0 else { return (qname, qname, "") }
+        return (qname, String(decoding: window.bytes((colon + 1)..<j), as: UTF8.self), String(decoding: window.bytes(start..<colon), as: UTF8.self))
     }
 
     /// The index just after the first occurrence of `word` in `text`.

@@ -17,6 +17,7 @@ enum ChildProcess {
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
         posix_spawn_file_actions_addopen(&fileActions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
         defer { posix_spawn_file_actions_destroy(&fileActions) }
         let start = now()
         let rc = posix_spawn(&pid, argv[0], &fileActions, nil, cArgs, environ)
