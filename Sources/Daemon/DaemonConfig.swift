@@ -28,6 +28,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Owner recorded on maps (MapHub `owner`); defaults to the daemon's user.
     public var owner: String?
     public var logLevel: LogLevel = .info
+    /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0).
+    public var defaultMaxzoom: Int = 10
 
     public init(root: String = "./tiledrop-data") { self.root = root }
 
@@ -90,6 +92,9 @@ public struct DaemonConfig: Sendable, Equatable {
         case "max_source_size": maxSourceBytes = try Self.bytes(key, value)
         case "min_free_space": minFreeBytes = try Self.bytes(key, value)
         case "owner": owner = value
+        case "default_maxzoom":
+            guard let z = Int(value), (0...16).contains(z) else { throw ConfigValueError(message: "default_maxzoom must be a zoom level from 0 to 16") }
+            defaultMaxzoom = z
         case "log_level":
             guard let l = LogLevel(rawValue: value) else {
                 throw ConfigValueError(message: "log_level must be one of debug, info, warning, error")

@@ -130,7 +130,7 @@ final class PublishScheduler: @unchecked Sendable {
 
     private func recipe(for tileset: String) throws -> Recipe {
         if let recipe = recipes()[tileset] { return recipe }
-        return Recipe.defaultRecipe(map: tileset)
+        return Recipe.defaultRecipe(map: tileset, maxzoom: config.defaultMaxzoom)
     }
 
     /// Every valid recipe in `recipes/`, by tileset name (the file name without `.json`).

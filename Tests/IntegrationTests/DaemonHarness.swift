@@ -39,6 +39,7 @@ final class DaemonHarness {
         settle_seconds = \(settleSeconds)
         scan_interval_seconds = 2
         log_level = debug
+        default_maxzoom = 5
         \(extraConfig)
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

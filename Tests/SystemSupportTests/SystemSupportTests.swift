@@ -88,12 +88,4 @@ final class SystemSupportTests: XCTestCase {
         XCTAssertEqual(String(decoding: buffer.prefix(max(0, n)), as: UTF8.self), "READY=1\nSTATUS=ok")
         XCTAssertNil(ServiceNotifier(environment: [:]).notify("READY=1"), "no-op outside systemd")
     }
-
-    func testSignalSetDeliversSignalsAsData() throws {
-        let signals = try SignalSet([SIGUSR2])
-        kill(getpid(), SIGUSR2)
-        let ready = try Poller().waitReadable([signals.fileDescriptor], timeout: 2)
-        XCTAssertTrue(ready.contains(signals.fileDescriptor))
-        XCTAssertEqual(signals.readSignals(), [SIGUSR2])
-    }
 }
