@@ -49,7 +49,7 @@ final class DaemonHarness {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: DaemonHarness.binary)
         p.arguments = ["run", "--root", root, "--config", configPath]
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()
         p.standardOutput = log

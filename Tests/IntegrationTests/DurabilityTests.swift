@@ -46,6 +46,8 @@ final class DurabilityTests: XCTestCase {
             return s["ingests"]?["completed"]?.intValue == files && s["ingests"]?["processing"]?.intValue == 0
                 && s["jobs"]?["queued"]?.intValue == 0 && s["jobs"]?["processing"]?.intValue == 0
         }, "status: \(String(describing: try? harness.status())); log:\n\(harness.log.suffix(4000))")
+        let log = harness.log
+        print("SIGKILL test: \(log.components(separatedBy: "resuming").count - 1) ingests resumed, \(log.components(separatedBy: "publish job").count - 1) publish log lines")
         let pairs = try sourcePairs(harness, map: "crash")
         XCTAssertEqual(pairs.count, files * perFile, "every feature exactly once")
         XCTAssertEqual(Set(pairs).count, pairs.count, "no duplicates")
