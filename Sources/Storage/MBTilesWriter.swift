@@ -1,0 +1,131 @@
+import CSQLite
+import GeoModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes an MBTiles 1.3 file atomically: a temporary file in the target directory is
+/// filled, checked, fsynced and renamed over the target, so readers never see a half file.
+///
+/// Schema (MBTiles 1.3 allows any schema behind a `tiles` view): identical tiles are stored
+/// once in `images`, keyed by a 128-bit content hash, and referenced from `map`, as
+/// planetiler and tippecanoe do. `PRAGMA application_id` is 0x4d504258 ("MPBX", §Database).
+/// Rows use the TMS scheme (`TileID.tmsRow`). Tile data is stored as given (the tiler
+/// hands over gzip-compressed MVT).
+public final class MBTilesWriter: TileSink {
+    public static let applicationID: Int32 = 0x4d50_4258
+
+    public let path: String
+    let temporaryPath: String
+    private var db: SQLiteDatabase?
+    private let insertMap: SQLiteStatement
+    private let insertImage: SQLiteStatement
+    public private(set) var tilesWritten = 0
+    public private(set) var uniqueTiles = 0
+
+    /// Creates the temporary file next to `path`; nothing appears at `path` until `finish`.
+    public init(path: String) throws(StorageError) {
+        self.path = path
+        let slash = path.lastIndex(of: "/")
+        let dir = slash.map { String(path[..<$0]) } ?? "."
+        let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        temporaryPath = "\(dir)/.\(base).\(getpid()).tmp"
+        unlink(temporaryPath)
+        let db = try SQLiteDatabase(path: temporaryPath)
+        self.db = db
+        do {
+            try db.execute("""
+                PRAGMA application_id = \(MBTilesWriter.applicationID);
+                PRAGMA journal_mode = OFF;
+                PRAGMA synchronous = OFF;
+                PRAGMA page_size = 4096;
+                CREATE TABLE metadata (name TEXT NOT NULL, value TEXT);
+                CREATE UNIQUE INDEX metadata_name ON metadata (name);
+                CREATE TABLE map (zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL, tile_row INTEGER NOT NULL, tile_id TEXT NOT NULL);
+                CREATE UNIQUE INDEX map_index ON map (zoom_level, tile_column, tile_row);
+                CREATE TABLE images (tile_id TEXT NOT NULL, tile_data BLOB NOT NULL);
+                CREATE UNIQUE INDEX images_id ON images (tile_id);
+                CREATE VIEW tiles AS
+                    SELECT map.zoom_level AS zoom_level, map.tile_column AS tile_column,
+                           map.tile_row AS tile_row, images.tile_data AS tile_data
+                    FROM map JOIN images ON images.tile_id = map.tile_id;
+                BEGIN;
+                """)
+            insertMap = try db.prepare("INSERT OR REPLACE INTO map (zoom_level, tile_column, tile_row, tile_id) VALUES (?, ?, ?, ?)")
+            insertImage = try db.prepare("INSERT OR IGNORE INTO images (tile_id, tile_data) VALUES (?, ?)")
+        } catch {
+            self.db = nil
+            unlink(temporaryPath)
+            throw error
+        }
+    }
+
+    deinit {
+        if db != nil { abort() }
+    }
+
+    /// Stores one tile (`TileSink`); identical data is stored once.
+    public func writeTile(_ id: TileID, data: [UInt8]) throws {
+        try write(id, data: data)
+    }
+
+    public func write(_ id: TileID, data: [UInt8]) throws(StorageError) {
+        let key = MBTilesWriter.contentKey(data)
+        try insertImage.run([.text(key), .blob(data)])
+        if let db, db.changes > 0 { uniqueTiles += 1 }
+        try insertMap.run([.int(Int64(id.z)), .int(Int64(id.x)), .int(Int64(id.tmsRow)), .text(key)])
+        tilesWritten += 1
+    }
+
+    /// Commits `metadata` (name → value), checks the file, fsyncs it and renames it into place.
+    public func finish(metadata: [(name: String, value: String)]) throws(StorageError) {
+        guard let db else { throw .invalid(path: path, reason: "MBTiles writer already finished or aborted") }
+        do {
+            let insert = try db.prepare("INSERT OR REPLACE INTO metadata (name, value) VALUES (?, ?)")
+            for (n, v) in metadata { try insert.run([.text(n), .text(v)]) }
+            try db.execute("COMMIT")
+            let problems = try MBTilesReader.problems(in: db, path: temporaryPath, expectedTiles: tilesWritten)
+            if !problems.isEmpty { throw StorageError.invalid(path: temporaryPath, reason: "self-check failed: " + problems.joined(separator: "; ")) }
+            self.db = nil
+        } catch let error as StorageError {
+            abort()
+            throw error
+        } catch {
+            abort()
+            throw .invalid(path: temporaryPath, reason: "\(error)")
+        }
+        try MBTilesWriter.fsync(path: temporaryPath, directory: false)
+        guard rename(temporaryPath, path) == 0 else {
+            let e = errno
+            unlink(temporaryPath)
+            throw .io(path: path, operation: "rename from \(temporaryPath)", errno: e)
+        }
+        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        try MBTilesWriter.fsync(path: dir.isEmpty ? "/" : dir, directory: true)
+    }
+
+    /// Discards the temporary file.
+    public func abort() {
+        db = nil
+        unlink(temporaryPath)
+    }
+
+    static func fsync(path: String, directory: Bool) throws(StorageError) {
+        let fd = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY)
+        guard fd >= 0 else { throw .io(path: path, operation: "open for fsync", errno: errno) }
+        defer { close(fd) }
+        while Glibc.fsync(fd) != 0 {
+            guard errno == EINTR else { throw .io(path: path, operation: "fsync", errno: errno) }
+        }
+    }
+
+    /// A 128-bit content key (two FNV-1a passes with different offsets) plus the length.
+    static func contentKey(_ data: [UInt8]) -> String {
+        var a: UInt64 = 0xcbf29ce484222325, b: UInt64 = 0x84222325cbf29ce4
+        for byte in data {
+            a = (a ^ UInt64(byte)) &* 0x100000001b3
+            b = (b ^ UInt64(byte)) &* 0x100000001b3 ^ (b >> 29)
+        }
+        return String(a, radix: 16) + String(b, radix: 16) + "-" + String(data.count)
+    }
+}

@@ -1,0 +1,279 @@
+import GeoModel
+
+/// The daemon's durable state: ingests, publish jobs and maps, in one SQLite file (`state.db`).
+///
+/// Opened in WAL mode with `synchronous=FULL`, so a committed transaction survives power loss
+/// and readers (the status server) never block the writer. Exactly one `StateDatabase` per
+/// process writes; its owner serialises access (DESIGN habit 4). The schema is versioned with
+/// `PRAGMA user_version` and migrated forward on open.
+public final class StateDatabase {
+    public let db: SQLiteDatabase
+
+    static let migrations: [String] = [
+        """
+        CREATE TABLE ingests (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            map TEXT NOT NULL,
+            group_name TEXT,
+            filename TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('upload','processing','completed','canceled','failed')),
+            progress REAL NOT NULL DEFAULT 0,
+            errors TEXT NOT NULL DEFAULT '[]',
+            warnings TEXT NOT NULL DEFAULT '[]',
+            sha256 TEXT,
+            original_path TEXT NOT NULL,
+            work_path TEXT NOT NULL,
+            source_file TEXT,
+            feature_count INTEGER,
+            mode TEXT NOT NULL DEFAULT 'append',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ingests_map_state ON ingests (map, state);
+        CREATE TABLE jobs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            tileset TEXT NOT NULL,
+            stage TEXT NOT NULL CHECK (stage IN ('queued','processing','success','failed')),
+            created INTEGER NOT NULL,
+            published INTEGER,
+            errors TEXT NOT NULL DEFAULT '[]',
+            warnings TEXT NOT NULL DEFAULT '[]',
+            layer_stats TEXT
+        );
+        CREATE INDEX jobs_tileset_stage ON jobs (tileset, stage);
+        CREATE TABLE maps (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            short_name TEXT NOT NULL,
+            owner TEXT NOT NULL,
+            visibility TEXT NOT NULL DEFAULT 'private',
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE groups (
+            map TEXT NOT NULL,
+            title TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (map, title)
+        );
+        """,
+    ]
+
+    /// Opens (creating and migrating) the state database at `path`; with `readOnly`, opens an
+    /// existing one for queries only (the status server's connection), without migrating.
+    public init(path: String, readOnly: Bool = false) throws(StorageError) {
+        db = try SQLiteDatabase(path: path, readOnly: readOnly)
+        if readOnly { return }
+        try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        try migrate()
+    }
+
+    private func migrate() throws(StorageError) {
+        let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+        guard version < StateDatabase.migrations.count else { return }
+        try db.transaction { () throws(StorageError) in
+            for i in version..<StateDatabase.migrations.count {
+                try db.execute(StateDatabase.migrations[i])
+            }
+            try db.execute("PRAGMA user_version = \(StateDatabase.migrations.count)")
+        }
+    }
+
+    /// Runs `body` in one write transaction (see `SQLiteDatabase.transaction`).
+    public func transaction<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
+        try db.transaction(body)
+    }
+
+    // MARK: ingests
+
+    static let ingestColumns = "id, map, group_name, filename, size, state, progress, errors, warnings, sha256, original_path, work_path, source_file, feature_count, mode, created_at, updated_at"
+
+    public func insertIngest(_ r: IngestRecord) throws(StorageError) {
+        try db.prepare("INSERT INTO ingests (\(StateDatabase.ingestColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").run([
+            .text(r.id), .text(r.map), r.group.map(SQLiteValue.text) ?? .null, .text(r.filename), .int(r.size),
+            .text(r.state.rawValue), .double(r.progress), .text(encode(r.errors)), .text(encode(r.warnings)),
+            r.sha256.map(SQLiteValue.text) ?? .null, .text(r.originalPath), .text(r.workPath),
+            r.sourceFile.map(SQLiteValue.text) ?? .null, r.featureCount.map { .int(Int64($0)) } ?? .null,
+            .text(r.mode), .int(r.createdAt), .int(r.updatedAt),
+        ])
+    }
+
+    /// Writes every mutable field of `r` back to its row.
+    public func updateIngest(_ r: IngestRecord) throws(StorageError) {
+        try db.prepare("""
+            UPDATE ingests SET state=?, progress=?, errors=?, warnings=?, sha256=?, work_path=?, source_file=?,
+            feature_count=?, size=?, updated_at=? WHERE id=?
+            """).run([
+            .text(r.state.rawValue), .double(r.progress), .text(encode(r.errors)), .text(encode(r.warnings)),
+            r.sha256.map(SQLiteValue.text) ?? .null, .text(r.workPath), r.sourceFile.map(SQLiteValue.text) ?? .null,
+            r.featureCount.map { .int(Int64($0)) } ?? .null, .int(r.size), .int(r.updatedAt), .text(r.id),
+        ])
+    }
+
+    public func ingest(id: String) throws(StorageError) -> IngestRecord? {
+        try ingests(where: "id = ?", [.text(id)]).first
+    }
+
+    /// Ingests, newest first, optionally only those in `state` or of `map`.
+    public func ingests(state: IngestState? = nil, map: String? = nil, limit: Int = 100) throws(StorageError) -> [IngestRecord] {
+        var clauses: [String] = []
+        var values: [SQLiteValue] = []
+        if let state { clauses.append("state = ?"); values.append(.text(state.rawValue)) }
+        if let map { clauses.append("map = ?"); values.append(.text(map)) }
+        let whereSQL = clauses.isEmpty ? "1" : clauses.joined(separator: " AND ")
+        return try ingests(where: "\(whereSQL) ORDER BY seq DESC LIMIT \(max(1, limit))", values)
+    }
+
+    /// Ingests not yet finished, oldest first: what start-up must resume.
+    public func unfinishedIngests() throws(StorageError) -> [IngestRecord] {
+        try ingests(where: "state IN ('upload','processing') ORDER BY seq", [])
+    }
+
+    /// The source files of a map's completed ingests, in the order they were appended.
+    public func sourceFiles(map: String) throws(StorageError) -> [String] {
+        try ingests(where: "map = ? AND state = 'completed' AND source_file IS NOT NULL ORDER BY seq", [.text(map)])
+            .compactMap(\.sourceFile)
+    }
+
+    /// The completed ingests of `map` (oldest first) that still contribute a source file.
+    public func sourceIngests(map: String) throws(StorageError) -> [IngestRecord] {
+        try ingests(where: "map = ? AND state = 'completed' AND source_file IS NOT NULL ORDER BY seq", [.text(map)])
+    }
+
+    /// A completed ingest of `map` with the same content hash, if the file was seen before.
+    public func completedIngest(map: String, sha256: String) throws(StorageError) -> IngestRecord? {
+        try ingests(where: "map = ? AND sha256 = ? AND state = 'completed' AND source_file IS NOT NULL ORDER BY seq LIMIT 1", [.text(map), .text(sha256)]).first
+    }
+
+    /// Detaches source files from ingests (a replace, or a compaction that merged them).
+    public func clearSourceFiles(ids: [String], newSourceFile: String? = nil, forID keeper: String? = nil) throws(StorageError) {
+        let clear = try db.prepare("UPDATE ingests SET source_file = NULL WHERE id = ?")
+        for id in ids where id != keeper { try clear.run([.text(id)]) }
+        if let keeper, let newSourceFile {
+            try db.prepare("UPDATE ingests SET source_file = ? WHERE id = ?").run([.text(newSourceFile), .text(keeper)])
+        }
+    }
+
+    public func ingestCounts() throws(StorageError) -> [IngestState: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: IngestState.allCases.map { ($0, 0) })
+        let s = try db.prepare("SELECT state, count(*) FROM ingests GROUP BY state")
+        while try s.step() {
+            if let state = s.text(0).flatMap(IngestState.init(rawValue:)) { counts[state] = Int(s.int(1)) }
+        }
+        return counts
+    }
+
+    private func ingests(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [IngestRecord] {
+        let s = try db.prepare("SELECT \(StateDatabase.ingestColumns) FROM ingests WHERE \(clause)")
+        try s.bind(values)
+        var result: [IngestRecord] = []
+        while try s.step() {
+            result.append(IngestRecord(
+                id: s.text(0) ?? "", map: s.text(1) ?? "", group: s.text(2), filename: s.text(3) ?? "", size: s.int(4),
+                state: IngestState(rawValue: s.text(5) ?? "") ?? .failed, progress: s.double(6),
+                errors: decode(s.text(7)), warnings: decode(s.text(8)), sha256: s.text(9),
+                originalPath: s.text(10) ?? "", workPath: s.text(11) ?? "", sourceFile: s.text(12),
+                featureCount: s.isNull(13) ? nil : Int(s.int(13)), mode: s.text(14) ?? "append",
+                createdAt: s.int(15), updatedAt: s.int(16)))
+        }
+        return result
+    }
+
+    // MARK: publish jobs
+
+    /// Queues a publish job for `tileset` unless one is already queued (MTS collapses pending
+    /// requests); returns the queued job's id.
+    @discardableResult
+    public func enqueueJob(tileset: String, id: String, now: Int64) throws(StorageError) -> String {
+        try db.transaction { () throws(StorageError) -> String in
+            let s = try db.prepare("SELECT id FROM jobs WHERE tileset = ? AND stage = 'queued' ORDER BY seq LIMIT 1")
+            try s.bind([.text(tileset)])
+            if try s.step(), let existing = s.text(0) { return existing }
+            try db.prepare("INSERT INTO jobs (id, tileset, stage, created) VALUES (?, ?, 'queued', ?)").run([.text(id), .text(tileset), .int(now)])
+            return id
+        }
+    }
+
+    /// The oldest queued job whose tileset has no job processing (one active job per tileset).
+    public func nextQueuedJob() throws(StorageError) -> PublishJobRecord? {
+        try jobs(where: "stage = 'queued' AND tileset NOT IN (SELECT tileset FROM jobs WHERE stage = 'processing') ORDER BY seq LIMIT 1", []).first
+    }
+
+    public func updateJob(_ j: PublishJobRecord) throws(StorageError) {
+        try db.prepare("UPDATE jobs SET stage=?, published=?, errors=?, warnings=?, layer_stats=? WHERE id=?").run([
+            .text(j.stage.rawValue), j.published.map(SQLiteValue.int) ?? .null, .text(encode(j.errors)),
+            .text(encode(j.warnings)), j.layerStats.map(SQLiteValue.text) ?? .null, .text(j.id),
+        ])
+    }
+
+    /// Start-up recovery: a job that was processing when the daemon died runs again.
+    public func requeueInterruptedJobs() throws(StorageError) {
+        try db.execute("UPDATE jobs SET stage = 'queued' WHERE stage = 'processing'")
+    }
+
+    public func jobs(tileset: String, limit: Int = 100) throws(StorageError) -> [PublishJobRecord] {
+        try jobs(where: "tileset = ? ORDER BY seq DESC LIMIT \(max(1, limit))", [.text(tileset)])
+    }
+
+    public func jobCounts() throws(StorageError) -> [JobStage: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: JobStage.allCases.map { ($0, 0) })
+        let s = try db.prepare("SELECT stage, count(*) FROM jobs GROUP BY stage")
+        while try s.step() {
+            if let stage = s.text(0).flatMap(JobStage.init(rawValue:)) { counts[stage] = Int(s.int(1)) }
+        }
+        return counts
+    }
+
+    private func jobs(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [PublishJobRecord] {
+        let s = try db.prepare("SELECT id, tileset, stage, created, published, errors, warnings, layer_stats FROM jobs WHERE \(clause)")
+        try s.bind(values)
+        var result: [PublishJobRecord] = []
+        while try s.step() {
+            result.append(PublishJobRecord(
+                id: s.text(0) ?? "", tileset: s.text(1) ?? "", stage: JobStage(rawValue: s.text(2) ?? "") ?? .failed,
+                created: s.int(3), published: s.isNull(4) ? nil : s.int(4), errors: decode(s.text(5)),
+                warnings: decode(s.text(6)), layerStats: s.text(7)))
+        }
+        return result
+    }
+
+    // MARK: maps and groups
+
+    /// Records a map the first time its folder is seen; later calls leave it unchanged.
+    public func ensureMap(_ m: MapRecord, now: Int64) throws(StorageError) {
+        try db.prepare("INSERT OR IGNORE INTO maps (id, title, short_name, owner, visibility, created_at) VALUES (?,?,?,?,?,?)")
+            .run([.text(m.id), .text(m.title), .text(m.shortName), .text(m.owner), .text(m.visibility), .int(now)])
+    }
+
+    public func ensureGroup(map: String, title: String, now: Int64) throws(StorageError) {
+        try db.prepare("INSERT OR IGNORE INTO groups (map, title, created_at) VALUES (?,?,?)").run([.text(map), .text(title), .int(now)])
+    }
+
+    public func maps() throws(StorageError) -> [MapRecord] {
+        let s = try db.prepare("SELECT id, title, short_name, owner, visibility FROM maps ORDER BY id")
+        var result: [MapRecord] = []
+        while try s.step() {
+            result.append(MapRecord(id: s.text(0) ?? "", title: s.text(1) ?? "", shortName: s.text(2) ?? "",
+                                    owner: s.text(3) ?? "", visibility: s.text(4) ?? "private"))
+        }
+        let g = try db.prepare("SELECT title FROM groups WHERE map = ? ORDER BY created_at, title")
+        for i in result.indices {
+            try g.bind([.text(result[i].id)])
+            while try g.step() { result[i].groups.append(g.text(0) ?? "") }
+        }
+        return result
+    }
+
+    // MARK: JSON columns
+
+    private func encode(_ strings: [String]) -> String {
+        JSONWriter.string(.array(strings.map(JSONValue.string)))
+    }
+
+    private func decode(_ text: String?) -> [String] {
+        guard let text, let v = try? JSONParser.parse(text), case .array(let a) = v else { return [] }
+        return a.compactMap(\.stringValue)
+    }
+}

@@ -1,0 +1,202 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `lstat(2)` says about a path, without following a final symlink.
+public struct FileStatus: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable { case regular, directory, symlink, other }
+    public var kind: Kind
+    public var size: Int64
+    /// Modification time in nanoseconds since the epoch.
+    public var modified: Int64
+    public var device: UInt64
+    public var inode: UInt64
+}
+
+/// Typed wrappers for the file operations the daemon relies on for durability.
+///
+/// Each wraps one syscall (named in its doc comment), retries EINTR and throws `SystemError`
+/// naming the path. Durability follows the Maildir rule: write a temporary name, `fsync`,
+/// `rename`, then `fsync` the directory so the rename itself survives a crash.
+public struct FileSystem: Sendable {
+    public init() {}
+
+    /// `lstat`; nil when the path does not exist.
+    public func status(_ path: String) throws(SystemError) -> FileStatus? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw SystemError(call: "lstat", target: path, errno: errno)
+        }
+        return FileStatus(st)
+    }
+
+    /// `mkdir -p` with `mode` for the directories it creates.
+    public func createDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
+        if let s = try status(path) {
+            if s.kind == .directory { return }
+            throw SystemError(call: "mkdir", target: path, errno: ENOTDIR)
+        }
+        let parent = FileSystem.parent(of: path)
+        if !parent.isEmpty && parent != path { try createDirectories(parent, mode: mode) }
+        if mkdir(path, mode) != 0 && errno != EEXIST { throw SystemError(call: "mkdir", target: path, errno: errno) }
+    }
+
+    /// `rename(2)`: atomic within one filesystem.
+    public func rename(_ from: String, to: String) throws(SystemError) {
+        _ = try retryingEINTR("rename", "\(from) -> \(to)") { Glibc.rename(from, to) }
+    }
+
+    /// `unlink(2)`; a missing file is not an error.
+    public func remove(_ path: String) throws(SystemError) {
+        if unlink(path) != 0 && errno != ENOENT { throw SystemError(call: "unlink", target: path, errno: errno) }
+    }
+
+    /// `rmdir(2)`; a missing or non-empty directory is left alone.
+    public func removeEmptyDirectory(_ path: String) {
+        _ = rmdir(path)
+    }
+
+    /// `opendir`/`readdir`: the entry names of a directory, without `.` and `..`, sorted.
+    public func list(_ path: String) throws(SystemError) -> [String] {
+        guard let dir = opendir(path) else { throw SystemError(call: "opendir", target: path, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// `open(O_DIRECTORY)` + `fsync`: makes renames and creations in `path` durable.
+    public func syncDirectory(_ path: String) throws(SystemError) {
+        let fd = try retryingEINTR("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(fd) }
+        _ = try retryingEINTR("fsync", path) { fsync(fd) }
+    }
+
+    /// `open(O_NOFOLLOW | O_NONBLOCK)` + `fstat`: opens a dropped file for reading only if it
+    /// is a regular file. Symlinks fail with ELOOP, FIFOs and devices with EINVAL, so nothing
+    /// hostile is ever read or blocked on.
+    public func openRegularFileForReading(_ path: String) throws(SystemError) -> Int32 {
+        let fd = try retryingEINTR("open", path) { open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
+        var st = stat()
+        if fstat(fd, &st) != 0 {
+            let e = errno
+            close(fd)
+            throw SystemError(call: "fstat", target: path, errno: e)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw SystemError(call: "open", target: path, errno: EINVAL)
+        }
+        return fd
+    }
+
+    /// Writes `bytes` to `path` durably: temporary file, `fsync`, `rename`, directory `fsync`.
+    public func writeAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
+        let tmp = FileSystem.parent(of: path) + "/." + FileSystem.name(of: path) + ".tmp"
+        let fd = try retryingEINTR("open", tmp) { open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if n < 0 {
+                let e = errno
+                if e == EINTR { continue }
+                close(fd)
+                unlink(tmp)
+                throw SystemError(call: "write", target: tmp, errno: e)
+            }
+            offset += n
+        }
+        if fsync(fd) != 0 {
+            let e = errno
+            close(fd)
+            unlink(tmp)
+            throw SystemError(call: "fsync", target: tmp, errno: e)
+        }
+        close(fd)
+        try rename(tmp, to: path)
+        try syncDirectory(FileSystem.parent(of: path))
+    }
+
+    /// Reads a whole (small) file: configs, recipes, error reports.
+    public func readFile(_ path: String, maxBytes: Int = 16 << 20) throws(SystemError) -> [UInt8] {
+        let fd = try retryingEINTR("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(call: "read", target: path, errno: errno)
+            }
+            if n == 0 { return result }
+            result.append(contentsOf: chunk.prefix(n))
+            if result.count > maxBytes { throw SystemError(call: "read", target: path, errno: EFBIG) }
+        }
+    }
+
+    /// `statvfs`: bytes available to unprivileged users on the filesystem holding `path`.
+    public func availableBytes(_ path: String) throws(SystemError) -> Int64 {
+        var s = statvfs()
+        _ = try retryingEINTR("statvfs", path) { statvfs(path, &s) }
+        return Int64(s.f_bavail) * Int64(s.f_frsize)
+    }
+
+    /// True when `path` is on NFS, CIFS/SMB, FUSE or 9p, where inotify sees no remote changes.
+    ///
+    /// Reads `/proc/self/mountinfo` (proc(5)) and takes the filesystem type of the longest
+    /// mount point that contains `path`; Glibc does not expose `statfs(2)` to Swift.
+    public func isRemoteFilesystem(_ path: String) throws(SystemError) -> Bool {
+        let text = String(decoding: try readFile("/proc/self/mountinfo"), as: UTF8.self)
+        var best = ""
+        var bestType = ""
+        for line in text.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            guard halves.count == 2 else { continue }
+            let left = halves[0].split(separator: " ")
+            guard left.count >= 5 else { continue }
+            let mountPoint = left[4].split(separator: "\\040", omittingEmptySubsequences: false).joined(separator: " ")
+            let fsType = String(halves[1].split(separator: " ").first ?? "")
+            let contains = mountPoint == "/" || path == mountPoint || path.hasPrefix(mountPoint + "/")
+            if contains && mountPoint.count >= best.count {
+                best = mountPoint
+                bestType = fsType
+            }
+        }
+        let remote = ["nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "sshfs", "fuse", "davfs"]
+        return remote.contains(where: { bestType == $0 || bestType.hasPrefix($0 + ".") })
+    }
+
+    /// The directory part of `path` ("" for a bare name, "/" for the root).
+    public static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// The last component of `path`.
+    public static func name(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}
+
+extension FileStatus {
+    init(_ st: stat) {
+        let kind: Kind = switch st.st_mode & S_IFMT {
+        case S_IFREG: .regular
+        case S_IFDIR: .directory
+        case S_IFLNK: .symlink
+        default: .other
+        }
+        self.init(kind: kind, size: Int64(st.st_size),
+                  modified: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                  device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+}

@@ -1,0 +1,56 @@
+import XCTest
+@testable import Storage
+
+final class StateDatabaseTests: XCTestCase {
+    private func record(_ id: String, map: String = "m", state: IngestState = .upload) -> IngestRecord {
+        IngestRecord(id: id, map: map, group: nil, filename: "\(id).geojson", size: 10, state: state,
+                     originalPath: "/drop/m/\(id).geojson", workPath: "/drop/m/.tiledrop/\(id)", createdAt: 1, updatedAt: 1)
+    }
+
+    func testIngestLifecycleAndCounts() throws {
+        let db = try StateDatabase(path: ":memory:")
+        try db.insertIngest(record("a"))
+        try db.insertIngest(record("b"))
+        var a = try XCTUnwrap(db.ingest(id: "a"))
+        a.state = .completed
+        a.sourceFile = "/sources/m/a.geojsonl"
+        a.sha256 = "abc"
+        a.featureCount = 3
+        a.warnings = ["feature 2: skipped"]
+        try db.updateIngest(a)
+        XCTAssertEqual(try db.ingest(id: "a"), a)
+        XCTAssertEqual(try db.unfinishedIngests().map(\.id), ["b"])
+        XCTAssertEqual(try db.sourceFiles(map: "m"), ["/sources/m/a.geojsonl"])
+        XCTAssertEqual(try db.completedIngest(map: "m", sha256: "abc")?.id, "a")
+        XCTAssertNil(try db.completedIngest(map: "other", sha256: "abc"))
+        let counts = try db.ingestCounts()
+        XCTAssertEqual(counts[.completed], 1)
+        XCTAssertEqual(counts[.upload], 1)
+        XCTAssertEqual(counts[.failed], 0)
+    }
+
+    func testJobsCollapseAndOneActivePerTileset() throws {
+        let db = try StateDatabase(path: ":memory:")
+        let first = try db.enqueueJob(tileset: "t", id: "j1", now: 1)
+        XCTAssertEqual(try db.enqueueJob(tileset: "t", id: "j2", now: 2), first, "pending requests collapse")
+        var job = try XCTUnwrap(db.nextQueuedJob())
+        job.stage = .processing
+        try db.updateJob(job)
+        XCTAssertEqual(try db.enqueueJob(tileset: "t", id: "j3", now: 3), "j3", "a new request queues behind the active job")
+        XCTAssertNil(try db.nextQueuedJob(), "one active job per tileset")
+        try db.requeueInterruptedJobs()
+        XCTAssertEqual(try db.nextQueuedJob()?.id, "j1")
+        XCTAssertEqual(try db.jobCounts()[.queued], 2)
+    }
+
+    func testMigrationIsIdempotentOnDisk() throws {
+        let path = NSTemporaryDirectory() + "/state-\(UUID().uuidString).db"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try StateDatabase(path: path).insertIngest(record("x"))
+        XCTAssertEqual(try StateDatabase(path: path).ingest(id: "x")?.filename, "x.geojson")
+    }
+
+    func testCreatedNiceMatchesMTS() {
+        XCTAssertEqual(HTTPDate.format(milliseconds: 1560981902377), "Wed Jun 19 2019 22:05:02 GMT+0000 (UTC)")
+    }
+}

@@ -1,0 +1,117 @@
+import GeoModel
+@testable import Tiling
+import XCTest
+
+/// Collects tiles in memory (a real TileSink, just not a file).
+final class CollectingSink: TileSink {
+    var tiles: [TileID: [UInt8]] = [:]
+    func writeTile(_ id: TileID, data: [UInt8]) throws {
+        XCTAssertNil(tiles[id], "tile \(id) written twice")
+        tiles[id] = data
+    }
+
+    func decode(_ id: TileID) throws -> MVTTile? {
+        guard let gz = tiles[id] else { return nil }
+        return try MVTTile(decoding: try Gzip.decompress(gz))
+    }
+}
+
+final class TilerTests: XCTestCase {
+    private func recipe(_ layer: String) throws -> Recipe {
+        try Recipe(json: try JSONParser.parse(#"{"version": 1, "layers": {"l": "# + layer + "}}"))
+    }
+
+    private func run(_ r: Recipe, _ features: [Feature]) throws -> (CollectingSink, TilingReport) {
+        let sink = CollectingSink()
+        let report = try Tiler(recipe: r, threads: 2).run(resolveSource: { _ in ArrayFeatureSource(features) }, into: sink)
+        return (sink, report)
+    }
+
+    func testPointsLandInTheRightTilesWithProperties() throws {
+        let oslo = Feature(id: 7, geometry: .point(Position(lon: 10.75, lat: 59.91)), properties: props(["name": "Oslo", "pop": 700000]))
+        let lima = Feature(id: 8, geometry: .point(Position(lon: -77.03, lat: -12.04)), properties: props(["name": "Lima", "pop": 10000000]))
+        let (sink, report) = try run(try recipe(#"{"source": "s", "minzoom": 0, "maxzoom": 3}"#), [oslo, lima])
+        let z0 = try XCTUnwrap(try sink.decode(TileID(z: 0, x: 0, y: 0)))
+        XCTAssertEqual(z0.layers.map(\.name), ["l"])
+        XCTAssertEqual(z0.layers[0].features.count, 2)
+        XCTAssertEqual(z0.layers[0].features.map(\.id), [7, 8])
+        let props = z0.layers[0].properties(of: z0.layers[0].features[0])
+        XCTAssertEqual(props.map(\.key), ["name", "pop"])
+        XCTAssertEqual(props[0].value, .string("Oslo"))
+        // Oslo at z3 is tile 4/2; decoding the point brings back the position to within a pixel.
+        let t = try XCTUnwrap(try sink.decode(TileID(z: 3, x: 4, y: 2)))
+        let fc = MVTGeoJSON.featureCollection(t, id: TileID(z: 3, x: 4, y: 2))
+        let coords = try XCTUnwrap(fc["features"]?.arrayValue?.first?["geometry"]?["coordinates"]?.arrayValue)
+        XCTAssertEqual(coords[0].doubleValue!, 10.75, accuracy: 0.02)
+        XCTAssertEqual(coords[1].doubleValue!, 59.91, accuracy: 0.02)
+        XCTAssertEqual(sink.tiles.count, 1 + 2 + 2 + 2, "one tile per zoom for each city, shared at z0")
+        let stats = try XCTUnwrap(report.layerStats["l"])
+        XCTAssertEqual(stats["total_tiles"], 7)
+        XCTAssertEqual(stats["point_count"], 8, "2 points in the z0 tile + 1 per tile elsewhere")
+        XCTAssertEqual(stats["zooms"]?["3"]?["tiles"], 2)
+        XCTAssertEqual(stats["zooms"]?["0"]?["size_histogram"]?.arrayValue?.count, 20)
+        XCTAssertEqual(report.metadata.minzoom, 0)
+        XCTAssertEqual(report.metadata.maxzoom, 3)
+        XCTAssertEqual(report.metadata.bounds.west, -77.03, accuracy: 1e-9)
+        XCTAssertEqual(report.metadata.vectorLayers.arrayValue?.first?["fields"]?["pop"], "Number")
+    }
+
+    func testPolygonIsClippedWithBufferAndWoundClockwise() throws {
+        // A square around (0, 0) spanning four z1 tiles.
+        let ring = [Position(lon: -20, lat: -20), Position(lon: 20, lat: -20), Position(lon: 20, lat: 20), Position(lon: -20, lat: 20), Position(lon: -20, lat: -20)]
+        let (sink, report) = try run(try recipe(#"{"source": "s", "minzoom": 1, "maxzoom": 1, "tiles": {"buffer_size": 1}}"#), [Feature(geometry: .polygon([ring]))])
+        XCTAssertEqual(sink.tiles.count, 4)
+        for (id, _) in sink.tiles {
+            let t = try XCTUnwrap(try sink.decode(id))
+            let f = try XCTUnwrap(t.layers.first?.features.first)
+            XCTAssertEqual(f.type, .polygon)
+            XCTAssertEqual(f.decoded.parts.count, 1)
+            XCTAssertGreaterThan(MVTGeometry.signedArea2(f.decoded.parts[0]), 0, "exterior clockwise in tile \(id)")
+            let buffer = Int32((4096.0 / 100).rounded(.up))
+            for p in f.decoded.parts[0] {
+                XCTAssertTrue((-buffer...4096 + buffer).contains(p.x) && (-buffer...4096 + buffer).contains(p.y), "\(p) outside the buffered tile \(id)")
+            }
+        }
+        XCTAssertEqual(report.layerStats["l"]?["polygon_count"], 4)
+    }
+
+    func testFilterSetAllowedOutputAndID() throws {
+        let fs = (0..<10).map { i in
+            Feature(id: .string("f\(i)"), geometry: .point(Position(lon: Double(i), lat: 0)), properties: props(["n": .int(Int64(i)), "drop": "x"]))
+        }
+        let r = try recipe("""
+            {"source": "s", "minzoom": 0, "maxzoom": 0, "features": {"filter": [">=", ["get", "n"], 5], "id": ["get", "n"],
+             "attributes": {"set": {"double": ["*", ["get", "n"], 2]}, "allowed_output": ["n", "double"]}}}
+            """)
+        let (sink, _) = try run(r, fs)
+        let layer = try XCTUnwrap(try sink.decode(TileID(z: 0, x: 0, y: 0))?.layers.first)
+        XCTAssertEqual(layer.features.map(\.id), [5, 6, 7, 8, 9])
+        XCTAssertEqual(layer.keys, ["n", "double"])
+        XCTAssertEqual(layer.properties(of: layer.features[0]).map { $0.value }, [MVTValue.uint(5), .uint(10)])
+    }
+
+    func testLayerSizeCapDropsHighestOrderFirstAndIsReported() throws {
+        let big = String(repeating: "x", count: 300)
+        let fs = (0..<10).map { i in
+            Feature(geometry: .point(Position(lon: Double(i) / 10, lat: 0)), properties: props(["rank": .int(Int64(10 - i)), "blob": .string(big + String(i))]))
+        }
+        let r = try recipe(#"{"source": "s", "minzoom": 0, "maxzoom": 0, "tiles": {"layer_size": 1, "order": "rank"}}"#)
+        let (sink, report) = try run(r, fs)
+        let layer = try XCTUnwrap(try sink.decode(TileID(z: 0, x: 0, y: 0))?.layers.first)
+        XCTAssertEqual(layer.features.count, 3, "three 300-byte features fit in 1 KB")
+        let ranks: [MVTValue] = layer.features.map { f in layer.properties(of: f).first { $0.key == "rank" }!.value }
+        XCTAssertEqual(ranks, [.uint(1), .uint(2), .uint(3)], "lowest order values are kept")
+        let z0 = try XCTUnwrap(report.layerStats["l"]?["zooms"]?["0"])
+        XCTAssertEqual(z0["capped"], 1)
+        XCTAssertEqual(z0["capped_list"]?.arrayValue?.first?["tile"], "0/0/0")
+        XCTAssertLessThanOrEqual(z0["max_size"]?.intValue ?? .max, 1024)
+        XCTAssertEqual(report.warnings.count, 1)
+    }
+
+    func testZoomDependentFilter() throws {
+        let fs = [Feature(geometry: .point(Position(lon: 1, lat: 1)), properties: props(["min": 2]))]
+        let r = try recipe(#"{"source": "s", "minzoom": 0, "maxzoom": 3, "features": {"filter": [">=", ["zoom"], ["get", "min"]]}}"#)
+        let (sink, _) = try run(r, fs)
+        XCTAssertEqual(sink.tiles.keys.map(\.z).sorted(), [2, 3])
+    }
+}
