@@ -11,11 +11,14 @@ import Glibc
 public struct JSONParser {
     public static let defaultMaxDepth = 256
 
-    private let bytes: UnsafeRawBufferPointer
-    private var pos = 0
+    package let bytes: UnsafeRawBufferPointer
+    /// Offset of the next unread byte.
+    package var pos = 0
     private let maxDepth: Int
 
-    private init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+    /// A cursor over `bytes` for callers that drive the parse themselves (the GeoJSON
+    /// feature decoder): they read members with the `package` methods below.
+    package init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
     }
@@ -63,7 +66,7 @@ public struct JSONParser {
         return JSONError(message: message, offset: o, line: line, column: column)
     }
 
-    private mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while pos < bytes.count {
             switch bytes[pos] {
             case 0x20, 0x0A, 0x0D, 0x09: pos += 1
@@ -77,7 +80,7 @@ public struct JSONParser {
         return "byte 0x\(String(b, radix: 16))"
     }
 
-    private mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
+    package mutating func parseValue(depth: Int) throws(JSONError) -> JSONValue {
         guard pos < bytes.count else { throw error("unexpected end of input; the JSON text is truncated") }
         switch bytes[pos] {
         case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
@@ -149,23 +152,25 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseString() throws(JSONError) -> String {
+    package mutating func parseString() throws(JSONError) -> String {
         let start = pos
         pos += 1
         let contentStart = pos
-        // Fast path: no escapes.
+        // Fast path: no escapes; pure ASCII needs no UTF-8 validation.
+        var highBits: UInt8 = 0
         while pos < bytes.count {
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[contentStart..<pos])
                 pos += 1
-                guard let s = String(validating: slice, as: UTF8.self) else {
+                if highBits >= 0x80, !JSONParser.isValidUTF8(slice) {
                     throw error("string is not valid UTF-8; re-save the file as UTF-8", at: start)
                 }
-                return s
+                return JSONParser.string(slice)
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error("control character \(describeByte(b)) inside a string; escape it") }
+            highBits |= b
             pos += 1
         }
         var out: [UInt8] = Array(UnsafeRawBufferPointer(rebasing: bytes[contentStart..<pos]))
@@ -173,9 +178,8 @@ public struct JSONParser {
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
                 pos += 1
-                guard let s = String(validating: out, as: UTF8.self) else {
-                    throw error("string is not valid UTF-8; re-save the file as UTF-8", at: start)
-                }
+                let s = out.withUnsafeBytes { JSONParser.isValidUTF8($0) ? JSONParser.string($0) : nil }
+                guard let s else { throw error("string is not valid UTF-8; re-save the file as UTF-8", at: start) }
                 return s
             }
             if b < 0x20 { throw error("control character \(describeByte(b)) inside a string; escape it") }
@@ -217,6 +221,46 @@ public struct JSONParser {
             }
         }
         throw error("unterminated string; the JSON text is truncated", at: start)
+    }
+
+    /// A String from bytes already known to be valid UTF-8 (no second validation pass).
+    @inline(__always)
+    package static func string(_ utf8: UnsafeRawBufferPointer) -> String {
+        String(decoding: UnsafeBufferPointer(start: utf8.baseAddress?.assumingMemoryBound(to: UInt8.self), count: utf8.count), as: UTF8.self)
+    }
+
+    /// UTF-8 well-formedness (Unicode 15, Table 3-7): no overlong forms, no surrogates,
+    /// nothing above U+10FFFF, no truncated sequences.
+    package static func isValidUTF8(_ u: UnsafeRawBufferPointer) -> Bool {
+        let n = u.count
+        var i = 0
+        while i < n {
+            let b = u[i]
+            if b < 0x80 {
+                i += 1
+                continue
+            }
+            var need = 0
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF
+            switch b {
+            case 0xC2...0xDF: need = 1
+            case 0xE0: need = 2; low = 0xA0
+            case 0xE1...0xEC, 0xEE, 0xEF: need = 2
+            case 0xED: need = 2; high = 0x9F
+            case 0xF0: need = 3; low = 0x90
+            case 0xF1...0xF3: need = 3
+            case 0xF4: need = 3; high = 0x8F
+            default: return false
+            }
+            guard i + need < n, u[i + 1] >= low, u[i + 1] <= high else { return false }
+            var k = 2
+            while k <= need {
+                if u[i + k] & 0xC0 != 0x80 { return false }
+                k += 1
+            }
+            i += need + 1
+        }
+        return true
     }
 
     private mutating func parseHex4() throws(JSONError) -> UInt32 {
@@ -289,35 +333,21 @@ public struct JSONParser {
             let v = Int64(mantissa)
             return .int(negative ? -v : v)
         }
-        // Clinger's fast path: exact when the mantissa fits in 53 bits and |exp| <= 22.
-        let e10 = exponent - fracDigits
-        if significant <= 15 && e10 >= -22 && e10 <= 22 {
-            var d = Double(mantissa)
-            d = e10 < 0 ? d / JSONParser.powersOf10[-e10] : d * JSONParser.powersOf10[e10]
-            return .double(negative ? -d : d)
+        if significant <= 19, let d = DecimalToDouble.convert(mantissa: mantissa, exponent: exponent - fracDigits, negative: negative) {
+            guard d.isFinite else { throw tooLarge(start) }
+            return .double(d)
         }
         let text = UnsafeRawBufferPointer(rebasing: bytes[start..<pos])
         if isInteger, let i = Int64(String(decoding: text, as: UTF8.self)) { return .int(i) }
-        let d = JSONParser.strtod(text)
-        guard d.isFinite else {
-            throw error("number \(String(decoding: text, as: UTF8.self).prefix(40)) is too large to represent", at: start)
-        }
+        let d = DecimalToDouble.strtod(text)
+        guard d.isFinite else { throw tooLarge(start) }
         return .double(d)
     }
 
-    private static func strtod(_ text: UnsafeRawBufferPointer) -> Double {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buf in
-            for i in 0..<text.count { buf[i] = CChar(bitPattern: text[i]) }
-            buf[text.count] = 0
-            return Glibc.strtod(buf.baseAddress!, nil)
-        }
+    private func tooLarge(_ start: Int) -> JSONError {
+        let text = UnsafeRawBufferPointer(rebasing: bytes[start..<pos])
+        return error("number \(String(decoding: text, as: UTF8.self).prefix(40)) is too large to represent", at: start)
     }
 
     @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b >= 48 && b <= 57 }
-
-    private static let powersOf10: [Double] = (0...22).map { e in
-        var d = 1.0
-        for _ in 0..<e { d *= 10 }
-        return d
-    }
 }
