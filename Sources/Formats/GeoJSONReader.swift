@@ -71,8 +71,7 @@ final class GeoJSONReader: FeatureReader {
                     try skipSpace()
                 }
                 state = .features(first: false)
-                let (value, line) = try readValue()
-                if let f = decode(value, line: line, allowGeometry: false) { return f }
+                if let f = try readFeature(allowGeometry: false) { return f }
             case .sequence:
                 try skipSpace(recordSeparators: true)
                 guard try peek() != nil else {
@@ -81,6 +80,7 @@ final class GeoJSONReader: FeatureReader {
                 }
                 format = .geojsonSeq
                 topValues += 1
+                if let f = try readFeature(allowGeometry: true) { return f }
                 let (value, line) = try readValue()
                 if value["type"]?.stringValue == "FeatureCollection" {
                     try readCollection(value, line: line)
@@ -237,6 +237,27 @@ final class GeoJSONReader: FeatureReader {
     }
 
     // MARK: Byte scanning
+
+    /// Reads the next value as a Feature: the fast `GeoJSONFeatureDecoder` first; when it
+    /// declines, the generic parse + `decode` (which reports errors and warnings precisely).
+    /// In a sequence (`allowGeometry`) a value the fast path declines is left unread (`pos`
+    /// unchanged, nil returned) so the caller can look at it generically.
+    private func readFeature(allowGeometry: Bool) throws(FormatError) -> Feature? {
+        let startPos = pos
+        let startLine = line, startLineStart = lineStart
+        let (start, end) = try scanValue()
+        if let f = GeoJSONFeatureDecoder.decode(window.bytes(start..<end), maxDepth: limits.maxNesting) {
+            featureIndex += 1
+            window.shrinkIfLarge(keepingFrom: pos)
+            return f
+        }
+        pos = startPos
+        line = startLine
+        lineStart = startLineStart
+        if allowGeometry { return nil }
+        let (value, valueLine) = try readValue()
+        return decode(value, line: valueLine, allowGeometry: false)
+    }
 
     /// Scans the JSON value at `pos` to find its end, then parses exactly those bytes.
     private func readValue() throws(FormatError) -> (JSONValue, line: Int) {

@@ -281,7 +281,7 @@ public struct JSONParser {
         return v
     }
 
-    private mutating func parseNumber() throws(JSONError) -> JSONValue {
+    package mutating func parseNumber() throws(JSONError) -> JSONValue {
         let start = pos
         var negative = false
         if bytes[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
