@@ -59,12 +59,12 @@ public enum GeoJSONCoding {
 
     private static func write(_ p: Position, _ w: inout JSONWriter) {
         w.bytes.append(UInt8(ascii: "["))
-        w.writeDouble(p.lon)
+        DoubleFormatter.write(p.lon, into: &w)
         w.bytes.append(UInt8(ascii: ","))
-        w.writeDouble(p.lat)
+        DoubleFormatter.write(p.lat, into: &w)
         if let alt = p.alt {
             w.bytes.append(UInt8(ascii: ","))
-            w.writeDouble(alt)
+            DoubleFormatter.write(alt, into: &w)
         }
         w.bytes.append(UInt8(ascii: "]"))
     }

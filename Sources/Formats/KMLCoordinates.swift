@@ -55,46 +55,9 @@ enum KMLCoordinates {
 
     @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
-    /// Parses a decimal number; exact (correctly rounded) via Clinger's fast path or strtod.
+    /// Parses a decimal number (optional sign, fraction, exponent), correctly rounded.
     static func parseDouble(_ u: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Double? {
-        var i = start
-        guard i < end else { return nil }
-        var negative = false
-        if u[i] == UInt8(ascii: "-") || u[i] == UInt8(ascii: "+") {
-            negative = u[i] == UInt8(ascii: "-")
-            i += 1
-        }
-        var mantissa: UInt64 = 0
-        var digits = 0
-        var fraction = 0
-        var sawDot = false
-        var simple = true
-        while i < end {
-            let b = u[i]
-            if b >= 48 && b <= 57 {
-                if digits < 19 { mantissa = mantissa * 10 + UInt64(b - 48) } else { simple = false }
-                if mantissa > 0 || b != 48 { digits += 1 }
-                if sawDot { fraction += 1 }
-            } else if b == UInt8(ascii: "."), !sawDot {
-                sawDot = true
-            } else {
-                simple = false
-                break
-            }
-            i += 1
-        }
-        if simple, i == end, i > start + (negative ? 1 : 0), digits <= 15, fraction <= 22, !(sawDot && i == start + 1) {
-            let d = Double(mantissa) / powersOf10[fraction]
-            return negative ? -d : d
-        }
-        let s = String(decoding: UnsafeRawBufferPointer(rebasing: u[start..<end]), as: UTF8.self)
-        guard let d = Double(s), d.isFinite else { return nil }
-        return d
-    }
-
-    static let powersOf10: [Double] = (0...22).map { e in
-        var d = 1.0
-        for _ in 0..<e { d *= 10 }
+        guard let d = DecimalToDouble.parse(UnsafeRawBufferPointer(rebasing: u[start..<end])), d.isFinite else { return nil }
         return d
     }
 }
