@@ -8,7 +8,7 @@ import GeoModel
 /// byte buffer with exact 128-bit integer arithmetic (the Steele–White / Ryu definition:
 /// among all decimals inside the double's rounding interval, the one with the fewest
 /// digits, and of those the closest to the exact value). It covers the range where
-/// `description` prints plain decimal notation, 1e-4 ≤ |d| < 2^53, for non-integral values
+/// `description` prints plain decimal notation, 2^-11 ≤ |d| < 2^53, for non-integral values
 /// with a regular rounding interval; everything else (integers, powers of two, tiny and
 /// huge values, non-finite) goes to `JSONWriter.writeDouble`, so the text is always exactly
 /// what `description` would print (tested against it).
@@ -17,25 +17,26 @@ enum DoubleFormatter {
         let bits = d.bitPattern
         let biased = Int((bits >> 52) & 0x7FF)
         let fraction = bits & (1 << 52 - 1)
-        // |d| in [1e-4, 2^53) and not a power of two (whose interval is asymmetric).
-        if biased >= 1023 - 14, biased < 1023 + 53, fraction != 0, d >= 1e-4 || d <= -1e-4,
+        // |d| in [2^-11, 2^53) and not a power of two (whose interval is asymmetric).
+        if biased >= 1023 - 11, biased < 1023 + 53, fraction != 0,
            appendShortest(negative: bits >> 63 != 0, m: fraction | 1 << 52, e: biased - 1075, into: &w.bytes) {
             return
         }
         w.writeDouble(d)
     }
 
-    /// Formats m·2^e (m a 53-bit significand, e < 0); false when the value is integral or the
-    /// arithmetic would not fit 128 bits (the caller then uses the general path).
+    /// Formats m·2^e (m a 53-bit significand, -64 < e < 0); false when the value is
+    /// integral or out of this method's range (the caller then uses the general path).
     static func appendShortest(negative: Bool, m: UInt64, e: Int, into out: inout [UInt8]) -> Bool {
-        guard e < 0 else { return false }
-        let shift = 1 - e  // bounds are (2m ± 1) / 2^shift
+        guard e < 0, e > -64 else { return false }
+        let shift = 1 - e  // the interval bounds are (2m ± 1) / 2^shift
         // s decimal places make the rounding interval (width 10^s / 2^-e) at least 1 wide.
-        var s = 0
-        while s < 22, pow10[s] < UInt128(1) << (shift - 1) { s += 1 }
-        guard pow10[s] >= UInt128(1) << (shift - 1) else { return false }
+        var s = ((shift - 1) * 78_913) >> 18  // ⌊(shift - 1)·log10 2⌋
+        if pow10[s] < 1 << UInt64(shift - 1) { s += 1 }
+        guard s <= 19 else { return false }
         let scale = pow10[s]
-        let low = UInt128(2 * m - 1) * scale, high = UInt128(2 * m + 1) * scale, exact = UInt128(2 * m) * scale
+        let low = UInt128(2 * m - 1) * UInt128(scale), high = UInt128(2 * m + 1) * UInt128(scale)
+        let exact = UInt128(2 * m) * UInt128(scale)
         let mask = (UInt128(1) << shift) - 1
         // Integers inside the interval (in units of 10^-s); the ends count when m is even
         // (round-half-even reads them back as this double).
@@ -56,8 +57,8 @@ enum DoubleFormatter {
             t += 1
         }
         // Of the (at most two) candidates k·10^t around the exact value, pick the closer.
-        let v = UInt64(exact >> shift)  // ⌊exact⌋; fractional part is exact & mask
-        let p = UInt64(pow10[t])
+        let v = UInt64(truncatingIfNeeded: exact >> shift)  // ⌊exact⌋; fractional part is exact & mask
+        let p = pow10[t]
         let down = v / p
         let r = v - down * p
         var k = down
@@ -70,38 +71,68 @@ enum DoubleFormatter {
             if distance > half || (distance == half && down & 1 == 1) { k = down + 1 }
         }
         let places = s - t
-        guard places > 0, k % 10 != 0 || k == 0 else { return false }
+        guard places > 0, k % 10 != 0 else { return false }
         appendDecimal(k, places: places, negative: negative, into: &out)
         return true
     }
 
-    /// Writes k·10^-places as `[-]int.frac` (places > 0, k without trailing zeros).
+    /// Writes k·10^-places as `[-]int.frac` (0 < places ≤ 19, k without trailing zeros).
     private static func appendDecimal(_ k: UInt64, places: Int, negative: Bool, into out: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // scratch space for 24 ASCII digits
-        withUnsafeMutableBytes(of: &digits) { buf in
-            var n = 0
+        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // 32 bytes, filled from the end
+        withUnsafeMutableBytes(of: &text) { buf in
+            let pairs = digitPairs.utf8Start
+            var i = 32
             var x = k
-            repeat {
-                buf[23 - n] = UInt8(48 + x % 10)
-                x /= 10
-                n += 1
-            } while x > 0
-            while n <= places {
-                buf[23 - n] = 48
-                n += 1
+            var digits = 0
+            while x >= 100 {
+                let pair = Int(x % 100) * 2
+                x /= 100
+                buf[i - 1] = pairs[pair + 1]
+                buf[i - 2] = pairs[pair]
+                i -= 2
+                digits += 2
             }
-            if negative { out.append(UInt8(ascii: "-")) }
-            let first = 24 - n
-            let point = 24 - places
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[first..<point]))
-            out.append(UInt8(ascii: "."))
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[point..<24]))
+            if x >= 10 {
+                buf[i - 1] = pairs[Int(x) * 2 + 1]
+                buf[i - 2] = pairs[Int(x) * 2]
+                i -= 2
+                digits += 2
+            } else {
+                buf[i - 1] = UInt8(48 + x)
+                i -= 1
+                digits += 1
+            }
+            while digits < places {
+                buf[i - 1] = 48
+                i -= 1
+                digits += 1
+            }
+            // Insert the point: move the integer digits left by one.
+            let point = 32 - places
+            let integerDigits = digits - places
+            if integerDigits == 0 {
+                buf[i - 1] = UInt8(ascii: ".")
+                buf[i - 2] = 48
+                i -= 2
+            } else {
+                for j in (point - integerDigits)..<point { buf[j - 1] = buf[j] }
+                buf[point - 1] = UInt8(ascii: ".")
+                i -= 1
+            }
+            if negative {
+                buf[i - 1] = UInt8(ascii: "-")
+                i -= 1
+            }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buf[i..<32]))
         }
     }
 
-    private static let pow10: [UInt128] = (0...38).map { e in
-        var v: UInt128 = 1
-        for _ in 0..<e { v *= 10 }
-        return v
-    }
+    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+    private static let pow10: [UInt64] = [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
+        10_000_000_000, 100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000,
+        1_000_000_000_000_000, 10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000,
+        10_000_000_000_000_000_000,
+    ]
 }

@@ -24,13 +24,13 @@ struct GeoJSONFeatureDecoder {
         p = JSONParser(bytes: bytes, maxDepth: maxDepth)
     }
 
-    /// The feature encoded by `bytes` (one JSON object, surrounding whitespace allowed),
-    /// or nil when the generic path must decide.
-    static func decode(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) -> Feature? {
+    /// The feature object at the start of `bytes` and the offset just past its closing brace,
+    /// or nil when the generic path must decide. `bytes` may continue after the feature; a
+    /// feature cut off by the end of `bytes` is declined (nil), never misread.
+    static func decode(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) -> (Feature, end: Int)? {
         var d = GeoJSONFeatureDecoder(bytes, maxDepth: maxDepth)
         guard let f = d.feature() else { return nil }
-        d.p.skipWhitespace()
-        return d.p.pos == bytes.count ? f : nil
+        return (f, d.p.pos)
     }
 
     // MARK: Members

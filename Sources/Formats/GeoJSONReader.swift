@@ -1,4 +1,7 @@
 import GeoModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Streams features out of GeoJSON (RFC 7946) and line-delimited GeoJSON without loading the file.
 ///
@@ -243,10 +246,17 @@ final class GeoJSONReader: FeatureReader {
     /// In a sequence (`allowGeometry`) a value the fast path declines is left unread (`pos`
     /// unchanged, nil returned) so the caller can look at it generically.
     private func readFeature(allowGeometry: Bool) throws(FormatError) -> Feature? {
+        // Straight on the window, without the pre-scan: almost every feature is whole in it.
+        if pos < window.end, let (f, n) = GeoJSONFeatureDecoder.decode(window.bytes(pos..<window.end), maxDepth: limits.maxNesting) {
+            countLines(upTo: pos + n)
+            pos += n
+            featureIndex += 1
+            return f
+        }
         let startPos = pos
         let startLine = line, startLineStart = lineStart
         let (start, end) = try scanValue()
-        if let f = GeoJSONFeatureDecoder.decode(window.bytes(start..<end), maxDepth: limits.maxNesting) {
+        if let (f, n) = GeoJSONFeatureDecoder.decode(window.bytes(start..<end), maxDepth: limits.maxNesting), n == end - start {
             featureIndex += 1
             window.shrinkIfLarge(keepingFrom: pos)
             return f
@@ -331,6 +341,16 @@ final class GeoJSONReader: FeatureReader {
                 }
                 throw truncated(inString ? "inside a string" : "inside a value")
             }
+        }
+    }
+
+    /// Advances the line count over the newlines in `pos..<end` (a feature spanning lines).
+    private func countLines(upTo end: Int) {
+        var i = pos
+        while i < end, let hit = memchr(window.storage + (i - window.base), 0x0A, end - i) {
+            i = window.base + (UnsafeMutableRawPointer(hit) - window.storage) + 1
+            line += 1
+            lineStart = i
         }
     }
 
