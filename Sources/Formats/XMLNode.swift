@@ -4,41 +4,55 @@
 /// so memory is bounded by the largest single element (`ReaderLimits.maxFeatureBytes`).
 /// Lookups mirror the DOM calls togeojson makes (first descendant by local name), which
 /// keeps our property conventions identical to the reference converter's.
-final class XMLNode {
-    let name: String
-    /// Namespace prefix as written, "" when none.
-    let prefix: String
-    let attributes: [XMLAttribute]
-    private(set) var children: [XMLNode] = []
-    /// Direct character data (text and CDATA, concatenated).
-    private(set) var text = ""
-    /// The first non-empty CDATA section among the direct character data, if any.
-    private(set) var cdata: String?
+///
+/// The tree is stored flat, in document (pre)order, in one `XMLTree` array: a node is an
+/// index, and its descendants are the entries up to its `end`. Building a Placemark is
+/// then one array append per element instead of one object per element (whose reference
+/// counting dominated KML conversion), and descendant lookups are a linear scan.
+struct XMLNode {
+    let tree: XMLTree
+    let index: Int
 
-    init(name: String, prefix: String = "", attributes: [XMLAttribute]) {
-        self.name = name
-        self.prefix = prefix
-        self.attributes = attributes
+    private var entry: XMLTree.Entry { tree.entries[index] }
+    var name: String { entry.name }
+    /// Namespace prefix as written, "" when none.
+    var prefix: String { entry.prefix }
+    var attributes: [XMLAttribute] { entry.attributes }
+    /// Direct character data (text and CDATA, concatenated).
+    var text: String { entry.text }
+    /// The first non-empty CDATA section among the direct character data, if any.
+    var cdata: String? { entry.cdata }
+
+    /// Direct children, in document order.
+    var children: [XMLNode] {
+        var out: [XMLNode] = []
+        var j = index + 1
+        let end = entry.end
+        while j < end {
+            out.append(XMLNode(tree: tree, index: j))
+            j = tree.entries[j].end
+        }
+        return out
     }
 
     /// Reads the rest of the element whose start tag `scanner` just returned.
     static func read(_ scanner: XMLScanner, name: String, prefix: String = "", attributes: [XMLAttribute], selfClosing: Bool, maxBytes: Int) throws(FormatError) -> XMLNode {
-        let root = XMLNode(name: name, prefix: prefix, attributes: attributes)
-        var stack = [root]
+        var entries = [XMLTree.Entry(name: name, prefix: prefix, attributes: attributes)]
+        var stack = [0]
         let startLine = scanner.line
         let startBytes = scanner.bytesRead
         if selfClosing { _ = try scanner.next() }  // the synthesized end event
         while !selfClosing, let top = stack.last {
             switch try scanner.next() {
             case let .start(n, pfx, attrs, _):
-                let child = XMLNode(name: n, prefix: pfx, attributes: attrs)
-                top.children.append(child)
-                stack.append(child)
+                stack.append(entries.count)
+                entries.append(XMLTree.Entry(name: n, prefix: pfx, attributes: attrs))
             case .end:
+                entries[top].end = entries.count
                 stack.removeLast()
             case let .text(t, cdata):
-                top.text += t
-                if cdata, top.cdata == nil, !t.isEmpty { top.cdata = t }
+                entries[top].text += t
+                if cdata, entries[top].cdata == nil, !t.isEmpty { entries[top].cdata = t }
             case .endOfDocument:
                 throw scanner.error("unexpected end of document inside <\(name)>")
             }
@@ -46,60 +60,52 @@ final class XMLNode {
                 throw FormatError.limitExceeded(file: "", message: "line \(startLine): <\(name)> is larger than \(maxBytes) bytes (ReaderLimits.maxFeatureBytes)")
             }
         }
-        return root
+        entries[0].end = entries.count
+        return XMLNode(tree: XMLTree(entries: entries), index: 0)
     }
 
     func attribute(_ name: String) -> String? {
-        attributes.first(where: { $0.name == name })?.value
+        entry.attributes.first(where: { $0.name == name })?.value
     }
 
     /// The first direct child named `name`.
     func child(_ name: String) -> XMLNode? {
-        children.first(where: { $0.name == name })
+        var j = index + 1
+        let end = entry.end
+        while j < end {
+            if tree.entries[j].name == name { return XMLNode(tree: tree, index: j) }
+            j = tree.entries[j].end
+        }
+        return nil
     }
 
     /// The first descendant named `name` in document order (DOM `getElementsByTagName(name)[0]`).
-    ///
-    /// Converters ask a Placemark for a dozen names; one preorder walk builds an index of
-    /// first occurrences so each lookup is a hash probe instead of a tree walk.
     func first(_ name: String) -> XMLNode? {
-        if children.isEmpty { return nil }
-        if firstIndex == nil {
-            var index: [String: XMLNode] = [:]
-            indexDescendants(into: &index)
-            firstIndex = index
+        let end = entry.end
+        var j = index + 1
+        while j < end {
+            if tree.entries[j].name == name { return XMLNode(tree: tree, index: j) }
+            j += 1
         }
-        return firstIndex![name]
-    }
-
-    private var firstIndex: [String: XMLNode]?
-
-    private func indexDescendants(into index: inout [String: XMLNode]) {
-        for c in children {
-            if index[c.name] == nil { index[c.name] = c }
-            c.indexDescendants(into: &index)
-        }
+        return nil
     }
 
     /// Every descendant named `name`, in document order.
     func all(_ name: String) -> [XMLNode] {
         var out: [XMLNode] = []
-        collect(name, into: &out)
+        for j in (index + 1)..<entry.end where tree.entries[j].name == name {
+            out.append(XMLNode(tree: tree, index: j))
+        }
         return out
     }
 
-    private func collect(_ name: String, into out: inout [XMLNode]) {
-        for c in children {
-            if c.name == name { out.append(c) }
-            c.collect(name, into: &out)
-        }
-    }
-
-    /// All character data of this element and its descendants (DOM `textContent`).
+    /// All character data of this element and its descendants, each element's own text
+    /// before its children's (the order the previous object tree produced).
     var textContent: String {
-        if children.isEmpty { return text }
-        var s = text
-        for c in children { s += c.textContent }
+        let end = entry.end
+        if end == index + 1 { return entry.text }
+        var s = ""
+        for j in index..<end { s += tree.entries[j].text }
         return s
     }
 
@@ -137,4 +143,27 @@ final class XMLNode {
         }
         return Double(String(decoding: u[start..<i], as: UTF8.self))
     }
+}
+
+/// The storage of an `XMLNode` tree: every element of one subtree in document order.
+final class XMLTree {
+    struct Entry {
+        var name: String
+        var prefix: String
+        var attributes: [XMLAttribute]
+        var text = ""
+        var cdata: String?
+        /// One past the index of the last descendant.
+        var end = 0
+
+        init(name: String, prefix: String, attributes: [XMLAttribute]) {
+            self.name = name
+            self.prefix = prefix
+            self.attributes = attributes
+        }
+    }
+
+    let entries: [Entry]
+
+    init(entries: [Entry]) { self.entries = entries }
 }

@@ -39,10 +39,15 @@ enum ConvertBenchmark {
         print("input                   size MB  tool        seconds    MB/s   peak RSS MB  features  ratio")
         for input in [geojson, kml] {
             let size = Double(fileSize(input)) / 1e6
+            // Each tool starts with no output file and no dirty pages from the previous run
+            // (truncating a file still being written back stalls the writer for seconds).
+            unlink(dir + "/out-tiledrop.geojsonl")
+            sync()
             let ours = ChildProcess.run([CommandLine.arguments[0], "convert-run", input, dir + "/out-tiledrop.geojsonl"])
             var peer: ChildProcess.Result?
             if let ogr {
                 unlink(dir + "/out-ogr.geojsonl")
+                sync()
                 peer = ChildProcess.run([ogr, "-f", "GeoJSONSeq", dir + "/out-ogr.geojsonl", input])
             }
             let name = input.split(separator: "/").last.map(String.init) ?? input
