@@ -6,26 +6,40 @@ import GeoModel
 /// Writes line-delimited GeoJSON (GeoJSONSeq): one compact Feature per line, "\n"-terminated.
 ///
 /// This is tiledrop's source format: appendable, streamable, and what `tiledrop convert`
-/// prints. Output is buffered (1 MiB) and written with write(2), retried on EINTR and short
-/// writes; `finish(sync:)` flushes and optionally fsyncs so a renamed file is durable.
+/// prints. Features are handed in batches to a `BackgroundEncoder` thread that encodes and
+/// writes them (write(2), retried on EINTR and short writes) while the caller reads the
+/// next ones; at most a few batches are in flight, so memory stays bounded. Write errors
+/// surface from a later `write`, `flush` or `finish`. `finish(sync:)` flushes and
+/// optionally fsyncs so a renamed file is durable.
 public final class GeoJSONSeqWriter {
     public private(set) var featureCount = 0
-    public private(set) var bytesWritten = 0
+    /// Bytes written to the file so far (exact after `flush()` / `finish(sync:)`).
+    public var bytesWritten: Int { encoder?.bytesWritten ?? finalBytes }
 
     private var fd: Int32
     private let name: String
     private let ownsDescriptor: Bool
-    private var writer = JSONWriter(capacity: 1 << 20)
-    private let flushThreshold = 1 << 20
+    private var encoder: BackgroundEncoder?
+    private var finalBytes = 0
+    private var batch: [Feature] = []
+    private var batchCost = 0
+    /// A batch goes to the encoder at this many features or about this many bytes.
+    private let batchFeatures = 256
+    private let batchBytes = 1 << 20
 
     /// Creates (or truncates) the file at `path` with mode 0644.
     public init(path: String) throws(FormatError) {
         var fd: Int32
         repeat { fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw FormatError.io(file: path, operation: "create", errno: errno) }
+        guard let encoder = BackgroundEncoder(fd: fd) else {
+            close(fd)
+            throw FormatError.io(file: path, operation: "start the encoder thread for", errno: EAGAIN)
+        }
         self.fd = fd
         self.name = path
         self.ownsDescriptor = true
+        self.encoder = encoder
     }
 
     /// Writes to an already open descriptor (e.g. 1 for stdout); it is not closed by `finish`.
@@ -33,43 +47,51 @@ public final class GeoJSONSeqWriter {
         self.fd = fileDescriptor
         self.name = name
         self.ownsDescriptor = false
+        self.encoder = BackgroundEncoder(fd: fileDescriptor)
     }
 
     deinit {
+        encoder?.stop()
         if ownsDescriptor, fd >= 0 { close(fd) }
     }
 
     /// Appends one feature as a line.
     public func write(_ feature: Feature) throws(FormatError) {
-        GeoJSONCoding.encode(feature, into: &writer)
-        writer.bytes.append(0x0A)
+        guard let encoder else { throw FormatError.io(file: name, operation: "write (after finish)", errno: EBADF) }
+        batch.append(feature)
+        batchCost += Self.cost(of: feature)
         featureCount += 1
-        if writer.bytes.count >= flushThreshold { try flush() }
+        if batch.count >= batchFeatures || batchCost >= batchBytes {
+            let failure = encoder.submit(batch)
+            batch = []
+            batch.reserveCapacity(batchFeatures)
+            batchCost = 0
+            if failure != 0 { throw FormatError.io(file: name, operation: "write", errno: failure) }
+        }
     }
 
-    /// Writes buffered bytes to the descriptor.
+    /// Writes every feature given so far to the descriptor.
     public func flush() throws(FormatError) {
-        guard fd >= 0 else { throw FormatError.io(file: name, operation: "write (after finish)", errno: EBADF) }
+        guard let encoder, fd >= 0 else { throw FormatError.io(file: name, operation: "write (after finish)", errno: EBADF) }
         var failure: Int32 = 0
-        writer.bytes.withUnsafeBytes { buf in
-            var done = 0
-            while done < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                done += n
-            }
+        if !batch.isEmpty {
+            failure = encoder.submit(batch)
+            batch = []
+            batchCost = 0
         }
+        if failure == 0 { failure = encoder.flush() }
         if failure != 0 { throw FormatError.io(file: name, operation: "write", errno: failure) }
-        bytesWritten += writer.bytes.count
-        writer.bytes.removeAll(keepingCapacity: true)
     }
 
     /// Flushes, fsyncs when `sync` (ignored for pipes and terminals), and closes an owned file.
     public func finish(sync: Bool) throws(FormatError) {
+        defer {
+            if let encoder {
+                encoder.stop()
+                finalBytes = encoder.bytesWritten
+            }
+            encoder = nil
+        }
         try flush()
         if sync, fsync(fd) != 0, errno != EINVAL, errno != EROFS, errno != ENOTSUP {
             throw FormatError.io(file: name, operation: "fsync", errno: errno)
@@ -80,6 +102,27 @@ public final class GeoJSONSeqWriter {
             if rc != 0, errno != EINTR { throw FormatError.io(file: name, operation: "close", errno: errno) }
         } else {
             fd = -1
+        }
+    }
+
+    /// A rough size of the feature's encoding, to keep batches (and memory) bounded.
+    static func cost(of f: Feature) -> Int {
+        var n = 64
+        for m in f.properties {
+            n += 16 + m.key.utf8.count
+            if case .string(let s) = m.value { n += s.utf8.count }
+        }
+        if let g = f.geometry { n += 20 * positions(in: g) }
+        return n
+    }
+
+    private static func positions(in g: Geometry) -> Int {
+        switch g {
+        case .point: 1
+        case .multiPoint(let ps), .lineString(let ps): ps.count
+        case .multiLineString(let ls), .polygon(let ls): ls.reduce(0) { $0 + $1.count }
+        case .multiPolygon(let polys): polys.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
+        case .geometryCollection(let gs): gs.reduce(0) { $0 + positions(in: $1) }
         }
     }
 }

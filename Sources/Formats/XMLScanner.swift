@@ -1,3 +1,4 @@
+import GeoModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -262,8 +263,8 @@ final class XMLScanner {
         if bytes.isEmpty { return "" }
         let hasAmp = entities && memchr(bytes.baseAddress!, Int32(UInt8(ascii: "&")), bytes.count) != nil
         if !hasAmp {
-            guard let s = String(validating: bytes, as: UTF8.self) else { throw invalidUTF8(range) }
-            return s
+            guard JSONParser.isValidUTF8(bytes) else { throw invalidUTF8(range) }
+            return JSONParser.string(bytes)
         }
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
@@ -285,7 +286,8 @@ final class XMLScanner {
             out.append(contentsOf: String(Character(scalar)).utf8)
             i = j + 1
         }
-        guard let s = String(validating: out, as: UTF8.self) else { throw invalidUTF8(range) }
+        let s = out.withUnsafeBytes { JSONParser.isValidUTF8($0) ? JSONParser.string($0) : nil }
+        guard let s else { throw invalidUTF8(range) }
         return s
     }
 

@@ -52,4 +52,38 @@ final class GeoJSONSeqWriterTests: XCTestCase {
         close(fds[0])
         XCTAssertEqual(String(decoding: buf[0..<max(n, 0)], as: UTF8.self), #"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[1,2]}}"# + "\n")
     }
+
+    /// Many features cross batch and buffer boundaries on the encoder thread; order and count hold.
+    func testManyFeaturesKeepOrderAcrossBatches() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("seqw-many-\(UUID().uuidString).geojsonl").path
+        defer { unlink(path) }
+        let w = try GeoJSONSeqWriter(path: path)
+        for i in 0..<20_000 {
+            try w.write(Feature(id: .int(Int64(i)), geometry: .point(Position(lon: Double(i) / 1000, lat: 1.5)), properties: JSONObject([.init(key: "name", value: .string(String(repeating: "x", count: i % 300)))])))
+        }
+        try w.flush()
+        let flushed = w.bytesWritten
+        try w.finish(sync: false)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(flushed, data.count)
+        XCTAssertEqual(w.bytesWritten, data.count)
+        var ids: [Int] = []
+        try GeoJSONSeqSource(paths: [path]).forEachFeature { ids.append($0.id?.intValue ?? -1) }
+        XCTAssertEqual(ids, Array(0..<20_000))
+    }
+
+    /// A failing write(2) (ENOSPC on /dev/full) surfaces as an error, not silent data loss.
+    func testWriteErrorsAreReported() throws {
+        guard access("/dev/full", W_OK) == 0 else { throw XCTSkip("/dev/full not available") }
+        let w = try GeoJSONSeqWriter(path: "/dev/full")
+        var failed = false
+        do {
+            for _ in 0..<10_000 { try w.write(Feature(geometry: .point(Position(lon: 1, lat: 2)))) }
+            try w.finish(sync: false)
+        } catch {
+            failed = true
+            XCTAssertTrue("\(error)".contains("write"), "\(error)")
+        }
+        XCTAssertTrue(failed)
+    }
 }
