@@ -33,20 +33,13 @@ final class BackgroundEncoder: @unchecked Sendable {
     private let flushThreshold = 1 << 20
 
     /// Starts the thread, writing to `fd` (which the caller keeps open until `stop()`).
+    /// The thread keeps the encoder alive until `stop()`, which owners must call.
     init?(fd: Int32) {
         self.fd = fd
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(changed, nil)
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let rc = pthread_create(&thread, nil, { arg in
-            let encoder = Unmanaged<BackgroundEncoder>.fromOpaque(arg!).takeRetainedValue()
-            encoder.run()
-            return nil
-        }, context)
-        guard rc == 0 else {
-            Unmanaged<BackgroundEncoder>.fromOpaque(context).release()
-            return nil
-        }
+        guard let thread = WorkerThread.start({ self.run() }) else { return nil }
+        self.thread = thread
         running = true
     }
 
@@ -92,7 +85,7 @@ final class BackgroundEncoder: @unchecked Sendable {
             queue.append(.stop)
             pthread_cond_broadcast(changed)
         }
-        pthread_join(thread, nil)
+        WorkerThread.join(thread)
     }
 
     private func locked<T>(_ body: () -> T) -> T {

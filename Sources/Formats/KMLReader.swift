@@ -1,4 +1,7 @@
 import GeoModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Streams features out of KML 2.1/2.2 (with gx extensions), from a .kml file or a KMZ entry.
 ///
@@ -13,104 +16,50 @@ final class KMLReader: FeatureReader {
     let format: InputFormat
     private(set) var warnings: [FormatWarning] = []
     private(set) var groups: [FeatureGroup] = []
-    var bytesRead: Int { scanner.bytesRead }
+    var bytesRead: Int { prefetch?.bytesRead ?? elements.bytesRead }
 
-    private struct Container {
-        var isFolder: Bool
-        var depth: Int
-        var name: String?
-    }
-
-    private let scanner: XMLScanner
-    private let name: String
-    private let limits: ReaderLimits
+    private let elements: KMLElementReader
+    /// Runs `elements` on a second thread when one can be started.
+    private let prefetch: KMLPrefetch?
     private var styles = KMLStyleTable()
     private var schema: [String: String] = [:]
-    private var containers: [Container] = []
     private var knownGroups: Set<String> = []
     private var featureIndex = 0
-    private var sawRoot = false
 
     init(input: ByteInput, name: String, limits: ReaderLimits, format: InputFormat) {
-        self.scanner = XMLScanner(input: input, name: name, limits: limits)
-        self.name = name
-        self.limits = limits
+        self.elements = KMLElementReader(input: input, name: name, limits: limits)
+        self.prefetch = KMLPrefetch(elements)
         self.format = format
     }
 
+    deinit { prefetch?.stop() }
+
     func next() throws(FormatError) -> Feature? {
         while true {
-            switch try scanner.next() {
-            case let .start(element, _, attributes, selfClosing):
-                if !sawRoot {
-                    sawRoot = true
-                    // KML fragments (a bare <Document> or <Placemark> root, as some KMZ writers
-                    // produce) are read as if wrapped in <kml>.
-                    if element == "kml" { continue }
-                    if element == "gpx" {
-                        throw FormatError.unsupported(file: name, message: "root element is <gpx>; a KMZ must contain KML")
-                    }
+            let element = if let prefetch { try prefetch.next() } else { try elements.next() }
+            switch element {
+            case let .feature(node, line, folder):
+                if let f = convert(node, line: line, folder: folder) { return f }
+            case .style(let node):
+                styles.register(node)
+            case .schema(let node):
+                for field in node.all("SimpleField") {
+                    if let n = field.attribute("name") { schema[n] = field.attribute("type") ?? "string" }
                 }
-                if let f = try start(element, attributes, selfClosing) { return f }
-            case let .end(element):
-                if element == "Folder" || element == "Document", let last = containers.last, last.depth == scanner.depth + 1 {
-                    containers.removeLast()
-                }
-            case .text:
-                continue
-            case .endOfDocument:
+            case .end:
                 return nil
             }
         }
     }
 
-    private func start(_ element: String, _ attributes: [XMLAttribute], _ selfClosing: Bool) throws(FormatError) -> Feature? {
-        switch element {
-        case "Placemark", "GroundOverlay", "NetworkLink":
-            let line = scanner.line
-            let node = try build(element, attributes, selfClosing)
-            return convert(node, line: line)
-        case "Style", "StyleMap", "CascadingStyle":
-            styles.register(try build(element, attributes, selfClosing))
-        case "Schema":
-            for field in try build(element, attributes, selfClosing).all("SimpleField") {
-                if let n = field.attribute("name") { schema[n] = field.attribute("type") ?? "string" }
-            }
-        case "Folder", "Document":
-            if !selfClosing { containers.append(Container(isFolder: element == "Folder", depth: scanner.depth, name: nil)) }
-        case "name":
-            if let last = containers.last, last.name == nil, scanner.depth == last.depth + 1 || (selfClosing && scanner.depth == last.depth) {
-                containers[containers.count - 1].name = try build(element, attributes, selfClosing).textContent.trimmed
-            }
-        default:
-            break
-        }
-        return nil
-    }
-
-    private func build(_ element: String, _ attributes: [XMLAttribute], _ selfClosing: Bool) throws(FormatError) -> XMLNode {
-        do {
-            return try XMLNode.read(scanner, name: element, attributes: attributes, selfClosing: selfClosing, maxBytes: limits.maxFeatureBytes)
-        } catch {
-            if case let .limitExceeded(_, message) = error { throw FormatError.limitExceeded(file: name, message: message) }
-            throw error
-        }
-    }
-
-    /// The folder path of the current position ("Outer / Inner"), nil outside any Folder.
-    private var folderPath: String? {
-        let names = containers.filter(\.isFolder).map { $0.name ?? "Untitled folder" }
-        return names.isEmpty ? nil : names.joined(separator: " / ")
-    }
-
-    private func convert(_ node: XMLNode, line: Int) -> Feature? {
+    private func convert(_ node: XMLNode, line: Int, folder: String?) -> Feature? {
         let index = featureIndex
         featureIndex += 1
         do throws(FormatError) {
             var notes: [String] = []
             var feature = try KMLPlacemark.feature(from: node, styles: styles, schema: schema, notes: &notes)
             for n in notes { warnings.append(.feature(index, line: line, n)) }
-            if let path = folderPath {
+            if let path = folder {
                 feature.properties[FeatureGroup.folderProperty] = .string(path)
                 if knownGroups.insert(path).inserted { groups.append(FeatureGroup(id: .string(path), title: path)) }
             }
@@ -119,6 +68,58 @@ final class KMLReader: FeatureReader {
             warnings.append(.feature(index, line: line, "<\(node.name)> \(error.reason); skipped"))
             return nil
         }
+    }
+}
+
+/// Runs a `KMLElementReader` on its own thread, a few elements ahead of the converter.
+///
+/// Elements cross in a `BoundedQueue` of at most 64 elements or 4 MB of source text (plus
+/// one element of any size), so memory stays bounded; a parse error is handed over in
+/// order and rethrown by `next()`; `stop()` ends the thread early.
+final class KMLPrefetch: @unchecked Sendable {
+    // @unchecked: after init, the thread only touches `queue` (itself thread-safe); the
+    // other members belong to the consumer.
+    private typealias Item = Result<KMLElementReader.Element, FormatError>
+    private let queue = BoundedQueue<(item: Item, bytesRead: Int)>(capacity: 64, maxCost: 4 << 20)
+    private let thread: pthread_t
+    private var finished = false
+    private(set) var bytesRead = 0
+
+    init?(_ elements: KMLElementReader) {
+        let queue = self.queue
+        guard let thread = WorkerThread.start({
+            var before = elements.bytesRead
+            while true {
+                let item: Item
+                do throws(FormatError) { item = .success(try elements.next()) } catch { item = .failure(error) }
+                let after = elements.bytesRead
+                guard queue.put((item, after), cost: after - before) else { return }
+                before = after
+                if case .success(.end) = item { return }
+                if case .failure = item { return }
+            }
+        }) else { return nil }
+        self.thread = thread
+    }
+
+    /// The next element (waiting for the thread); after `.end` or an error, `.end` again.
+    func next() throws(FormatError) -> KMLElementReader.Element {
+        guard !finished, let (item, bytes) = queue.take() else { return .end }
+        bytesRead = bytes
+        switch item {
+        case .success(let e):
+            if case .end = e { finished = true }
+            return e
+        case .failure(let error):
+            finished = true
+            throw error
+        }
+    }
+
+    /// Ends the thread (it may be blocked on a full queue) and waits for it.
+    func stop() {
+        queue.close()
+        WorkerThread.join(thread)
     }
 }
 

@@ -9,7 +9,7 @@
 /// index, and its descendants are the entries up to its `end`. Building a Placemark is
 /// then one array append per element instead of one object per element (whose reference
 /// counting dominated KML conversion), and descendant lookups are a linear scan.
-struct XMLNode {
+struct XMLNode: Sendable {
     let tree: XMLTree
     let index: Int
 
@@ -70,21 +70,23 @@ struct XMLNode {
 
     /// The first direct child named `name`.
     func child(_ name: String) -> XMLNode? {
+        let entries = tree.entries
         var j = index + 1
-        let end = entry.end
+        let end = entries[index].end
         while j < end {
-            if tree.entries[j].name == name { return XMLNode(tree: tree, index: j) }
-            j = tree.entries[j].end
+            if entries[j].name == name { return XMLNode(tree: tree, index: j) }
+            j = entries[j].end
         }
         return nil
     }
 
     /// The first descendant named `name` in document order (DOM `getElementsByTagName(name)[0]`).
     func first(_ name: String) -> XMLNode? {
-        let end = entry.end
+        let entries = tree.entries
+        let end = entries[index].end
         var j = index + 1
         while j < end {
-            if tree.entries[j].name == name { return XMLNode(tree: tree, index: j) }
+            if entries[j].name == name { return XMLNode(tree: tree, index: j) }
             j += 1
         }
         return nil
@@ -93,7 +95,8 @@ struct XMLNode {
     /// Every descendant named `name`, in document order.
     func all(_ name: String) -> [XMLNode] {
         var out: [XMLNode] = []
-        for j in (index + 1)..<entry.end where tree.entries[j].name == name {
+        let entries = tree.entries
+        for j in (index + 1)..<entries[index].end where entries[j].name == name {
             out.append(XMLNode(tree: tree, index: j))
         }
         return out
@@ -105,7 +108,8 @@ struct XMLNode {
         let end = entry.end
         if end == index + 1 { return entry.text }
         var s = ""
-        for j in index..<end { s += tree.entries[j].text }
+        let entries = tree.entries
+        for j in index..<end { s += entries[j].text }
         return s
     }
 
@@ -146,7 +150,7 @@ struct XMLNode {
 }
 
 /// The storage of an `XMLNode` tree: every element of one subtree in document order.
-final class XMLTree {
+final class XMLTree: Sendable {
     struct Entry {
         var name: String
         var prefix: String
