@@ -110,4 +110,26 @@ final class KMLReaderTests: XCTestCase {
         XCTAssertEqual(p["pop"], 42)
         XCTAssertEqual(p["timestamp"], "2020-01-01")
     }
+
+    /// Elements are prefetched on a second thread: features before a syntax error still
+    /// arrive in order, then the error; a reader dropped mid-file stops its thread.
+    func testPrefetchKeepsOrderErrorsAndStopsEarly() throws {
+        let placemarks = (0..<3000).map { "<Placemark><name>p\($0)</name><Point><coordinates>\($0 % 180),1</coordinates></Point></Placemark>" }
+        let good = try TestSupport.tempFile("many.kml", "<kml><Document>" + placemarks.joined(separator: "\n") + "</Document></kml>")
+        let (features, _) = try TestSupport.readAll(good)
+        XCTAssertEqual(features.map { $0.properties["name"]?.stringValue ?? "" }, (0..<3000).map { "p\($0)" })
+
+        let broken = try TestSupport.tempFile("broken.kml", "<kml><Document>" + placemarks.prefix(5).joined(separator: "\n") + "\n<Placemark><name>x</nam></Placemark></Document></kml>")
+        let reader = try FeatureReaders.open(path: broken)
+        var names: [String] = []
+        XCTAssertThrowsError(try { while let f = try reader.next() { names.append(f.properties["name"]?.stringValue ?? "") } }()) { error in
+            XCTAssertTrue("\(error)".contains(":6:"), "\(error)")
+        }
+        XCTAssertEqual(names, ["p0", "p1", "p2", "p3", "p4"])
+
+        for _ in 0..<20 {
+            let early = try FeatureReaders.open(path: good)
+            XCTAssertNotNil(try early.next())
+        }
+    }
 }
