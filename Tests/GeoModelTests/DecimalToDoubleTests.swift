@@ -74,6 +74,9 @@ final class DecimalToDoubleTests: XCTestCase {
             let e = Int(rng.next() % 700) - 350
             check("\(s)e\(e)")
             check("-0.\(s)")
+            // Long fractions cross the parser's 8-digit steps and the 19-digit limit.
+            check("\(s.prefix(3)).\(s)\(s)")
+            check("0.000\(s)e-\(e & 15)")
         }
     }
 
