@@ -222,7 +222,7 @@ struct GeoJSONFeatureDecoder {
         }
         switch depth {
         case 1: return position().map { .position($0) }
-        case 2: return array { (d: inout GeoJSONFeatureDecoder) in d.position() }.map { .list($0) }
+        case 2: return positions().map { .list($0) }
         case 3: return array { (d: inout GeoJSONFeatureDecoder) in d.positions() }.map { .lists($0) }
         case 4: return array { (d: inout GeoJSONFeatureDecoder) in d.array { (d: inout GeoJSONFeatureDecoder) in d.positions() } }.map { .polygons($0) }
         default: return nil
@@ -230,14 +230,15 @@ struct GeoJSONFeatureDecoder {
     }
 
     private mutating func positions() -> [Position]? {
-        array { (d: inout GeoJSONFeatureDecoder) in d.position() }
+        array(reserving: 16) { (d: inout GeoJSONFeatureDecoder) in d.position() }
     }
 
     /// A non-empty JSON array whose elements `element` reads.
-    private mutating func array<T>(_ element: (inout GeoJSONFeatureDecoder) -> T?) -> [T]? {
+    private mutating func array<T>(reserving capacity: Int = 1, _ element: (inout GeoJSONFeatureDecoder) -> T?) -> [T]? {
         guard byte == UInt8(ascii: "[") else { return nil }
         p.pos += 1
         var out: [T] = []
+        out.reserveCapacity(capacity)
         while true {
             p.skipWhitespace()
             guard let e = element(&self) else { return nil }
