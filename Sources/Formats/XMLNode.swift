@@ -40,7 +40,7 @@ struct XMLNode: Sendable {
         var entries = [XMLTree.Entry(name: name, prefix: prefix, attributes: attributes)]
         var stack = [0]
         let startLine = scanner.line
-        let startBytes = scanner.bytesRead
+        let startOffset = scanner.offset
         if selfClosing { _ = try scanner.next() }  // the synthesized end event
         while !selfClosing, let top = stack.last {
             switch try scanner.next() {
@@ -56,7 +56,7 @@ struct XMLNode: Sendable {
             case .endOfDocument:
                 throw scanner.error("unexpected end of document inside <\(name)>")
             }
-            if scanner.bytesRead - startBytes > maxBytes + (1 << 20) {
+            if scanner.offset - startOffset > maxBytes {
                 throw FormatError.limitExceeded(file: "", message: "line \(startLine): <\(name)> is larger than \(maxBytes) bytes (ReaderLimits.maxFeatureBytes)")
             }
         }

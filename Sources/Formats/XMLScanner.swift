@@ -39,7 +39,8 @@ final class XMLScanner {
     private(set) var line = 1
     private var lineStart = 0
     private(set) var depth = 0
-    private var stack: [String] = []
+    /// Open elements: qualified name as written, and local name (returned by `.end`).
+    private var stack: [(qname: String, local: String)] = []
     private var latin1 = false
     private var sawRoot = false
     private var pendingEnd: String?
@@ -51,6 +52,9 @@ final class XMLScanner {
     }
 
     var bytesRead: Int { window.input.consumed }
+
+    /// Absolute offset of the next unread byte of the (decompressed) document.
+    var offset: Int { pos }
 
     /// The 1-based column of the next unread byte.
     var column: Int { pos - lineStart + 1 }
@@ -68,7 +72,7 @@ final class XMLScanner {
         while true {
             if pos == 0 { try skipBOM() }
             guard try ensure(1) else {
-                if !stack.isEmpty { throw error("unexpected end of file inside <\(stack.last!)>; the file is truncated") }
+                if !stack.isEmpty { throw error("unexpected end of file inside <\(stack.last!.qname)>; the file is truncated") }
                 if !sawRoot { throw error("no root element; the file is empty or not XML") }
                 return .endOfDocument
             }
@@ -158,7 +162,7 @@ final class XMLScanner {
         if selfClosing {
             pendingEnd = local
         } else {
-            stack.append(qname)
+            stack.append((qname, local))
             depth = stack.count
             if depth > maxDepth {
                 throw FormatError.limitExceeded(file: name, message: "line \(line): XML nested deeper than \(maxDepth) levels (ReaderLimits.maxNesting)")
@@ -171,13 +175,18 @@ final class XMLScanner {
         let start = pos
         let close = try find(">", from: pos + 2, keep: start, what: "end tag")
         var j = start + 2
-        let (qname, local, _) = scanQualifiedName(&j, end: close)
-        guard let open = stack.last else { throw error("end tag </\(qname)> without a start tag") }
-        guard open == qname else { throw error("end tag </\(qname)> does not match <\(open)>") }
+        while j < close, !isSpace(window[j]), window[j] != UInt8(ascii: "="), window[j] != UInt8(ascii: "/") { j += 1 }
+        // Compare the bytes with the open element's name; Strings only for error messages.
+        guard let open = stack.last, Self.equal(window.bytes((start + 2)..<j), open.qname) else {
+            var k = start + 2
+            let (qname, _, _) = scanQualifiedName(&k, end: close)
+            guard let open = stack.last else { throw error("end tag </\(qname)> without a start tag") }
+            throw error("end tag </\(qname)> does not match <\(open.qname)>")
+        }
         stack.removeLast()
         depth = stack.count
         advance(to: close + 1)
-        return .end(name: local)
+        return .end(name: open.local)
     }
 
     private func readProcessingInstruction() throws(FormatError) {
@@ -248,7 +257,7 @@ final class XMLScanner {
             i = window.end
             guard try window.fill(keepingFrom: start) else {
                 if stack.isEmpty { break }
-                throw error("unexpected end of file inside <\(stack.last!)>; the file is truncated")
+                throw error("unexpected end of file inside <\(stack.last!.qname)>; the file is truncated")
             }
         }
         let text = try decode(start..<i, entities: true)
@@ -406,6 +415,11 @@ final class XMLScanner {
         let qname = String(decoding: window.bytes(start..<j), as: UTF8.self)
         guard colon >= 0 else { return (qname, qname, "") }
         return (qname, String(decoding: window.bytes((colon + 1)..<j), as: UTF8.self), String(decoding: window.bytes(start..<colon), as: UTF8.self))
+    }
+
+    private static func equal(_ bytes: UnsafeRawBufferPointer, _ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { u in u.count == bytes.count && (u.count == 0 || memcmp(u.baseAddress!, bytes.baseAddress!, u.count) == 0) }
     }
 
     /// The index just after the first occurrence of `word` in `text`.
