@@ -71,10 +71,11 @@ struct XMLNode: Sendable {
     /// The first direct child named `name`.
     func child(_ name: String) -> XMLNode? {
         let entries = tree.entries
+        let length = name.utf8.count
         var j = index + 1
         let end = entries[index].end
         while j < end {
-            if entries[j].name == name { return XMLNode(tree: tree, index: j) }
+            if entries[j].nameLength == length, entries[j].name == name { return XMLNode(tree: tree, index: j) }
             j = entries[j].end
         }
         return nil
@@ -83,10 +84,11 @@ struct XMLNode: Sendable {
     /// The first descendant named `name` in document order (DOM `getElementsByTagName(name)[0]`).
     func first(_ name: String) -> XMLNode? {
         let entries = tree.entries
+        let length = name.utf8.count
         let end = entries[index].end
         var j = index + 1
         while j < end {
-            if entries[j].name == name { return XMLNode(tree: tree, index: j) }
+            if entries[j].nameLength == length, entries[j].name == name { return XMLNode(tree: tree, index: j) }
             j += 1
         }
         return nil
@@ -96,7 +98,8 @@ struct XMLNode: Sendable {
     func all(_ name: String) -> [XMLNode] {
         var out: [XMLNode] = []
         let entries = tree.entries
-        for j in (index + 1)..<entries[index].end where entries[j].name == name {
+        let length = name.utf8.count
+        for j in (index + 1)..<entries[index].end where entries[j].nameLength == length && entries[j].name == name {
             out.append(XMLNode(tree: tree, index: j))
         }
         return out
@@ -153,6 +156,9 @@ struct XMLNode: Sendable {
 final class XMLTree: Sendable {
     struct Entry {
         var name: String
+        /// `name.utf8.count`: lookups compare it first, since most names differ in length
+        /// and a failed String comparison is comparatively slow.
+        var nameLength: Int
         var prefix: String
         var attributes: [XMLAttribute]
         var text = ""
@@ -162,6 +168,7 @@ final class XMLTree: Sendable {
 
         init(name: String, prefix: String, attributes: [XMLAttribute]) {
             self.name = name
+            self.nameLength = name.utf8.count
             self.prefix = prefix
             self.attributes = attributes
         }
