@@ -33,9 +33,7 @@ enum KMLPlacemark {
             try collect(node, into: &parts, times: &times, sawMulti: &sawMulti)
             geometry = combine(parts)
         }
-        var fields = ["name", "address", "visibility", "open", "phoneNumber"]
-        if node.name == "NetworkLink" { fields += ["styleUrl", "refreshVisibility", "flyToView"] }
-        for field in fields + ["description"] {
+        for field in node.name == "NetworkLink" ? networkLinkFields : placemarkFields {
             if let v = node.value(field), !v.isEmpty { p[field] = .string(v) }
         }
         if let html = node.first("description")?.cdata {
@@ -60,6 +58,10 @@ enum KMLPlacemark {
         if let id = node.attribute("id"), !id.isEmpty { feature.id = .string(id) }
         return feature
     }
+
+    /// Text members copied as string properties, in togeojson's order.
+    private static let placemarkFields = ["name", "address", "visibility", "open", "phoneNumber", "description"]
+    private static let networkLinkFields = ["name", "address", "visibility", "open", "phoneNumber", "styleUrl", "refreshVisibility", "flyToView", "description"]
 
     /// Walks geometry children, flattening MultiGeometry / MultiTrack as togeojson does.
     private static func collect(_ node: XMLNode, into parts: inout [Geometry], times: inout [JSONValue], sawMulti: inout Bool) throws(FormatError) {

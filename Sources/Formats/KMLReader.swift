@@ -164,6 +164,8 @@ struct KMLStyleTable {
 extension String {
     /// The string without leading and trailing whitespace.
     var trimmed: String {
+        // Fast path: nothing to trim when both ends are visible ASCII (the common case).
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x7F, last > 0x20, last < 0x7F { return self }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

@@ -83,8 +83,10 @@ struct XMLNode: Sendable {
 
     /// The first descendant named `name` in document order (DOM `getElementsByTagName(name)[0]`).
     func first(_ name: String) -> XMLNode? {
-        let entries = tree.entries
         let length = name.utf8.count
+        // Converters ask for many names a Placemark does not have: answer those at once.
+        if tree.lengths & (1 << UInt64(min(length, 63))) == 0 { return nil }
+        let entries = tree.entries
         let end = entries[index].end
         var j = index + 1
         while j < end {
@@ -175,6 +177,13 @@ final class XMLTree: Sendable {
     }
 
     let entries: [Entry]
+    /// Bit n is set when some element name is n bytes long (n ≥ 63 share bit 63).
+    let lengths: UInt64
 
-    init(entries: [Entry]) { self.entries = entries }
+    init(entries: [Entry]) {
+        self.entries = entries
+        var lengths: UInt64 = 0
+        for e in entries { lengths |= 1 << UInt64(min(e.nameLength, 63)) }
+        self.lengths = lengths
+    }
 }
