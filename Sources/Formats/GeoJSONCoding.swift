@@ -21,9 +21,22 @@ public enum GeoJSONCoding {
             w.write(id)
         }
         w.append(#","properties":"#)
-        w.write(f.properties)
+        writeProperties(f.properties, into: &w)
         w.append(#","geometry":"#)
         if let g = f.geometry { encode(g, into: &w) } else { w.append("null") }
+        w.bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends `properties` as a JSON object: `JSONWriter`'s output, except that top-level
+    /// doubles go through `DoubleFormatter` (same text, without a String per number).
+    static func writeProperties(_ properties: JSONObject, into w: inout JSONWriter) {
+        w.bytes.append(UInt8(ascii: "{"))
+        for (i, m) in properties.members.enumerated() {
+            if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
+            w.writeString(m.key)
+            w.bytes.append(UInt8(ascii: ":"))
+            if case .double(let d) = m.value { DoubleFormatter.write(d, into: &w) } else { w.write(m.value) }
+        }
         w.bytes.append(UInt8(ascii: "}"))
     }
 

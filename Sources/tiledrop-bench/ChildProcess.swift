@@ -7,6 +7,8 @@ enum ChildProcess {
     struct Result {
         var exitCode: Int32
         var seconds: Double
+        /// User + system CPU time of the child (all its threads).
+        var cpuSeconds: Double
         var maxRSSKiB: Int
     }
 
@@ -21,13 +23,14 @@ enum ChildProcess {
         defer { posix_spawn_file_actions_destroy(&fileActions) }
         let start = now()
         let rc = posix_spawn(&pid, argv[0], &fileActions, nil, cArgs, environ)
-        guard rc == 0 else { return Result(exitCode: 127, seconds: 0, maxRSSKiB: 0) }
+        guard rc == 0 else { return Result(exitCode: 127, seconds: 0, cpuSeconds: 0, maxRSSKiB: 0) }
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let seconds = now() - start
         let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return Result(exitCode: code, seconds: seconds, maxRSSKiB: Int(usage.ru_maxrss))
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return Result(exitCode: code, seconds: seconds, cpuSeconds: cpu, maxRSSKiB: Int(usage.ru_maxrss))
     }
 
     static func which(_ program: String) -> String? {

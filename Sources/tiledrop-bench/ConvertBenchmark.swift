@@ -36,7 +36,7 @@ enum ConvertBenchmark {
         let ogr = ChildProcess.which("ogr2ogr")
         if ogr == nil { print("ogr2ogr not found (apt-get install gdal-bin); peer comparison skipped") }
         print("")
-        print("input                   size MB  tool        seconds    MB/s   peak RSS MB  features  ratio")
+        print("input                   size MB  tool        seconds    MB/s   cpu s   peak RSS MB  features  ratio (wall, cpu)")
         for input in [geojson, kml] {
             let size = Double(fileSize(input)) / 1e6
             // Each tool starts with no output file and no dirty pages from the previous run
@@ -51,7 +51,7 @@ enum ConvertBenchmark {
                 peer = ChildProcess.run([ogr, "-f", "GeoJSONSeq", dir + "/out-ogr.geojsonl", input])
             }
             let name = input.split(separator: "/").last.map(String.init) ?? input
-            report(name, size, "tiledrop", ours, lines: countLines(dir + "/out-tiledrop.geojsonl"), ratio: peer.map { $0.seconds / ours.seconds })
+            report(name, size, "tiledrop", ours, lines: countLines(dir + "/out-tiledrop.geojsonl"), ratio: peer.map { ($0.seconds / ours.seconds, $0.cpuSeconds / ours.cpuSeconds) })
             if let peer { report(name, size, "ogr2ogr", peer, lines: countLines(dir + "/out-ogr.geojsonl"), ratio: nil) }
         }
         return 0
@@ -73,7 +73,9 @@ enum ConvertBenchmark {
         }
     }
 
-    private static func report(_ input: String, _ mb: Double, _ tool: String, _ r: ChildProcess.Result, lines: Int, ratio: Double?) {
+    /// One table row; `ratio` is the peer's time over ours, by wall clock and by CPU time
+    /// (the CPU ratio is the fairer one when other jobs share the machine; we may use two threads).
+    private static func report(_ input: String, _ mb: Double, _ tool: String, _ r: ChildProcess.Result, lines: Int, ratio: (wall: Double, cpu: Double)?) {
         func f(_ v: Double, _ width: Int, _ digits: Int) -> String {
             var s = String(Int(v))
             if digits > 0 {
@@ -84,8 +86,9 @@ enum ConvertBenchmark {
         }
         let status = r.exitCode == 0 ? "" : "  (exit \(r.exitCode))"
         let pad = { (s: String, n: Int) in s + String(repeating: " ", count: max(0, n - s.count)) }
-        print(pad(input, 22) + f(mb, 9, 1) + "  " + pad(tool, 10) + f(r.seconds, 9, 2) + f(mb / r.seconds, 8, 1)
-              + f(Double(r.maxRSSKiB) / 1024, 14, 1) + f(Double(lines), 10, 0) + (ratio.map { "  " + f($0, 5, 2) + "x faster" } ?? "") + status)
+        print(pad(input, 22) + f(mb, 9, 1) + "  " + pad(tool, 10) + f(r.seconds, 9, 2) + f(mb / r.seconds, 8, 1) + f(r.cpuSeconds, 8, 2)
+              + f(Double(r.maxRSSKiB) / 1024, 14, 1) + f(Double(lines), 10, 0)
+              + (ratio.map { "  " + f($0.wall, 5, 2) + "x faster (cpu " + f($0.cpu, 0, 2) + "x)" } ?? "") + status)
     }
 
     private static func fileSize(_ path: String) -> Int {
