@@ -108,6 +108,7 @@ public struct JSONParser {
         if depth > maxDepth { throw error("nesting deeper than \(maxDepth) levels") }
         pos += 1
         var object = JSONObject()
+        var keyLengths: UInt64 = 0  // bit n: a key of n UTF-8 bytes was seen
         skipWhitespace()
         if pos < bytes.count && bytes[pos] == UInt8(ascii: "}") {
             pos += 1
@@ -123,7 +124,15 @@ public struct JSONParser {
             pos += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            object[key] = value
+            // A repeated member replaces the earlier one (JSONObject semantics). Keys are
+            // compared only when their lengths match: a failed String comparison is slow.
+            let lengthBit: UInt64 = 1 << UInt64(min(key.utf8.count, 63))
+            if keyLengths & lengthBit != 0 {
+                object[key] = value
+            } else {
+                object.appendUnchecked(key: key, value: value)
+            }
+            keyLengths |= lengthBit
             skipWhitespace()
             guard pos < bytes.count else { throw error("unexpected end of input inside an object; the JSON text is truncated") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }

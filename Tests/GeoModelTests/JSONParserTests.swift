@@ -19,6 +19,15 @@ final class JSONParserTests: XCTestCase {
         XCTAssertEqual(try JSONParser.parse("9007199254740993"), .int(9007199254740993))
     }
 
+    /// A repeated member replaces the earlier value in place (last one wins, order kept).
+    func testDuplicateMembers() throws {
+        let v = try JSONParser.parse(#"{"a":1,"bb":2,"a":3,"c":4,"bb":5,"dd":6}"#)
+        XCTAssertEqual(v.objectValue?.keys, ["a", "bb", "c", "dd"])
+        XCTAssertEqual(v["a"], .int(3))
+        XCTAssertEqual(v["bb"], .int(5))
+        XCTAssertEqual(v["dd"], .int(6))
+    }
+
     func testRoundTrip() throws {
         let text = #"{"name":"Zürich \"quoted\"","n":0.1,"big":1e+300,"i":-42,"arr":[1,2.5,"s"],"nested":{"k":null}}"#
         let v = try JSONParser.parse(text)
