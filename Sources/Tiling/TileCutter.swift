@@ -34,6 +34,12 @@ struct TileCutter {
     /// Calls `emit(tileKey, commands)` for every tile where the feature leaves a non-empty geometry.
     func cut(_ geometry: ProjectedGeometry, simplification: Double, emit: (UInt64, [UInt32]) -> Void) {
         switch geometry {
+        case .points(let pts) where pts.count == 1:
+            let p = WorldPoint(x: pts[0].x * scale, y: pts[0].y * scale)
+            guard let xs = range(p.x, p.x), let ys = range(p.y, p.y) else { return }
+            for tx in xs {
+                for ty in ys { emit(tileKey(tx, ty), MVTGeometry.encodePoints([quantize(p, tx, ty)])) }
+            }
         case .points(let pts):
             var byTile: [UInt64: [TilePoint]] = [:]
             var order: [UInt64] = []
@@ -52,7 +58,7 @@ struct TileCutter {
         case .lines(let lines):
             let tol = simplification / extent / scale
             let px = lines.map { l in Simplifier.simplify(l, tolerance: tol).map { WorldPoint(x: $0.x * scale, y: $0.y * scale) } }
-            slice(px, emit: emit, clip: { parts, r in parts.flatMap { Clipper.clipLine($0, to: r) } }) { parts, tx, ty in
+            slice(px, bounds: { parts, body in for l in parts { l.forEach(body) } }, emit: emit, clip: { parts, r in parts.flatMap { Clipper.clipLine($0, to: r) } }) { parts, tx, ty in
                 MVTGeometry.encodeLines(parts.map { $0.map { quantize($0, tx, ty) } })
             }
         case .polygons(let polys):
@@ -69,7 +75,7 @@ struct TileCutter {
                 }
                 if !rings.isEmpty { px.append(rings) }
             }
-            slice(px, emit: emit, clip: { polys, r in
+            slice(px, bounds: { polys, body in for p in polys { p.first?.forEach(body) } }, emit: emit, clip: { polys, r in
                 polys.flatMap { PolygonClipper.clip($0, to: r) }
             }) { polys, tx, ty in
                 MVTGeometry.encodePolygons(PolygonRepair.repair(polys.map { $0.map { $0.map { quantize($0, tx, ty) } } }))
@@ -78,12 +84,12 @@ struct TileCutter {
     }
 
     /// Column-then-row slicing shared by lines and polygons.
-    private func slice<Part>(_ parts: [Part], emit: (UInt64, [UInt32]) -> Void,
+    private func slice<Part>(_ parts: [Part], bounds forEachPoint: ([Part], (WorldPoint) -> Void) -> Void, emit: (UInt64, [UInt32]) -> Void,
                              clip: ([Part], ClipRect) -> [Part],
-                             encode: ([Part], Int, Int) -> [UInt32]) where Part: Collection {
+                             encode: ([Part], Int, Int) -> [UInt32]) {
         guard !parts.isEmpty else { return }
         var (minX, minY, maxX, maxY) = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
-        TileCutter.forEachPoint(parts) { p in
+        forEachPoint(parts) { p in
             minX = min(minX, p.x); maxX = max(maxX, p.x)
             minY = min(minY, p.y); maxY = max(maxY, p.y)
         }
@@ -93,7 +99,7 @@ struct TileCutter {
             let column = (minX >= x0 && maxX <= x1) ? parts : clip(parts, ClipRect(minX: x0, minY: minY - 1, maxX: x1, maxY: maxY + 1))
             guard !column.isEmpty else { continue }
             var (cMinY, cMaxY) = (Double.infinity, -Double.infinity)
-            TileCutter.forEachPoint(column) { p in cMinY = min(cMinY, p.y); cMaxY = max(cMaxY, p.y) }
+            forEachPoint(column) { p in cMinY = min(cMinY, p.y); cMaxY = max(cMaxY, p.y) }
             guard let rows = range(cMinY, cMaxY) else { continue }
             for ty in rows where ys.contains(ty) {
                 let y0 = Double(ty) * extent - buffer, y1 = Double(ty + 1) * extent + buffer
@@ -105,13 +111,4 @@ struct TileCutter {
         }
     }
 
-    private static func forEachPoint<Part: Collection>(_ parts: [Part], _ body: (WorldPoint) -> Void) {
-        for part in parts {
-            if let line = part as? [WorldPoint] {
-                line.forEach(body)
-            } else if let rings = part as? [[WorldPoint]] {
-                rings.first?.forEach(body)
-            }
-        }
-    }
 }

@@ -1,4 +1,7 @@
 import GeoModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a tiling run produced: MTS `layer_stats` and `warnings`, and the tileset metadata.
 public struct TilingReport: Sendable {
@@ -35,7 +38,7 @@ public struct Tiler {
     public let recipe: Recipe
     public let threads: Int
     /// Tiles assembled per batch: bounds the memory held by finished tiles before writing.
-    public var batchSize = 512
+    public var batchSize = 4096
 
     public init(recipe: Recipe, threads: Int? = nil) {
         self.recipe = recipe
@@ -54,6 +57,7 @@ public struct Tiler {
         var data: [LayerData] = []
         var schemas: [LayerSchema] = []
         var featureCount = 0
+        var table = AttributeTable()
         for layer in recipe.layers {
             let source: any FeatureSource
             do { source = try resolveSource(layer.source) } catch { throw TilingError.source(name: layer.source, message: "\(error)") }
@@ -75,10 +79,14 @@ public struct Tiler {
                         guard var r = FeatureRecord(geometry: c) else { continue }
                         r.sourceID = f.id
                         let out = FeatureEvaluator.evaluate(layer, properties: f.properties, id: f.id, geometryType: c.typeName, zoom: Double(layer.maxzoom))
-                        if dynamic { r.properties = f.properties } else { r.staticOutput = out }
+                        if out.kept { schema.add(out.properties, type: c.type) }
+                        if dynamic {
+                            r.properties = f.properties
+                        } else {
+                            r.staticOutput = out.interned(out.properties.map { AttributeRef(key: table.intern(key: $0.key), value: table.intern(value: $0.value)) })
+                        }
                         if case .call = layer.simplification { r.properties = f.properties }
                         if out.kept || dynamic {
-                            if out.kept { schema.add(out.properties, type: c.type) }
                             records.append(r)
                             if let b = g.boundingBox { bounds.extend(b) }
                         }
@@ -100,26 +108,32 @@ public struct Tiler {
         let maxzoom = recipe.layers.map(\.maxzoom).max() ?? 0
         var tileCount = 0
         var droppedBySize = 0
+        table.freeze()
+        let attributes = table
+        let layers = data.map(\.layer)
+        let writer = LockedSink(sink)
         for z in minzoom...maxzoom {
-            let buckets = cut(zoom: z, data: data)
-            let keys = buckets.keys.sorted()
+            let cut = cut(zoom: z, data: data)
             var start = 0
-            while start < keys.count {
-                let batch = Array(keys[start..<min(keys.count, start + batchSize)])
+            while start < cut.tiles.count {
+                let batch = cut.tiles[start..<min(cut.tiles.count, start + batchSize)]
                 start += batch.count
-                let layers = data.map(\.layer)
-                let built = Parallel.map(batch.count, threads: threads) { i in
-                    TileAssembler.assemble(z: z, key: batch[i], features: buckets[batch[i]]!, layers: layers)
+                let built = Parallel.map(batch.count, threads: threads, state: { Gzip.Compressor() }) { compressor, i in
+                    let (key, range) = batch[batch.startIndex + i]
+                    var tile = TileAssembler.assemble(z: z, key: key, features: cut.features, order: cut.order[range], layers: layers,
+                                                      outputs: cut.outputs, table: attributes, compressor: compressor)
+                    writer.write(tile.id, tile.data)
+                    tile.data = []
+                    return tile
                 }
+                try writer.check()
                 for tile in built {
                     for (li, s) in tile.layerInfo.enumerated() {
                         guard let s else { continue }
                         stats[li].add(tile: tile.id, size: s.size, points: s.points, lines: s.lines, polygons: s.polygons, hash: s.hash, requiredSize: s.requiredSize)
                         droppedBySize += s.dropped
                     }
-                    guard !tile.data.isEmpty else { continue }
-                    try sink.writeTile(tile.id, data: tile.data)
-                    tileCount += 1
+                    if tile.written { tileCount += 1 }
                 }
             }
         }
@@ -132,43 +146,128 @@ public struct Tiler {
         return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount, featureCount: featureCount)
     }
 
-    /// Cuts every feature of every layer active at `z` into tiles; returns tile key → per-layer features.
-    private func cut(zoom z: Int, data: [LayerData]) -> [UInt64: [[TileFeature]]] {
-        var buckets: [UInt64: [[TileFeature]]] = [:]
-        let layerCount = data.count
-        for (li, d) in data.enumerated() where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
+    /// The features of one zoom level cut into tiles: `features` in cut order, `order` their
+    /// indices sorted by (tile, cut order), `tiles` each tile's key and range in `order`.
+    struct ZoomCut: Sendable {
+        var features: [TileFeature]
+        var order: [Int]
+        var tiles: [(key: UInt64, range: Range<Int>)]
+        var outputs: [ZoomOutputs]
+    }
+
+    /// Cuts every feature of every layer active at `z` into tiles (on all cores), then sorts
+    /// the pieces by tile, keeping source order within a tile.
+    private func cut(zoom z: Int, data: [LayerData]) -> ZoomCut {
+        var features: [TileFeature] = []
+        var keys: [UInt64] = []
+        var outputs: [ZoomOutputs] = []
+        for (li, d) in data.enumerated() {
+            guard (d.layer.minzoom...d.layer.maxzoom).contains(z) else {
+                outputs.append(ZoomOutputs(records: [], dynamic: nil))
+                continue
+            }
             let cutter = TileCutter(z: z, extent: d.layer.extent, bufferPercent: d.layer.bufferSize)
-            let chunk = 2048
+            let chunk = 4096
             let chunks = (d.records.count + chunk - 1) / chunk
+            let dynamicSimplification: Bool = { if case .call = d.layer.simplification { return true } else { return false } }()
+            let layerIndex = Int32(li)
             let parts = Parallel.map(chunks, threads: threads) { c in
-                var out: [(UInt64, TileFeature)] = []
-                for r in d.records[(c * chunk)..<min(d.records.count, (c + 1) * chunk)] {
-                    let o = r.staticOutput ?? FeatureEvaluator.evaluate(d.layer, properties: r.properties ?? JSONObject(), id: r.sourceID, geometryType: r.geometry.typeName, zoom: Double(z))
-                    guard o.kept else { continue }
-                    var simplification = o.simplification
-                    if r.staticOutput != nil, case .call = d.layer.simplification {
+                var out: [TileFeature] = []
+                var outKeys: [UInt64] = []
+                var dyn: [FeatureOutput] = []
+                let range = (c * chunk)..<min(d.records.count, (c + 1) * chunk)
+                if d.dynamic { dyn.reserveCapacity(range.count) }
+                for i in range {
+                    let r = d.records[i]
+                    var simplification: Double
+                    if let o = r.staticOutput {
+                        guard o.kept else { continue }
+                        simplification = o.simplification
+                    } else {
+                        let o = FeatureEvaluator.evaluate(d.layer, properties: r.properties ?? JSONObject(), id: r.sourceID, geometryType: r.geometry.typeName, zoom: Double(z))
+                        dyn.append(o)
+                        guard o.kept else { continue }
+                        simplification = o.simplification
+                    }
+                    if dynamicSimplification && r.staticOutput != nil {
                         simplification = FeatureEvaluator.simplification(d.layer, properties: r.properties, geometryType: r.geometry.typeName, zoom: Double(z))
                     }
+                    let type = r.geometry.type
+                    let index = Int32(i)
                     cutter.cut(r.geometry, simplification: simplification) { key, cmds in
-                        out.append((key, TileFeature(type: r.geometry.type, commands: cmds, output: o)))
+                        outKeys.append(key)
+                        out.append(TileFeature(layer: layerIndex, index: index, type: type, commands: cmds))
                     }
                 }
-                return out
+                return (out, outKeys, dyn)
             }
-            for part in parts {
-                for (key, f) in part {
-                    if buckets[key] == nil { buckets[key] = Array(repeating: [], count: layerCount) }
-                    buckets[key]![li].append(f)
-                }
+            for (part, partKeys, _) in parts {
+                features += part
+                keys += partKeys
             }
+            outputs.append(ZoomOutputs(records: d.records, dynamic: d.dynamic ? parts.flatMap(\.2) : nil))
         }
-        return buckets
+        var order = Array(keys.indices)
+        order.sort { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+        var tiles: [(key: UInt64, range: Range<Int>)] = []
+        var start = 0
+        while start < order.count {
+            let key = keys[order[start]]
+            var end = start + 1
+            while end < order.count && keys[order[end]] == key { end += 1 }
+            tiles.append((key, start..<end))
+            start = end
+        }
+        return ZoomCut(features: features, order: order, tiles: tiles, outputs: outputs)
+    }
+}
+
+/// Serialises tile writes from the assembling threads into a sink that is not thread-safe.
+///
+/// Writing from the workers (one at a time) overlaps SQLite with tile assembly; the first
+/// error is kept and rethrown by `check()` on the calling thread.
+final class LockedSink: @unchecked Sendable {
+    private let sink: any TileSink
+    private var mutex = pthread_mutex_t()
+    private var error: (any Error)?
+
+    init(_ sink: any TileSink) {
+        self.sink = sink
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func write(_ id: TileID, _ data: [UInt8]) {
+        guard !data.isEmpty else { return }
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        guard error == nil else { return }
+        do { try sink.writeTile(id, data: data) } catch { self.error = error }
+    }
+
+    func check() throws {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if let error { throw error }
+    }
+}
+
+/// Where a layer's features find their outputs at one zoom: precomputed on the record, or
+/// evaluated for this zoom (indexed like the records).
+struct ZoomOutputs: Sendable {
+    let records: [FeatureRecord]
+    let dynamic: [FeatureOutput]?
+
+    @inline(__always) func output(_ i: Int32) -> FeatureOutput {
+        dynamic?[Int(i)] ?? records[Int(i)].staticOutput!
     }
 }
 
 /// One feature's geometry in one tile, with what the recipe made of its attributes.
 struct TileFeature: Sendable {
+    var layer: Int32
+    var index: Int32
     var type: MVTGeometryType
     var commands: [UInt32]
-    var output: FeatureOutput
 }
