@@ -56,7 +56,10 @@ enum TilesBenchmark {
         let cities = work + "/cities1000.geojson"
         do {
             let raw = try Gzip.decompress([UInt8](gz), limit: 1 << 30)
-            FileManager.default.createFile(atPath: cities, contents: Data(raw))
+            guard FileManager.default.createFile(atPath: cities, contents: Data(raw)) else {
+                FileHandle.standardError.write(Data("tiles: cannot write \(cities)\n".utf8))
+                return 73
+            }
         } catch {
             FileHandle.standardError.write(Data("tiles: cannot decompress \(citiesGz): \(error)\n".utf8))
             return 65
