@@ -108,6 +108,11 @@ final class IngestProcessor: @unchecked Sendable {
                 throw DaemonError.other("\(record.filename) is \(status.size) bytes, more than max_file_size (\(config.maxFileBytes)); split the file or raise max_file_size")
             }
             if status.size == 0 { throw DaemonError.other("\(record.filename) is empty (0 bytes); drop the complete file") }
+            let installer = TilesetInstaller(fileSystem: fileSystem)
+            if installer.isContainer(record.workPath) || record.filename.lowercased().hasSuffix(".mbtiles") {
+                try installContainer(&record, installer: installer, started: started)
+                return
+            }
             record.sha256 = try hashFile(record.workPath)
             if let earlier = try store.with({ db throws(StorageError) in try db.completedIngest(map: record.map, sha256: record.sha256!) }),
                record.mode == DropCandidate.Mode.append.rawValue {
@@ -129,6 +134,21 @@ final class IngestProcessor: @unchecked Sendable {
             removeTemporarySource(record)
             fail(&record, message: "\(error)")
         }
+    }
+
+    /// A dropped `.mbtiles` is a tileset container: validated and installed as `tiles/<map>.mbtiles`.
+    private func installContainer(_ record: inout IngestRecord, installer: TilesetInstaller, started: Double) throws {
+        guard installer.isContainer(record.workPath) else {
+            throw DaemonError.other("\(record.filename) is named .mbtiles but is not an SQLite database; drop a real MBTiles file")
+        }
+        try fileSystem.createDirectories(config.tilesDir)
+        let destination = paths.tileset(record.map)
+        let limit = config.maxProcessingSeconds
+        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) {
+            if clock.now() - started > limit { throw Interruption.timedOut(limit) }
+        }
+        logger.info("ingest \(record.id): installed tileset container \(record.filename) as \(destination) (\(tiles) tiles)")
+        try complete(&record, sourceFile: nil, featureCount: 0)
     }
 
     /// Streams features from the claimed file into a temporary source, then renames it into place.
@@ -172,6 +192,13 @@ final class IngestProcessor: @unchecked Sendable {
             try fileSystem.remove(temporary)
             record.warnings.append("\(record.filename) holds no features; nothing was appended to map \(record.map)")
             return (nil, 0)
+        }
+        let existing = try store.with { db throws(StorageError) in try db.sourceFiles(map: record.map) }
+        let existingBytes = existing.reduce(Int64(0)) { $0 + ((try? fileSystem.status($1))??.size ?? 0) }
+        let total = existingBytes + Int64(writer.bytesWritten)
+        if record.mode == DropCandidate.Mode.append.rawValue && total > config.maxSourceBytes {
+            try fileSystem.remove(temporary)
+            throw DaemonError.other("appending \(record.filename) would make map \(record.map)'s source \(total) bytes, more than max_source_size (\(config.maxSourceBytes)); drop it into drop/\(record.map)/\(DropNames.replaceFolder)/ to replace the source instead, or raise max_source_size")
         }
         let final = paths.sourceFile(map: record.map, id: record.id)
         try fileSystem.rename(temporary, to: final)

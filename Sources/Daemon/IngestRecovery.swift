@@ -100,26 +100,9 @@ extension IngestProcessor {
         }
     }
 
-    private func concatenate(_ files: [String], into path: String) throws {
-        let out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard out >= 0 else { throw SystemError(call: "open", target: path, errno: errno) }
-        defer { close(out) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        for file in files {
-            let fd = try fileSystem.openRegularFileForReading(file)
-            defer { close(fd) }
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 { if errno == EINTR { continue }; throw SystemError(call: "read", target: file, errno: errno) }
-                if n == 0 { break }
-                var written = 0
-                while written < n {
-                    let w = buffer.withUnsafeBytes { write(out, $0.baseAddress! + written, n - written) }
-                    if w < 0 { if errno == EINTR { continue }; throw SystemError(call: "write", target: path, errno: errno) }
-                    written += w
-                }
-            }
+    private func concatenate(_ files: [String], into path: String) throws(SystemError) {
+        try fileSystem.writeSynced(path) { fd throws(SystemError) in
+            for file in files { try fileSystem.appendContents(of: file, to: fd, outputName: path) }
         }
-        guard fsync(out) == 0 else { throw SystemError(call: "fsync", target: path, errno: errno) }
     }
 }
