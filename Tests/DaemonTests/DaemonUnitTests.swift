@@ -116,7 +116,7 @@ final class StatusServerTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let config = DaemonConfig(root: root)
         let store = try StateStore(path: config.statePath)
-        try store.with { db in
+        try store.with { db throws(StorageError) in
             try db.insertIngest(.init(id: "i1", map: "m", group: nil, filename: "f.kml", size: 1, state: .processing,
                                       originalPath: "/x", workPath: "/y", createdAt: 1, updatedAt: 1))
         }
