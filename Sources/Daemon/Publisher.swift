@@ -79,7 +79,7 @@ public struct Publisher {
             ("version", "1"),
             ("description", description),
             ("attribution", attribution),
-            ("generator", "tiledrop \(DaemonInfo.version)"),
+            ("generator", "tiledrop \(TiledropVersion.string)"),
             ("bounds", [m.bounds.west, m.bounds.south, m.bounds.east, m.bounds.north].map(Publisher.format).joined(separator: ",")),
             ("center", "\(Publisher.format(m.center.lon)),\(Publisher.format(m.center.lat)),\(m.centerZoom)"),
             ("minzoom", String(m.minzoom)),

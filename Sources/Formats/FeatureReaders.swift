@@ -20,8 +20,17 @@ public enum FeatureReaders {
         switch format {
         case .geojson, .geojsonSeq:
             return GeoJSONReader(input: file, name: name, limits: limits, format: format)
-        case .kml, .kmz, .gpx:
-            throw FormatError.unsupported(file: name, message: "\(format.rawValue) input is not supported by this build yet")
+        case .kml:
+            return KMLReader(input: file, name: name, limits: limits, format: .kml)
+        case .gpx:
+            return GPXReader(file: file, name: name, limits: limits)
+        case .kmz:
+            let archive = try ZipArchive(file: file)
+            guard let entry = archive.mainKML() else {
+                throw FormatError.unsupported(file: name, message: "KMZ archive holds no .kml file (entries: \(archive.entries.prefix(5).map(\.name).joined(separator: ", "))); nothing to convert")
+            }
+            let input = try KMZInput(file: file, archive: archive, entry: entry, limits: limits)
+            return KMLReader(input: input, name: name, limits: limits, format: .kmz)
         }
     }
 

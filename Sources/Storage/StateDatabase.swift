@@ -61,9 +61,11 @@ public final class StateDatabase {
         """,
     ]
 
-    /// Opens (creating and migrating) the state database at `path`.
-    public init(path: String) throws(StorageError) {
-        db = try SQLiteDatabase(path: path)
+    /// Opens (creating and migrating) the state database at `path`; with `readOnly`, opens an
+    /// existing one for queries only (the status server's connection), without migrating.
+    public init(path: String, readOnly: Bool = false) throws(StorageError) {
+        db = try SQLiteDatabase(path: path, readOnly: readOnly)
+        if readOnly { return }
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
         try migrate()
     }
@@ -77,6 +79,11 @@ public final class StateDatabase {
             }
             try db.execute("PRAGMA user_version = \(StateDatabase.migrations.count)")
         }
+    }
+
+    /// Runs `body` in one write transaction (see `SQLiteDatabase.transaction`).
+    public func transaction<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T {
+        try db.transaction(body)
     }
 
     // MARK: ingests

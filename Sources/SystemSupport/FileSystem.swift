@@ -3,8 +3,8 @@ import Glibc
 #endif
 
 /// What `lstat(2)` says about a path, without following a final symlink.
-public struct FileStatus: Sendable, Equatable {
-    public enum Kind: Sendable, Equatable { case regular, directory, symlink, other }
+public struct FileStatus: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable { case regular, directory, symlink, other }
     public var kind: Kind
     public var size: Int64
     /// Modification time in nanoseconds since the epoch.
@@ -121,6 +121,39 @@ public struct FileSystem: Sendable {
         close(fd)
         try rename(tmp, to: path)
         try syncDirectory(FileSystem.parent(of: path))
+    }
+
+    /// Appends the whole content of the regular file at `path` to the open descriptor `output`
+    /// (`read`/`write` in 1 MiB chunks): copying across filesystems, concatenating sources.
+    public func appendContents(of path: String, to output: Int32, outputName: String) throws(SystemError) {
+        let input = try openRegularFileForReading(path)
+        defer { close(input) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw SystemError(call: "read", target: path, errno: errno)
+            }
+            if n == 0 { return }
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemError(call: "write", target: outputName, errno: errno)
+                }
+                written += w
+            }
+        }
+    }
+
+    /// Creates (truncating) `path` for writing, runs `body` with its descriptor, then fsyncs it.
+    public func writeSynced(_ path: String, mode: mode_t = 0o644, _ body: (Int32) throws(SystemError) -> Void) throws(SystemError) {
+        let fd = try retryingEINTR("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        defer { close(fd) }
+        try body(fd)
+        _ = try retryingEINTR("fsync", path) { fsync(fd) }
     }
 
     /// Reads a whole (small) file: configs, recipes, error reports.

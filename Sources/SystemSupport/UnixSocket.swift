@@ -4,7 +4,10 @@ import Glibc
 
 /// A stream socket in the AF_UNIX domain: the status server's listener, its clients, and
 /// the `tiledrop status` client.
-public final class UnixSocket {
+///
+/// Sendable so a connection can be handed from the accepting thread to a worker; it is then
+/// used by that one worker only.
+public final class UnixSocket: @unchecked Sendable {
     public let fileDescriptor: Int32
     private var closed = false
 

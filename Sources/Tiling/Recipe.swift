@@ -58,12 +58,12 @@ public struct Recipe: Sendable {
     public var json: JSONValue
 
     /// The default for a map without a recipe: one layer named after the map, z0–10.
-    public static func defaultRecipe(map: String) -> Recipe {
+    public static func defaultRecipe(map: String, maxzoom: Int = 10) -> Recipe {
         let name = String(map.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
         let source = "tiledrop://tileset-source/\(map)"
-        let json: JSONValue = ["version": 1, "layers": .object(JSONObject([.init(key: name, value: ["source": .string(source), "minzoom": 0, "maxzoom": 10])]))]
+        let json: JSONValue = ["version": 1, "layers": .object(JSONObject([.init(key: name, value: ["source": .string(source), "minzoom": 0, "maxzoom": .int(Int64(maxzoom))])]))]
         // The generated recipe is valid by construction; parsing it keeps one code path.
-        return (try? Recipe(json: json)) ?? Recipe(version: 1, layers: [Layer(name: name, source: source, minzoom: 0, maxzoom: 10)], json: json)
+        return (try? Recipe(json: json)) ?? Recipe(version: 1, layers: [Layer(name: name, source: source, minzoom: 0, maxzoom: maxzoom)], json: json)
     }
 
     init(version: Int, layers: [Layer], json: JSONValue) {

@@ -1,1 +1,5 @@
-print("tiledrop")
+#if canImport(Glibc)
+import Glibc
+#endif
+
+exit(Tiledrop.main(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,174 @@
+import Foundation
+import Storage
+import SystemSupport
+
+/// The long-running service: the stages wired to the watcher, the state database and the socket.
+///
+/// One event-loop thread polls inotify, the signal pipe and the status socket; it decides when
+/// drops are ready and hands them to the serial ingest queue; ingests that change a source
+/// queue publish jobs on the `PublishScheduler`'s queue; status requests are answered on their
+/// own queue. See README "How it works".
+public final class Daemon {
+    private var config: DaemonConfig
+    private let configPath: String?
+    private let rootOverride: String?
+    private let signals: SignalSet
+    private var logger: Logger
+    private let fileSystem = FileSystem()
+    private let clock = MonotonicClock()
+    private let notifier: ServiceNotifier
+    private let stopping = LockedStringSet()
+    private let inFlight = LockedStringSet()
+    private let cancellations = LockedStringSet()
+    private let live = LiveStatusBox()
+    private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
+    private let statusQueue = DispatchQueue(label: "tiledrop.status")
+
+    /// `signals` must have been created on the main thread before any other thread started.
+    public init(config: DaemonConfig, configPath: String?, rootOverride: String?, signals: SignalSet,
+                environment: [String: String]) {
+        self.config = config
+        self.configPath = configPath
+        self.rootOverride = rootOverride
+        self.signals = signals
+        logger = Logger(level: config.logLevel, environment: environment)
+        notifier = ServiceNotifier(environment: environment)
+    }
+
+    /// Runs until SIGTERM or SIGINT; returns the process exit code.
+    public func run() throws(DaemonError) -> Int32 {
+        for dir in [config.root, config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
+            do { try fileSystem.createDirectories(dir) } catch { throw .system(error) }
+        }
+        let store: StateStore
+        do { store = try StateStore(path: config.statePath) } catch { throw .storage(error) }
+        let listener: UnixSocket
+        do { listener = try UnixSocket.listen(path: config.socketPath, mode: 0o660) } catch { throw .system(error) }
+        defer { unlink(config.socketPath) }
+        let watcher: DropWatcher
+        do {
+            watcher = try DropWatcher(dropDir: config.dropDir, settleSeconds: config.settleSeconds, fileSystem: fileSystem, logger: logger)
+            try watcher.start(now: clock.now())
+        } catch { throw .system(error) }
+
+        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger)
+        let stopping = self.stopping
+        let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, cancellations: cancellations,
+                                        onSourceChanged: { publisher.sourceChanged(map: $0) },
+                                        isStopping: { stopping.contains("stop") })
+        let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger)
+        let (cfg, log, fs) = (config, logger, fileSystem)
+        ingestQueue.async {
+            processor.recover(config: cfg, store: store, fileSystem: fs, logger: log)
+            publisher.start()
+        }
+
+        logger.info("tiledrop \(StatusServer.version) watching \(config.dropDir) (\(watcher.maps.count) maps); status on \(config.socketPath)")
+        publishLive(watcher)
+        notifier.notify("READY=1\nSTATUS=\(summary(store: store, watcher: watcher))")
+
+        var nextScan = clock.now() + config.scanIntervalSeconds
+        var nextPoll = clock.now() + 2
+        var nextWatchdog = clock.now()
+        var nextStatusLine = clock.now() + 5
+        while true {
+            let now = clock.now()
+            var deadline = min(nextScan, nextPoll, nextStatusLine)
+            if let settle = watcher.nextDeadline() { deadline = min(deadline, settle) }
+            if let interval = notifier.watchdogInterval { deadline = min(deadline, nextWatchdog) ; _ = interval }
+            let ready: Set<Int32>
+            do {
+                ready = try Poller().waitReadable([watcher.fileDescriptor, signals.fileDescriptor, listener.fileDescriptor],
+                                                  timeout: max(0.01, deadline - now))
+            } catch { throw .system(error) }
+
+            if ready.contains(signals.fileDescriptor) {
+                var stop = false
+                for signal in signals.readSignals() {
+                    if signal == SIGHUP { reload(watcher: watcher) } else { stop = true }
+                }
+                if stop { break }
+            }
+            let now2 = clock.now()
+            if ready.contains(watcher.fileDescriptor) {
+                do { try watcher.handleEvents(now: now2) } catch { logger.error("inotify: \(error)") }
+            }
+            if ready.contains(listener.fileDescriptor) {
+                while let client = try? listener.accept() {
+                    statusQueue.async { server.serve(client) }
+                }
+            }
+            if now2 >= nextScan {
+                nextScan = now2 + config.scanIntervalSeconds
+                do { try watcher.rescan(now: now2) } catch { logger.error("safety scan failed: \(error)") }
+            }
+            if now2 >= nextPoll {
+                nextPoll = now2 + 2
+                watcher.scanPolledFolders(now: now2)
+            }
+            for candidate in watcher.takeReady(now: now2) where inFlight.insert(candidate.path) {
+                let inFlight = self.inFlight
+                ingestQueue.async {
+                    defer { inFlight.remove(candidate.path) }
+                    guard !stopping.contains("stop") else { return }
+                    processor.ingest(candidate)
+                }
+            }
+            if let interval = notifier.watchdogInterval, now2 >= nextWatchdog {
+                notifier.notify("WATCHDOG=1")
+                nextWatchdog = now2 + interval / 2
+            }
+            if now2 >= nextStatusLine {
+                nextStatusLine = now2 + 5
+                if notifier.isActive { notifier.notify("STATUS=\(summary(store: store, watcher: watcher))") }
+            }
+            publishLive(watcher)
+        }
+
+        logger.info("stopping: finishing the current ingest")
+        notifier.notify("STOPPING=1")
+        stopping.insert("stop")
+        listener.close()
+        ingestQueue.sync {}
+        logger.info("stopped")
+        return 0
+    }
+
+    private func publishLive(_ watcher: DropWatcher) {
+        var warnings = Array(watcher.warnings.values).sorted()
+        var paused = false
+        if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
+            paused = true
+            warnings.append("ingestion paused: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))")
+        }
+        live.set(LiveStatus(maps: watcher.maps, settling: watcher.pendingCount, queuedDrops: inFlight.count,
+                            warnings: warnings, pausedForDiskSpace: paused))
+    }
+
+    private func summary(store: StateStore, watcher: DropWatcher) -> String {
+        let counts = (try? store.with { db throws(StorageError) in (try db.ingestCounts(), try db.jobCounts()) })
+        let ingests = counts?.0 ?? [:]
+        let jobs = counts?.1 ?? [:]
+        return "\(watcher.maps.count) maps; ingests \(ingests[.completed] ?? 0) completed, \(ingests[.failed] ?? 0) failed, \(ingests[.processing] ?? 0) processing; jobs \(jobs[.queued] ?? 0) queued, \(jobs[.processing] ?? 0) processing"
+    }
+
+    /// SIGHUP: re-reads the configuration file and applies what can change while running.
+    private func reload(watcher: DropWatcher) {
+        notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(ServiceNotifier.monotonicMicroseconds())")
+        do {
+            let fresh = try DaemonConfig.load(path: configPath, rootOverride: rootOverride)
+            if fresh.root != config.root || fresh.socketPath != config.socketPath {
+                logger.warning("reload: root and socket changes take effect only after a restart")
+            }
+            config.settleSeconds = fresh.settleSeconds
+            config.scanIntervalSeconds = fresh.scanIntervalSeconds
+            config.logLevel = fresh.logLevel
+            watcher.settleSeconds = fresh.settleSeconds
+            logger.level = fresh.logLevel
+            logger.info("reloaded configuration\(configPath.map { " from \($0)" } ?? "")")
+        } catch {
+            logger.error("reload failed, keeping the current configuration: \(error)")
+        }
+        notifier.notify("READY=1")
+    }
+}

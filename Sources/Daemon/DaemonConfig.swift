@@ -1,0 +1,141 @@
+import SystemSupport
+
+/// The daemon's settings: the embedded defaults, overridden by `/etc/tiledrop/tiledrop.conf`.
+///
+/// The file holds `key = value` lines; `#` starts a comment. Every key is optional; an
+/// unknown key or a bad value is an error naming the line, so a typo never silently falls
+/// back to a default. `etc/tiledrop/tiledrop.conf` in the repository documents each key.
+public struct DaemonConfig: Sendable, Equatable {
+    public var root: String = "./tiledrop-data"
+    /// Socket path; defaults to `<root>/tiledrop.sock`.
+    public var socket: String?
+    /// Seconds a file must stay unchanged (size, mtime) before it is ingested.
+    public var settleSeconds: Double = 2
+    /// Seconds between safety scans of every drop folder (inotify can miss events on some filesystems).
+    public var scanIntervalSeconds: Double = 30
+    /// What happens to an original after a successful ingest: `archive` or `delete`.
+    public var afterSuccess: String = "archive"
+    /// Largest file accepted (MTS: 20 GB per source file).
+    public var maxFileBytes: Int64 = 20_000_000_000
+    /// Longest an ingest may take before it is failed (MapHub's limit is 2 minutes; ours is larger).
+    public var maxProcessingSeconds: Double = 1800
+    /// Most source files per map before they are compacted into one (MTS: 10).
+    public var maxSourceFiles: Int = 10
+    /// Largest total source size per map (MTS: 50 GB).
+    public var maxSourceBytes: Int64 = 50_000_000_000
+    /// Ingestion pauses while the root's filesystem has less free space than this.
+    public var minFreeBytes: Int64 = 256_000_000
+    /// Owner recorded on maps (MapHub `owner`); defaults to the daemon's user.
+    public var owner: String?
+    public var logLevel: LogLevel = .info
+    /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0).
+    public var defaultMaxzoom: Int = 10
+
+    public init(root: String = "./tiledrop-data") { self.root = root }
+
+    public var dropDir: String { root + "/drop" }
+    public var sourcesDir: String { root + "/sources" }
+    public var tilesDir: String { root + "/tiles" }
+    public var recipesDir: String { root + "/recipes" }
+    public var archiveDir: String { root + "/archive" }
+    public var failedDir: String { root + "/failed" }
+    public var statePath: String { root + "/state.db" }
+    public var socketPath: String { socket ?? root + "/tiledrop.sock" }
+
+    /// Reads `path` (when given) over the defaults; `rootOverride` (from `--root`) wins over the file.
+    public static func load(path: String?, rootOverride: String?, fileSystem: FileSystem = FileSystem()) throws(DaemonError) -> DaemonConfig {
+        var config = DaemonConfig()
+        if let path {
+            let bytes: [UInt8]
+            do { bytes = try fileSystem.readFile(path, maxBytes: 1 << 20) } catch { throw .system(error) }
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw .config(file: path, line: 1, message: "the file is not valid UTF-8")
+            }
+            for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+                let trimmed = line.trimmingSpaces
+                if trimmed.isEmpty { continue }
+                guard let eq = trimmed.firstIndex(of: "=") else {
+                    throw .config(file: path, line: index + 1, message: "expected 'key = value', found '\(trimmed)'")
+                }
+                let key = String(trimmed[..<eq]).trimmingSpaces
+                let value = String(trimmed[trimmed.index(after: eq)...]).trimmingSpaces.unquoted
+                do throws(ConfigValueError) {
+                    try config.set(key, value)
+                } catch {
+                    throw .config(file: path, line: index + 1, message: error.message)
+                }
+            }
+        }
+        if let rootOverride { config.root = rootOverride }
+        return config
+    }
+
+    struct ConfigValueError: Error { var message: String }
+
+    private mutating func set(_ key: String, _ value: String) throws(ConfigValueError) {
+        switch key {
+        case "root": root = value
+        case "socket": socket = value
+        case "settle_seconds": settleSeconds = try Self.seconds(key, value)
+        case "scan_interval_seconds": scanIntervalSeconds = try Self.seconds(key, value)
+        case "after_success":
+            guard value == "archive" || value == "delete" else {
+                throw ConfigValueError(message: "after_success must be 'archive' or 'delete', not '\(value)'")
+            }
+            afterSuccess = value
+        case "max_file_size": maxFileBytes = try Self.bytes(key, value)
+        case "max_processing_seconds": maxProcessingSeconds = try Self.seconds(key, value)
+        case "max_source_files":
+            guard let n = Int(value), n >= 1 else { throw ConfigValueError(message: "max_source_files must be a whole number ≥ 1") }
+            maxSourceFiles = n
+        case "max_source_size": maxSourceBytes = try Self.bytes(key, value)
+        case "min_free_space": minFreeBytes = try Self.bytes(key, value)
+        case "owner": owner = value
+        case "default_maxzoom":
+            guard let z = Int(value), (0...16).contains(z) else { throw ConfigValueError(message: "default_maxzoom must be a zoom level from 0 to 16") }
+            defaultMaxzoom = z
+        case "log_level":
+            guard let l = LogLevel(rawValue: value) else {
+                throw ConfigValueError(message: "log_level must be one of debug, info, warning, error")
+            }
+            logLevel = l
+        default:
+            throw ConfigValueError(message: "unknown setting '\(key)'; see etc/tiledrop/tiledrop.conf for the valid keys")
+        }
+    }
+
+    private static func seconds(_ key: String, _ value: String) throws(ConfigValueError) -> Double {
+        guard let d = Double(value), d.isFinite, d >= 0 else {
+            throw ConfigValueError(message: "\(key) must be a number of seconds ≥ 0, not '\(value)'")
+        }
+        return d
+    }
+
+    /// Parses sizes like `500`, `64K`, `15MB`, `20G` (powers of 1000, as MTS states its limits).
+    static func bytes(_ key: String, _ value: String) throws(ConfigValueError) -> Int64 {
+        let upper = value.uppercased().replacing("B", with: "").trimmingSpaces
+        let multipliers: [Character: Int64] = ["K": 1_000, "M": 1_000_000, "G": 1_000_000_000, "T": 1_000_000_000_000]
+        var digits = upper
+        var multiplier: Int64 = 1
+        if let last = upper.last, let m = multipliers[last] {
+            multiplier = m
+            digits = String(upper.dropLast()).trimmingSpaces
+        }
+        guard let n = Double(digits), n >= 0, n * Double(multiplier) < 9e18 else {
+            throw ConfigValueError(message: "\(key) must be a size such as 500M or 20G, not '\(value)'")
+        }
+        return Int64(n * Double(multiplier))
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
+    }
+
+    var unquoted: String {
+        if count >= 2, let f = first, let l = last, f == l, f == "\"" || f == "'" { return String(dropFirst().dropLast()) }
+        return String(self)
+    }
+}

@@ -1,0 +1,232 @@
+import SystemSupport
+
+/// Watches `drop/` with inotify and decides when a dropped file is ready to ingest.
+///
+/// Readiness (issue 5): a file arrives by rename (`IN_MOVED_TO`), close-after-write
+/// (`IN_CLOSE_WRITE`) or link (`IN_CREATE`), then must stay unchanged in size and mtime for
+/// the settle period on the monotonic clock; a file modified since its last close-after-write
+/// is still being written and is left alone. Watches are added before scanning, so nothing
+/// slips between the two. `IN_Q_OVERFLOW` means events were lost: everything is rescanned.
+/// Folders that cannot be watched (watch limits, remote filesystems) are scanned periodically.
+/// Owned by the event-loop thread only.
+final class DropWatcher {
+    private struct WatchedFolder {
+        var path: String
+        var map: String?
+        var group: String?
+        var mode: DropCandidate.Mode
+    }
+
+    private struct Pending {
+        var candidate: DropCandidate
+        var lastChange: Double
+        var beingWritten: Bool
+    }
+
+    let dropDir: String
+    var settleSeconds: Double
+    private let inotify: Inotify
+    private let fileSystem: FileSystem
+    private let logger: Logger
+    private var watches: [Int32: WatchedFolder] = [:]
+    private var pending: [String: Pending] = [:]
+    /// Folders scanned by polling because inotify cannot watch them.
+    private var polledFolders: [String: WatchedFolder] = [:]
+    /// Problems an operator should see in the status (invalid map names, polling fallbacks).
+    private(set) var warnings: [String: String] = [:]
+
+    init(dropDir: String, settleSeconds: Double, fileSystem: FileSystem, logger: Logger) throws(SystemError) {
+        self.dropDir = dropDir
+        self.settleSeconds = settleSeconds
+        self.fileSystem = fileSystem
+        self.logger = logger
+        inotify = try Inotify()
+    }
+
+    var fileDescriptor: Int32 { inotify.fileDescriptor }
+
+    /// The maps (first-level folders of `drop/`) currently watched or polled.
+    var maps: [String] {
+        let all = watches.values.compactMap { $0.group == nil && $0.mode == .append ? $0.map : nil }
+            + polledFolders.values.compactMap { $0.group == nil && $0.mode == .append ? $0.map : nil }
+        return Array(Set(all)).sorted()
+    }
+
+    var pendingCount: Int { pending.count }
+
+    /// The folders scanned by polling because inotify cannot watch them.
+    var polledFolderPaths: [String] { polledFolders.keys.sorted() }
+
+    /// Adds every watch, then scans every folder (files already present count as drops).
+    func start(now: Double) throws(SystemError) {
+        try fileSystem.createDirectories(dropDir)
+        for wd in watches.keys { inotify.removeWatch(wd) }
+        watches.removeAll()
+        polledFolders.removeAll()
+        let wd = try inotify.addWatch(dropDir, mask: [.create, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory])
+        watches[wd] = WatchedFolder(path: dropDir, map: nil, group: nil, mode: .append)
+        try rescan(now: now)
+    }
+
+    /// Full scan: discovers new map and group folders and notes every file in them.
+    func rescan(now: Double) throws(SystemError) {
+        let known = Set(watches.values.map(\.path)).union(polledFolders.keys)
+        for name in try fileSystem.list(dropDir) where !name.hasPrefix(".") {
+            let path = dropDir + "/" + name
+            guard try fileSystem.status(path)?.kind == .directory else { continue }
+            if !known.contains(path) { addMapFolder(name, now: now) } else { scanFolder(folder(at: path), now: now) }
+            for groupName in (try? fileSystem.list(path)) ?? [] where !groupName.hasPrefix(".") {
+                let groupPath = path + "/" + groupName
+                guard (try? fileSystem.status(groupPath))?.kind == .directory else { continue }
+                if !known.contains(groupPath) { addGroupFolder(map: name, group: groupName, now: now) }
+                else { scanFolder(folder(at: groupPath), now: now) }
+            }
+        }
+    }
+
+    /// Scans only the folders inotify cannot watch.
+    func scanPolledFolders(now: Double) {
+        for f in polledFolders.values { scanFolder(f, now: now) }
+    }
+
+    /// Reads and applies all pending inotify events.
+    func handleEvents(now: Double) throws(SystemError) {
+        for event in try inotify.readEvents() {
+            if event.mask.contains(.queueOverflow) {
+                logger.warning("inotify queue overflowed; rescanning every drop folder")
+                try rescan(now: now)
+                continue
+            }
+            guard let folder = watches[event.watch] else { continue }
+            if event.mask.contains(.ignored) {
+                watches[event.watch] = nil
+                continue
+            }
+            if event.mask.contains(.deleteSelf) || event.mask.contains(.moveSelf) {
+                inotify.removeWatch(event.watch)
+                watches[event.watch] = nil
+                if folder.path == dropDir {
+                    logger.warning("the drop folder \(dropDir) was deleted or moved; re-creating it")
+                    try start(now: now)
+                }
+                continue
+            }
+            guard !event.name.isEmpty, !event.name.hasPrefix(".") else { continue }
+            let path = folder.path + "/" + event.name
+            if event.mask.contains(.isDirectory) {
+                if event.mask.contains(.create) || event.mask.contains(.movedTo) {
+                    if folder.map == nil { addMapFolder(event.name, now: now) }
+                    else if folder.group == nil && folder.mode == .append, let map = folder.map {
+                        addGroupFolder(map: map, group: event.name, now: now)
+                    }
+                }
+                continue
+            }
+            guard folder.map != nil else { continue }
+            if event.mask.contains(.modify) {
+                note(path, in: folder, now: now, writing: true)
+            } else if event.mask.contains(.closeWrite) || event.mask.contains(.movedTo) {
+                note(path, in: folder, now: now, writing: false)
+            } else if event.mask.contains(.create) || event.mask.contains(.attrib) {
+                note(path, in: folder, now: now, writing: pending[path]?.beingWritten ?? false)
+            }
+        }
+    }
+
+    /// Files whose settle period has passed unchanged; they leave the pending set.
+    func takeReady(now: Double) -> [DropCandidate] {
+        var ready: [DropCandidate] = []
+        for (path, p) in pending where now - p.lastChange >= settleSeconds && !p.beingWritten {
+            guard let status = try? fileSystem.status(path), status.kind != .directory else {
+                pending[path] = nil
+                continue
+            }
+            if status != p.candidate.status || (status.kind == .regular && status.size == 0) {
+                pending[path]?.candidate.status = status
+                pending[path]?.lastChange = now
+                continue
+            }
+            pending[path] = nil
+            ready.append(p.candidate)
+        }
+        return ready.sorted { $0.path < $1.path }
+    }
+
+    /// When the next pending file could become ready, for the event loop's poll timeout.
+    func nextDeadline() -> Double? {
+        pending.values.filter { !$0.beingWritten }.map { $0.lastChange + settleSeconds }.min()
+    }
+
+    /// Forgets a path (e.g. after it was claimed) so its events do not resurrect it.
+    func forget(_ path: String) { pending[path] = nil }
+
+    private func note(_ path: String, in folder: WatchedFolder, now: Double, writing: Bool) {
+        guard let map = folder.map else { return }
+        let name = FileSystem.name(of: path)
+        guard !DropNames.isIgnored(name) else { return }
+        guard let status = try? fileSystem.status(path), status.kind != .directory else {
+            pending[path] = nil
+            return
+        }
+        if var p = pending[path] {
+            if p.candidate.status != status || writing { p.lastChange = now }
+            p.candidate.status = status
+            p.beingWritten = writing
+            pending[path] = p
+        } else {
+            let c = DropCandidate(path: path, map: map, group: folder.group, mode: folder.mode, name: name, status: status)
+            pending[path] = Pending(candidate: c, lastChange: now, beingWritten: writing)
+        }
+    }
+
+    private func scanFolder(_ folder: WatchedFolder?, now: Double) {
+        guard let folder, let names = try? fileSystem.list(folder.path) else { return }
+        for name in names where !DropNames.isIgnored(name) {
+            let path = folder.path + "/" + name
+            if pending[path] == nil { note(path, in: folder, now: now, writing: false) }
+        }
+    }
+
+    private func folder(at path: String) -> WatchedFolder? {
+        watches.values.first { $0.path == path } ?? polledFolders[path]
+    }
+
+    private func addMapFolder(_ name: String, now: Double) {
+        let path = dropDir + "/" + name
+        guard DropNames.isValidMapName(name) else {
+            warnings[path] = "drop/\(name) is not a valid map name (use up to 32 letters, digits, '-' or '_'); its files are not ingested"
+            return
+        }
+        warnings[path] = nil
+        watch(WatchedFolder(path: path, map: name, group: nil, mode: .append), now: now)
+        for groupName in (try? fileSystem.list(path)) ?? [] where !groupName.hasPrefix(".") {
+            if (try? fileSystem.status(path + "/" + groupName))?.kind == .directory {
+                addGroupFolder(map: name, group: groupName, now: now)
+            }
+        }
+    }
+
+    private func addGroupFolder(map: String, group: String, now: Double) {
+        let path = dropDir + "/" + map + "/" + group
+        let isReplace = group == DropNames.replaceFolder
+        watch(WatchedFolder(path: path, map: map, group: isReplace ? nil : group, mode: isReplace ? .replace : .append), now: now)
+    }
+
+    private func watch(_ folder: WatchedFolder, now: Double) {
+        let mask: InotifyMask = [.closeWrite, .movedTo, .create, .modify, .attrib, .deleteSelf, .moveSelf, .onlyDirectory]
+        if (try? fileSystem.isRemoteFilesystem(folder.path)) == true {
+            polledFolders[folder.path] = folder
+            warnings[folder.path] = "\(folder.path) is on a network filesystem where inotify sees no remote changes; it is scanned periodically instead"
+        } else {
+            do {
+                let wd = try inotify.addWatch(folder.path, mask: mask)
+                watches[wd] = folder
+            } catch {
+                polledFolders[folder.path] = folder
+                warnings[folder.path] = "cannot watch \(folder.path) (\(error.message)); it is scanned periodically instead. Raise fs.inotify.max_user_watches if the limit was reached"
+                logger.warning(warnings[folder.path]!)
+            }
+        }
+        scanFolder(folder, now: now)
+    }
+}

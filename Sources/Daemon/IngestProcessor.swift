@@ -1,0 +1,327 @@
+import Foundation
+import Formats
+import GeoModel
+import Storage
+import SystemSupport
+
+/// Turns a ready drop into a source file: claim → read → convert → commit → archive.
+///
+/// Crash safety follows Maildir: the ingest row is inserted before the file is claimed by
+/// `rename()` into the map's hidden work folder; the source is written to a temporary name,
+/// fsynced and renamed; the transaction that marks the ingest `completed` with its source
+/// file is the point of no return. `recover()` finishes or redoes whatever a crash
+/// interrupted, keyed by the ingest id embedded in every file name, so nothing is lost and
+/// nothing is appended twice. Runs only on the daemon's serial ingest queue.
+final class IngestProcessor: @unchecked Sendable {
+    /// Why a conversion stopped early.
+    private enum Interruption: Error { case stopping, canceled, timedOut(Double) }
+
+    private let config: DaemonConfig
+    private let paths: DaemonPaths
+    let store: StateStore
+    let fileSystem: FileSystem
+    let logger: Logger
+    private let clock = MonotonicClock()
+    private let onSourceChanged: @Sendable (String) -> Void
+    private let isStopping: @Sendable () -> Bool
+    private let cancellations: LockedStringSet
+
+    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, cancellations: LockedStringSet,
+         onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
+        self.config = config
+        paths = DaemonPaths(config: config)
+        self.store = store
+        self.fileSystem = fileSystem
+        self.logger = logger
+        self.cancellations = cancellations
+        self.onSourceChanged = onSourceChanged
+        self.isStopping = isStopping
+    }
+
+    var configuration: DaemonConfig { config }
+
+    // MARK: claim
+
+    /// Claims `candidate` and processes it. Returns false when ingestion is paused (low disk)
+    /// and the file was left where it is.
+    @discardableResult
+    func ingest(_ candidate: DropCandidate) -> Bool {
+        if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
+            logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(candidate.path) stays in place")
+            return false
+        }
+        let now = epochMilliseconds()
+        let id = UUID().uuidString.lowercased()
+        var record = IngestRecord(id: id, map: candidate.map, group: candidate.group, filename: candidate.name,
+                                  size: candidate.status.size, originalPath: candidate.path,
+                                  workPath: paths.workPath(map: candidate.map, id: id, filename: candidate.name),
+                                  mode: candidate.mode.rawValue, createdAt: now, updatedAt: now)
+        do {
+            try fileSystem.createDirectories(paths.workFolder(map: candidate.map), mode: 0o700)
+            try store.with { db throws(StorageError) in
+                try db.ensureMap(MapRecord(id: candidate.map, title: candidate.map, shortName: candidate.map,
+                                           owner: config.owner ?? currentUserName()), now: now)
+                if let group = candidate.group { try db.ensureGroup(map: candidate.map, title: group, now: now) }
+                try db.insertIngest(record)
+            }
+        } catch {
+            logger.error("cannot record the drop \(candidate.path): \(error); it stays in place and is retried")
+            return false
+        }
+        do {
+            try fileSystem.rename(candidate.path, to: record.workPath)
+            try fileSystem.syncDirectory(paths.workFolder(map: candidate.map))
+        } catch {
+            record.state = .canceled
+            record.errors = ["the file could not be claimed (\(error.message)); it was probably removed or renamed before tiledrop read it"]
+            record.updatedAt = epochMilliseconds()
+            try? store.with { db throws(StorageError) in try db.updateIngest(record) }
+            logger.warning("\(candidate.path): \(record.errors[0])")
+            return true
+        }
+        logger.info("ingest \(id): claimed \(candidate.path) for map \(candidate.map)\(candidate.group.map { " (group \($0))" } ?? "")")
+        process(record)
+        return true
+    }
+
+    // MARK: process
+
+    /// Converts a claimed file into the map's source; every outcome is recorded.
+    func process(_ initial: IngestRecord) {
+        var record = initial
+        record.state = .processing
+        record.progress = 0
+        record.updatedAt = epochMilliseconds()
+        guard save(record) else { return }
+        let started = clock.now()
+        do {
+            let status = try fileSystem.status(record.workPath)
+            guard let status else { throw DaemonError.other("the claimed file \(record.workPath) is missing") }
+            if status.kind == .symlink {
+                throw DaemonError.other("\(record.filename) is a symbolic link; tiledrop reads only regular files. Copy the file itself into the drop folder")
+            }
+            guard status.kind == .regular else {
+                throw DaemonError.other("\(record.filename) is not a regular file (a FIFO, socket or device); tiledrop reads only regular files")
+            }
+            record.size = status.size
+            if status.size > config.maxFileBytes {
+                throw DaemonError.other("\(record.filename) is \(status.size) bytes, more than max_file_size (\(config.maxFileBytes)); split the file or raise max_file_size")
+            }
+            if status.size == 0 { throw DaemonError.other("\(record.filename) is empty (0 bytes); drop the complete file") }
+            let installer = TilesetInstaller(fileSystem: fileSystem)
+            if installer.isContainer(record.workPath) || record.filename.lowercased().hasSuffix(".mbtiles") {
+                try installContainer(&record, installer: installer, started: started)
+                return
+            }
+            record.sha256 = try hashFile(record.workPath)
+            if let earlier = try store.with({ db throws(StorageError) in try db.completedIngest(map: record.map, sha256: record.sha256!) }),
+               record.mode == DropCandidate.Mode.append.rawValue {
+                record.warnings.append("the same content was already ingested into map \(record.map) as ingest \(earlier.id) (\(earlier.filename)); not appended again")
+                try complete(&record, sourceFile: nil, featureCount: 0)
+                return
+            }
+            let (sourceFile, count) = try convert(&record, started: started)
+            try complete(&record, sourceFile: sourceFile, featureCount: count)
+        } catch Interruption.stopping {
+            logger.info("ingest \(record.id): interrupted by shutdown; it resumes at the next start")
+        } catch Interruption.canceled {
+            removeTemporarySource(record)
+            fail(&record, message: "canceled by request", state: .canceled)
+        } catch Interruption.timedOut(let seconds) {
+            removeTemporarySource(record)
+            fail(&record, message: "processing took longer than max_processing_seconds (\(Int(seconds)) s); split the file or raise the limit")
+        } catch {
+            removeTemporarySource(record)
+            fail(&record, message: "\(error)")
+        }
+    }
+
+    /// A dropped `.mbtiles` is a tileset container: validated and installed as `tiles/<map>.mbtiles`.
+    private func installContainer(_ record: inout IngestRecord, installer: TilesetInstaller, started: Double) throws {
+        guard installer.isContainer(record.workPath) else {
+            throw DaemonError.other("\(record.filename) is named .mbtiles but is not an SQLite database; drop a real MBTiles file")
+        }
+        try fileSystem.createDirectories(config.tilesDir)
+        let destination = paths.tileset(record.map)
+        let limit = config.maxProcessingSeconds
+        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) {
+            if clock.now() - started > limit { throw Interruption.timedOut(limit) }
+        }
+        logger.info("ingest \(record.id): installed tileset container \(record.filename) as \(destination) (\(tiles) tiles)")
+        try complete(&record, sourceFile: nil, featureCount: 0)
+    }
+
+    /// Streams features from the claimed file into a temporary source, then renames it into place.
+    private func convert(_ record: inout IngestRecord, started: Double) throws -> (String?, Int) {
+        let reader = try FeatureReaders.open(path: record.workPath, displayName: record.filename)
+        try fileSystem.createDirectories(paths.sourceFolder(map: record.map))
+        let temporary = paths.temporarySourceFile(map: record.map, id: record.id)
+        let writer = try GeoJSONSeqWriter(path: temporary)
+        var lastProgress = clock.now()
+        var count = 0
+        while let feature = try reader.next() {
+            var f = feature
+            if let group = record.group, f.properties["group"] == nil { f.properties["group"] = .string(group) }
+            try writer.write(f)
+            count += 1
+            if count % 512 == 0 {
+                let now = clock.now()
+                if isStopping() { _ = try? writer.finish(sync: false); throw Interruption.stopping }
+                if cancellations.remove(record.id) { _ = try? writer.finish(sync: false); throw Interruption.canceled }
+                if now - started > config.maxProcessingSeconds {
+                    _ = try? writer.finish(sync: false)
+                    throw Interruption.timedOut(config.maxProcessingSeconds)
+                }
+                if now - lastProgress > 1 {
+                    lastProgress = now
+                    record.progress = min(0.99, Double(reader.bytesRead) / Double(max(record.size, 1)))
+                    record.updatedAt = epochMilliseconds()
+                    _ = save(record)
+                }
+            }
+        }
+        try writer.finish(sync: true)
+        record.warnings.append(contentsOf: reader.warnings.map(\.message))
+        let groups = reader.groups
+        if !groups.isEmpty {
+            try store.with { db throws(StorageError) in
+                for g in groups { try db.ensureGroup(map: record.map, title: g.title, now: record.updatedAt) }
+            }
+        }
+        if count == 0 {
+            try fileSystem.remove(temporary)
+            record.warnings.append("\(record.filename) holds no features; nothing was appended to map \(record.map)")
+            return (nil, 0)
+        }
+        let existing = try store.with { db throws(StorageError) in try db.sourceFiles(map: record.map) }
+        let existingBytes = existing.reduce(Int64(0)) { $0 + ((try? fileSystem.status($1))??.size ?? 0) }
+        let total = existingBytes + Int64(writer.bytesWritten)
+        if record.mode == DropCandidate.Mode.append.rawValue && total > config.maxSourceBytes {
+            try fileSystem.remove(temporary)
+            throw DaemonError.other("appending \(record.filename) would make map \(record.map)'s source \(total) bytes, more than max_source_size (\(config.maxSourceBytes)); drop it into drop/\(record.map)/\(DropNames.replaceFolder)/ to replace the source instead, or raise max_source_size")
+        }
+        let final = paths.sourceFile(map: record.map, id: record.id)
+        try fileSystem.rename(temporary, to: final)
+        try fileSystem.syncDirectory(paths.sourceFolder(map: record.map))
+        return (final, count)
+    }
+
+    /// The point of no return: records the source, then archives the original.
+    private func complete(_ record: inout IngestRecord, sourceFile: String?, featureCount: Int) throws {
+        record.state = .completed
+        record.progress = 1
+        record.sourceFile = sourceFile
+        record.featureCount = featureCount
+        record.updatedAt = epochMilliseconds()
+        let replaced: [IngestRecord] = try store.with { db throws(StorageError) in
+            try db.transaction { () throws(StorageError) -> [IngestRecord] in
+                var old: [IngestRecord] = []
+                if record.mode == DropCandidate.Mode.replace.rawValue {
+                    old = try db.sourceIngests(map: record.map).filter { $0.id != record.id }
+                    try db.clearSourceFiles(ids: old.map(\.id))
+                }
+                try db.updateIngest(record)
+                return old
+            }
+        }
+        for r in replaced { if let f = r.sourceFile { try? fileSystem.remove(f) } }
+        logger.info("ingest \(record.id): completed, \(featureCount) features into map \(record.map)\(record.warnings.isEmpty ? "" : ", \(record.warnings.count) warnings")")
+        finishCompleted(record)
+        if sourceFile != nil || !replaced.isEmpty {
+            compactIfNeeded(map: record.map)
+            onSourceChanged(record.map)
+        }
+    }
+
+    private func fail(_ record: inout IngestRecord, message: String, state: IngestState = .failed) {
+        record.state = state
+        record.errors = [message]
+        record.updatedAt = epochMilliseconds()
+        _ = save(record)
+        logger.warning("ingest \(record.id): \(state.rawValue): \(message)")
+        finishFailed(record)
+    }
+
+    // MARK: finishing moves (also used by recovery)
+
+    /// Moves the original out of the work folder into `archive/<map>/` (or deletes it).
+    func finishCompleted(_ record: IngestRecord) {
+        guard (try? fileSystem.status(record.workPath)) != nil else { return }
+        do {
+            if config.afterSuccess == "delete" {
+                try fileSystem.remove(record.workPath)
+                return
+            }
+            let folder = paths.archiveFolder(map: record.map)
+            try fileSystem.createDirectories(folder)
+            let destination = paths.unusedPath(in: folder, name: record.filename, fileSystem: fileSystem)
+            try fileSystem.rename(record.workPath, to: destination)
+            try fileSystem.syncDirectory(folder)
+        } catch {
+            logger.error("ingest \(record.id): cannot archive \(record.workPath): \(error)")
+        }
+    }
+
+    /// Moves the original into `failed/<map>/` beside `<name>.error.json` saying why.
+    func finishFailed(_ record: IngestRecord) {
+        guard (try? fileSystem.status(record.workPath)) != nil else { return }
+        do {
+            let folder = paths.failedFolder(map: record.map)
+            try fileSystem.createDirectories(folder)
+            let destination = paths.unusedPath(in: folder, name: record.filename, fileSystem: fileSystem)
+            var report = JSONObject()
+            report["ingest_id"] = .string(record.id)
+            report["filename"] = .string(record.filename)
+            report["map"] = .string(record.map)
+            report["state"] = .string(record.state.rawValue)
+            report["errors"] = .array(record.errors.map { ["message": .string($0)] })
+            report["warnings"] = .array(record.warnings.map { ["message": .string($0)] })
+            report["time"] = .string(HTTPDate.format(milliseconds: record.updatedAt))
+            var w = JSONWriter()
+            w.write(report)
+            w.bytes.append(0x0A)
+            try fileSystem.writeAtomically(destination + ".error.json", bytes: w.bytes)
+            try fileSystem.rename(record.workPath, to: destination)
+            try fileSystem.syncDirectory(folder)
+        } catch {
+            logger.error("ingest \(record.id): cannot move \(record.workPath) to failed/: \(error)")
+        }
+    }
+
+    // MARK: helpers
+
+    private func save(_ record: IngestRecord) -> Bool {
+        do {
+            try store.with { db throws(StorageError) in try db.updateIngest(record) }
+            return true
+        } catch {
+            logger.error("ingest \(record.id): cannot record progress: \(error)")
+            return false
+        }
+    }
+
+    private func removeTemporarySource(_ record: IngestRecord) {
+        try? fileSystem.remove(paths.temporarySourceFile(map: record.map, id: record.id))
+    }
+
+    private func hashFile(_ path: String) throws -> String {
+        let fd = try fileSystem.openRegularFileForReading(path)
+        defer { close(fd) }
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(call: "read", target: path, errno: errno)
+            }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return hasher.finalize()
+    }
+
+    private func currentUserName() -> String {
+        ProcessInfo.processInfo.environment["USER"] ?? NSUserName()
+    }
+}

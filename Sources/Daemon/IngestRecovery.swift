@@ -1,0 +1,108 @@
+import Foundation
+import Storage
+import SystemSupport
+
+/// Start-up recovery and source compaction for `IngestProcessor`.
+///
+/// Every file the processor writes carries the ingest id in its name, so after a crash the
+/// records in `state.db` say exactly what to finish, what to redo and what to delete.
+extension IngestProcessor {
+    /// Resumes every unfinished ingest, completes interrupted archive/failed moves, re-drops
+    /// orphaned work files, and deletes source files no committed ingest refers to.
+    func recover(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger) {
+        let paths = DaemonPaths(config: config)
+        let unfinished = (try? store.with { db throws(StorageError) in try db.unfinishedIngests() }) ?? []
+        for var record in unfinished {
+            try? fileSystem.remove(paths.temporarySourceFile(map: record.map, id: record.id))
+            try? fileSystem.remove(paths.sourceFile(map: record.map, id: record.id))
+            if (try? fileSystem.status(record.workPath)) == nil {
+                if (try? fileSystem.status(record.originalPath)) != nil {
+                    do {
+                        try fileSystem.rename(record.originalPath, to: record.workPath)
+                    } catch {
+                        logger.error("ingest \(record.id): cannot re-claim \(record.originalPath): \(error)")
+                        continue
+                    }
+                } else {
+                    record.state = .canceled
+                    record.errors = ["the dropped file disappeared before it was read"]
+                    record.updatedAt = epochMilliseconds()
+                    try? store.with { db throws(StorageError) in try db.updateIngest(record) }
+                    continue
+                }
+            }
+            logger.info("ingest \(record.id): resuming \(record.filename) after a restart")
+            process(record)
+        }
+        finishLeftoverWorkFiles(paths: paths, store: store, fileSystem: fileSystem, logger: logger)
+        removeUnreferencedSources(paths: paths, store: store, fileSystem: fileSystem, logger: logger)
+    }
+
+    private func finishLeftoverWorkFiles(paths: DaemonPaths, store: StateStore, fileSystem: FileSystem, logger: Logger) {
+        for map in (try? fileSystem.list(paths.config.dropDir)) ?? [] {
+            let folder = paths.workFolder(map: map)
+            for name in (try? fileSystem.list(folder)) ?? [] {
+                guard let separator = name.range(of: "--") else { continue }
+                let id = String(name[..<separator.lowerBound])
+                let original = String(name[separator.upperBound...])
+                let record = try? store.with { db throws(StorageError) in try db.ingest(id: id) }
+                switch record?.state {
+                case .completed?: finishCompleted(record!)
+                case .failed?, .canceled?: finishFailed(record!)
+                case .upload?, .processing?: continue
+                case nil:
+                    let target = paths.unusedPath(in: paths.config.dropDir + "/" + map, name: original, fileSystem: fileSystem)
+                    logger.warning("work file \(folder)/\(name) has no ingest record; dropping it again as \(target)")
+                    try? fileSystem.rename(folder + "/" + name, to: target)
+                }
+            }
+        }
+    }
+
+    private func removeUnreferencedSources(paths: DaemonPaths, store: StateStore, fileSystem: FileSystem, logger: Logger) {
+        for map in (try? fileSystem.list(paths.config.sourcesDir)) ?? [] {
+            let folder = paths.sourceFolder(map: map)
+            guard let referenced = try? store.with({ db throws(StorageError) in try db.sourceFiles(map: map) }) else { continue }
+            let keep = Set(referenced)
+            for name in (try? fileSystem.list(folder)) ?? [] where !keep.contains(folder + "/" + name) {
+                logger.info("removing \(folder)/\(name): no committed ingest refers to it")
+                try? fileSystem.remove(folder + "/" + name)
+            }
+        }
+    }
+
+    /// Merges a map's source files into one when there are more than `max_source_files`
+    /// (MTS allows 10 files per source), keeping feature order.
+    ///
+    /// The merged file is written and fsynced under a new name; one transaction then points
+    /// the oldest ingest at it and detaches the others; only then are the old files deleted.
+    func compactIfNeeded(map: String) {
+        let config = configuration
+        let paths = DaemonPaths(config: config)
+        guard let ingests = try? store.with({ db throws(StorageError) in try db.sourceIngests(map: map) }),
+              ingests.count > config.maxSourceFiles, let keeper = ingests.first else { return }
+        let merged = paths.sourceFolder(map: map) + "/" + keeper.id + "-compact-" + UUID().uuidString.lowercased().prefix(8) + ".geojsonl"
+        let temporary = paths.sourceFolder(map: map) + "/.compact.tmp"
+        do {
+            try concatenate(ingests.compactMap(\.sourceFile), into: temporary)
+            try fileSystem.rename(temporary, to: merged)
+            try fileSystem.syncDirectory(paths.sourceFolder(map: map))
+            try store.with { db throws(StorageError) in
+                try db.transaction { () throws(StorageError) in
+                    try db.clearSourceFiles(ids: ingests.map(\.id), newSourceFile: merged, forID: keeper.id)
+                }
+            }
+            for r in ingests { if let f = r.sourceFile { try? fileSystem.remove(f) } }
+            logger.info("map \(map): compacted \(ingests.count) source files into \(merged)")
+        } catch {
+            try? fileSystem.remove(temporary)
+            logger.error("map \(map): compaction failed, sources left as they are: \(error)")
+        }
+    }
+
+    private func concatenate(_ files: [String], into path: String) throws(SystemError) {
+        try fileSystem.writeSynced(path) { fd throws(SystemError) in
+            for file in files { try fileSystem.appendContents(of: file, to: fd, outputName: path) }
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import GeoModel
+
+/// What only the running daemon knows (not in `state.db`): watched maps, files settling,
+/// warnings. The event loop publishes a fresh snapshot; the status server reads it.
+struct LiveStatus: Sendable {
+    var maps: [String] = []
+    var settling: Int = 0
+    var queuedDrops: Int = 0
+    var warnings: [String] = []
+    var pausedForDiskSpace = false
+}
+
+/// The latest `LiveStatus`, shared between threads behind a lock.
+final class LiveStatusBox: @unchecked Sendable {
+    private var value = LiveStatus()
+    private let lock = NSLock()
+
+    func set(_ status: LiveStatus) {
+        lock.lock()
+        value = status
+        lock.unlock()
+    }
+
+    func get() -> LiveStatus {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}

@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Daemon
+import Foundation
+import SystemSupport
+
+/// `tiledrop run [--root DIR] [--config FILE]`: the daemon in the foreground.
+enum RunCommand {
+    static func run(arguments: [String]) -> Int32 {
+        // Block the signals before any other thread exists, so all threads inherit the mask.
+        let signals: SignalSet
+        do {
+            signals = try SignalSet([SIGTERM, SIGINT, SIGHUP])
+        } catch {
+            printError("tiledrop run: \(error)")
+            return ExitCode.software
+        }
+        guard let args = parseArguments(arguments, command: "run", valued: ["--root", "--config"]) else { return ExitCode.usage }
+        guard args.positional.isEmpty else {
+            printError("tiledrop run: unexpected argument '\(args.positional[0])'; see tiledrop --help")
+            return ExitCode.usage
+        }
+        let config: DaemonConfig
+        do {
+            config = try DaemonConfig.load(path: args.value("--config"), rootOverride: args.value("--root"))
+        } catch {
+            printError("tiledrop run: \(error)")
+            return ExitCode.config
+        }
+        let daemon = Daemon(config: config, configPath: args.value("--config"), rootOverride: args.value("--root"),
+                            signals: signals, environment: ProcessInfo.processInfo.environment)
+        do {
+            return try daemon.run()
+        } catch {
+            printError("tiledrop run: \(error)")
+            return ExitCode.software
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import GeoModel
+import XCTest
+
+/// Issue 5: nothing lost, nothing duplicated, whatever crashes; hostile input never hurts.
+final class DurabilityTests: XCTestCase {
+    /// A small FeatureCollection whose features carry `file` and `n` so the source can be audited.
+    private func collection(file: Int, count: Int) -> Data {
+        let features = (0..<count).map { n in
+            "{\"type\":\"Feature\",\"properties\":{\"file\":\(file),\"n\":\(n)},\"geometry\":{\"type\":\"Point\",\"coordinates\":[\(Double(file % 300) - 150 + Double(n) * 0.001),\(Double(n % 80) - 40)]}}"
+        }
+        return Data("{\"type\":\"FeatureCollection\",\"features\":[\(features.joined(separator: ","))]}".utf8)
+    }
+
+    /// Every (file, n) pair in the map's committed source files.
+    private func sourcePairs(_ harness: DaemonHarness, map: String) throws -> [String] {
+        let folder = harness.root + "/sources/" + map
+        var pairs: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasSuffix(".geojsonl") && !name.hasPrefix(".") {
+            for line in try String(contentsOfFile: folder + "/" + name, encoding: .utf8).split(separator: "\n") {
+                let f = try JSONParser.parse(String(line))
+                pairs.append("\(f["properties"]?["file"]?.intValue ?? -1)/\(f["properties"]?["n"]?.intValue ?? -1)")
+            }
+        }
+        return pairs
+    }
+
+    func testRepeatedSIGKILLLosesAndDuplicatesNothing() throws {
+        let harness = try DaemonHarness(settleSeconds: 0.1)
+        defer { harness.cleanUp() }
+        let files = 24
+        let perFile = 400
+        var dropped = 0
+        for round in 0..<6 {
+            try harness.start()
+            for _ in 0..<(files / 6) {
+                try harness.drop(collection(file: dropped, count: perFile), map: "crash", name: "f\(dropped).geojson")
+                dropped += 1
+            }
+            usleep(UInt32(100_000 + round * 70_000))
+            harness.crash()
+        }
+        try harness.start()
+        XCTAssertTrue(waitUntil(timeout: 90) {
+            guard let s = try? harness.status() else { return false }
+            return s["ingests"]?["completed"]?.intValue == files && s["ingests"]?["processing"]?.intValue == 0
+                && s["jobs"]?["queued"]?.intValue == 0 && s["jobs"]?["processing"]?.intValue == 0
+        }, "status: \(String(describing: try? harness.status())); log:\n\(harness.log.suffix(4000))")
+        let log = harness.log
+        print("SIGKILL test: \(log.components(separatedBy: "resuming").count - 1) ingests resumed, \(log.components(separatedBy: "publish job").count - 1) publish log lines")
+        let pairs = try sourcePairs(harness, map: "crash")
+        XCTAssertEqual(pairs.count, files * perFile, "every feature exactly once")
+        XCTAssertEqual(Set(pairs).count, pairs.count, "no duplicates")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root + "/archive/crash").count, files)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/tiles/crash.mbtiles"))
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
+    func testSlowlyWrittenFileIsIngestedWhole() throws {
+        let harness = try DaemonHarness(settleSeconds: 1.0)
+        defer { harness.cleanUp() }
+        try harness.start()
+        let folder = harness.root + "/drop/slow"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        usleep(300_000)
+        let data = collection(file: 1, count: 2000)
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: folder + "/slow.geojson", contents: nil); return folder + "/slow.geojson" }()))
+        let chunks = 8
+        let size = data.count / chunks + 1
+        for i in 0..<chunks {
+            handle.write(data.subdata(in: (i * size)..<min(data.count, (i + 1) * size)))
+            usleep(400_000)
+        }
+        try handle.close()
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
+        XCTAssertEqual(try sourcePairs(harness, map: "slow").count, 2000)
+        XCTAssertEqual((try harness.status())["ingests"]?["failed"]?.intValue, 0)
+    }
+
+    func testHostileFilesFailWhileTheDaemonStaysUp() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try harness.start()
+        let laughs = """
+        <?xml version="1.0"?>
+        <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+        <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+        <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;"><!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+        <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;"><!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+        <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>
+        <kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&lol9;</name><Point><coordinates>1,2</coordinates></Point></Placemark></kml>
+        """
+        try harness.drop(Data(laughs.utf8), map: "hostile", name: "laughs.kml")
+        try harness.drop(Data("<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Placemark><Point><coordinates>1,2".utf8), map: "hostile", name: "truncated.kml")
+        try harness.drop(Data([0xFF, 0xFE, 0x00, 0x01, 0x7B]), map: "hostile", name: "binary.geojson")
+        symlink("/etc/passwd", harness.root + "/drop/hostile/passwd.geojson")
+        mkfifo(harness.root + "/drop/hostile/pipe.geojson", 0o644)
+        try harness.drop(collection(file: 9, count: 3), map: "hostile", name: "good.geojson")
+
+        let failed = harness.root + "/failed/hostile/"
+        XCTAssertTrue(waitUntil(timeout: 60) {
+            ["laughs.kml", "truncated.kml", "binary.geojson", "passwd.geojson", "pipe.geojson"].allSatisfy {
+                FileManager.default.fileExists(atPath: failed + $0 + ".error.json")
+            }
+        }, "failed/: \((try? FileManager.default.contentsOfDirectory(atPath: failed)) ?? []); log:\n\(harness.log.suffix(3000))")
+        let symlinkReport = try String(contentsOfFile: failed + "passwd.geojson.error.json", encoding: .utf8)
+        XCTAssertTrue(symlinkReport.contains("symbolic link"), symlinkReport)
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 })
+        XCTAssertEqual(try sourcePairs(harness, map: "hostile").count, 3)
+        XCTAssertFalse(try String(contentsOfFile: failed + "laughs.kml.error.json", encoding: .utf8).isEmpty)
+        XCTAssertEqual(harness.stop(), 0, "still up and exits cleanly")
+    }
+
+    func testThousandsOfFilesAtOnceLoseNothing() throws {
+        let harness = try DaemonHarness(settleSeconds: 0.1)
+        defer { harness.cleanUp() }
+        try harness.start()
+        let staging = harness.root + "/staging"
+        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: harness.root + "/drop/many", withIntermediateDirectories: true)
+        let count = 2000
+        for i in 0..<count {
+            try collection(file: i, count: 1).write(to: URL(fileURLWithPath: staging + "/f\(i).geojson"))
+        }
+        for i in 0..<count {
+            XCTAssertEqual(rename(staging + "/f\(i).geojson", harness.root + "/drop/many/f\(i).geojson"), 0)
+        }
+        XCTAssertTrue(waitUntil(timeout: 240) { (try? harness.status())?["ingests"]?["completed"]?.intValue == count },
+                      "status: \(String(describing: try? harness.status()))")
+        let pairs = try sourcePairs(harness, map: "many")
+        XCTAssertEqual(pairs.count, count)
+        XCTAssertEqual(Set(pairs).count, count)
+        let sources = try FileManager.default.contentsOfDirectory(atPath: harness.root + "/sources/many").filter { $0.hasSuffix(".geojsonl") }
+        XCTAssertLessThanOrEqual(sources.count, 11, "source files are compacted past max_source_files")
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+
+/// Issue 5: the shipped unit is hardened (exposure ≤ 1.5) and declares what the README says.
+final class ServiceUnitTests: XCTestCase {
+    private var unitPath: String { DaemonHarness.repositoryRoot + "/systemd/tiledrop.service" }
+
+    func testSystemdAnalyzeSecurityExposureIsAtMost1_5() throws {
+        let analyzer = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let analyzer else { throw XCTSkip("systemd-analyze is not installed; install the 'systemd' package to check the unit") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: analyzer)
+        p.arguments = ["security", "--offline=yes", "--no-pager", unitPath]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let line = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("Overall exposure level") }, text)
+        let number = line.split(separator: " ").compactMap { Double($0) }.first
+        let exposure = try XCTUnwrap(number, String(line))
+        print("systemd-analyze security: \(line)")
+        XCTAssertLessThanOrEqual(exposure, 1.5)
+    }
+
+    func testUnitIsTypeNotifyWithStateAndRuntimeDirectories() throws {
+        let unit = try String(contentsOfFile: unitPath, encoding: .utf8)
+        for directive in ["Type=notify", "User=tiledrop", "StateDirectory=tiledrop", "RuntimeDirectory=tiledrop",
+                          "ConfigurationDirectory=tiledrop", "WatchdogSec=", "ExecReload=", "--config /etc/tiledrop/tiledrop.conf"] {
+            XCTAssertTrue(unit.contains(directive), directive)
+        }
+        let sysusers = try String(contentsOfFile: DaemonHarness.repositoryRoot + "/systemd/tiledrop.sysusers", encoding: .utf8)
+        XCTAssertTrue(sysusers.contains("u tiledrop"))
+        let tmpfiles = try String(contentsOfFile: DaemonHarness.repositoryRoot + "/systemd/tiledrop.tmpfiles", encoding: .utf8)
+        XCTAssertTrue(tmpfiles.contains("d /var/lib/tiledrop/drop     2770"), "setgid, group-writable drop folder")
+    }
+
+    func testShippedExampleConfigIsValid() throws {
+        let example = DaemonHarness.repositoryRoot + "/etc/tiledrop/tiledrop.conf"
+        let root = NSTemporaryDirectory() + "tiledrop-conf-" + UUID().uuidString.prefix(8)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // `status` loads the config before connecting: a bad config exits 78, a good one 69 (no daemon).
+        let r = try DaemonHarness.run(["status", "--config", example, "--socket", root + "/none.sock"])
+        XCTAssertEqual(r.status, 69, r.stderr)
+        let bad = root + ".conf"
+        try "settle = 3\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: bad) }
+        let r2 = try DaemonHarness.run(["run", "--config", bad, "--root", root])
+        XCTAssertEqual(r2.status, 78)
+        XCTAssertTrue(r2.stderr.contains(":1:") && r2.stderr.contains("settle"), r2.stderr)
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+@testable import SystemSupport
+
+final class SystemSupportTests: XCTestCase {
+    private var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "tiledrop-sys-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    func testInotifyReportsCloseWriteAndRename() throws {
+        let inotify = try Inotify()
+        let wd = try inotify.addWatch(dir, mask: [.closeWrite, .movedTo, .create])
+        FileManager.default.createFile(atPath: dir + "/a.txt", contents: Data("x".utf8))
+        XCTAssertEqual(rename(dir + "/a.txt", dir + "/b.txt"), 0)
+        let ready = try Poller().waitReadable([inotify.fileDescriptor], timeout: 2)
+        XCTAssertTrue(ready.contains(inotify.fileDescriptor))
+        let events = try inotify.readEvents()
+        XCTAssertTrue(events.contains { $0.watch == wd && $0.name == "a.txt" && $0.mask.contains(.closeWrite) })
+        XCTAssertTrue(events.contains { $0.name == "b.txt" && $0.mask.contains(.movedTo) })
+        XCTAssertEqual(try inotify.readEvents(), [], "non-blocking when drained")
+    }
+
+    func testOpenRefusesSymlinksAndFIFOs() throws {
+        let fs = FileSystem()
+        symlink("/etc/passwd", dir + "/link")
+        XCTAssertThrowsError(try fs.openRegularFileForReading(dir + "/link")) { e in
+            XCTAssertEqual((e as! SystemError).errno, ELOOP)
+        }
+        mkfifo(dir + "/fifo", 0o644)
+        XCTAssertThrowsError(try fs.openRegularFileForReading(dir + "/fifo")) { e in
+            XCTAssertEqual((e as! SystemError).errno, EINVAL)
+        }
+        XCTAssertEqual(try fs.status(dir + "/link")?.kind, .symlink)
+        XCTAssertEqual(try fs.status(dir + "/fifo")?.kind, .other)
+        XCTAssertNil(try fs.status(dir + "/missing"))
+    }
+
+    func testWriteAtomicallyAndList() throws {
+        let fs = FileSystem()
+        try fs.createDirectories(dir + "/x/y")
+        try fs.writeAtomically(dir + "/x/y/f.json", bytes: Array("{}".utf8))
+        XCTAssertEqual(try fs.readFile(dir + "/x/y/f.json"), Array("{}".utf8))
+        XCTAssertEqual(try fs.list(dir + "/x/y"), ["f.json"], "no temporary file left behind")
+        XCTAssertGreaterThan(try fs.availableBytes(dir), 0)
+        XCTAssertFalse(try fs.isRemoteFilesystem(dir))
+        XCTAssertThrowsError(try fs.rename(dir + "/nope", to: dir + "/x/nope")) { e in
+            XCTAssertTrue("\(e)".contains("nope"), "errors name the path")
+        }
+    }
+
+    func testUnixSocketRoundTripWithPeerCredentials() throws {
+        let path = dir + "/s.sock"
+        let listener = try UnixSocket.listen(path: path)
+        var st = stat()
+        XCTAssertEqual(lstat(path, &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o660)
+        let client = try UnixSocket.connect(path: path)
+        _ = try Poller().waitReadable([listener.fileDescriptor], timeout: 2)
+        let server = try XCTUnwrap(try listener.accept())
+        XCTAssertEqual(try server.peerCredentials().uid, getuid())
+        try client.sendAll(Array("ping".utf8))
+        XCTAssertEqual(try server.receive(), Array("ping".utf8))
+        server.close()
+        XCTAssertEqual(try client.receive(), [], "end of stream after close")
+    }
+
+    func testServiceNotifierSendsDatagrams() throws {
+        let path = dir + "/notify.sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in path.utf8.enumerated() { raw[i] = b } }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        XCTAssertEqual(bound, 0)
+        let notifier = ServiceNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "4000000"])
+        XCTAssertEqual(notifier.watchdogInterval, 4)
+        XCTAssertNil(notifier.notify("READY=1\nSTATUS=ok"))
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let n = recv(fd, &buffer, 256, 0)
+        XCTAssertEqual(String(decoding: buffer.prefix(max(0, n)), as: UTF8.self), "READY=1\nSTATUS=ok")
+        XCTAssertNil(ServiceNotifier(environment: [:]).notify("READY=1"), "no-op outside systemd")
+    }
+}
