@@ -8,8 +8,8 @@ public struct MVTLayerBuilder: Sendable {
     public let extent: UInt32
     public private(set) var keys: [String] = []
     public private(set) var values: [MVTValue] = []
-    private var keyIndex: [String: UInt32] = [:]
-    private var valueIndex: [MVTValue: UInt32] = [:]
+    /// Interns attributes given as strings (the public path); the tiler passes its own table.
+    private var local = AttributeTable()
     private var keyRefs = UInt32Map()
     private var valueRefs = UInt32Map()
     private var features = ProtobufWriter()
@@ -24,13 +24,8 @@ public struct MVTLayerBuilder: Sendable {
 
     /// Adds a feature; `geometry` must be a non-empty command stream for `type`.
     public mutating func addFeature(id: UInt64?, type: MVTGeometryType, geometry: [UInt32], properties: [(key: String, value: MVTValue)]) {
-        var tags: [UInt32] = []
-        tags.reserveCapacity(properties.count * 2)
-        for (k, v) in properties {
-            tags.append(index(key: k))
-            tags.append(index(value: v))
-        }
-        appendFeature(id: id, type: type, geometry: geometry, tags: tags)
+        let refs = properties.map { AttributeRef(key: local.intern(key: $0.key), value: local.intern(value: $0.value)) }
+        addFeature(id: id, type: type, geometry: geometry, attributes: refs, table: local)
     }
 
     /// Adds a feature whose attributes are ids into `table` (the tiler's fast path).
@@ -60,30 +55,6 @@ public struct MVTLayerBuilder: Sendable {
         f.packedField(4, geometry)
         features.bytesField(2, f.bytes)
         featureCount += 1
-    }
-
-    private mutating func index(key: String) -> UInt32 {
-        if let i = keyIndex[key] { return i }
-        let i = UInt32(keys.count)
-        keys.append(key)
-        keyIndex[key] = i
-        var w = ProtobufWriter()
-        w.stringField(3, key)
-        keyFields.append(contentsOf: w.bytes)
-        return i
-    }
-
-    private mutating func index(value: MVTValue) -> UInt32 {
-        if let i = valueIndex[value] { return i }
-        let i = UInt32(values.count)
-        values.append(value)
-        valueIndex[value] = i
-        var inner = ProtobufWriter()
-        value.encode(into: &inner)
-        var w = ProtobufWriter()
-        w.bytesField(4, inner.bytes)
-        valueFields.append(contentsOf: w.bytes)
-        return i
     }
 
     /// The encoded size of the layer message (without the tile's field key and length).

@@ -29,19 +29,19 @@ enum PublishCommand {
             case "--threads": threads = value().flatMap { Int($0) }
             case "-h", "--help":
                 print(usage)
-                return 0
+                return ExitCode.ok
             default:
-                if a.hasPrefix("-") || recipePath != nil { return CommandLine.fail("publish: unexpected argument \"\(a)\"; \(usage)", code: 64) }
+                if a.hasPrefix("-") || recipePath != nil { return CommandLine.fail("publish: unexpected argument \"\(a)\"; \(usage)", code: ExitCode.usage) }
                 recipePath = a
             }
             i += 1
         }
-        guard let recipePath, let output else { return CommandLine.fail("publish: \(usage)", code: 64) }
+        guard let recipePath, let output else { return CommandLine.fail("publish: \(usage)", code: ExitCode.usage) }
         let recipe: Recipe
         do {
             recipe = try Recipe(json: try CommandLine.readJSON(path: recipePath))
         } catch {
-            return CommandLine.fail("publish: \(recipePath): \(error)", code: 65)
+            return CommandLine.fail("publish: \(recipePath): \(error)", code: ExitCode.dataError)
         }
         let directory = recipePath.contains("/") ? String(recipePath[..<recipePath.lastIndex(of: "/")!]) : "."
         let start = Date()
@@ -63,9 +63,9 @@ enum PublishCommand {
                 print("wrote \(output): \(report.tileCount) tiles (\(report.uniqueTileCount) unique), \(report.featureCount) features, z\(report.metadata.minzoom)-\(report.metadata.maxzoom), \(String(format: "%.2f", seconds)) s")
                 for w in report.warnings { print("warning: \(w)") }
             }
-            return 0
+            return ExitCode.ok
         } catch {
-            return CommandLine.fail("publish: \(error)", code: error is TilingError ? 65 : 74)
+            return CommandLine.fail("publish: \(error)", code: error is TilingError ? ExitCode.dataError : ExitCode.ioError)
         }
     }
 }
