@@ -77,7 +77,7 @@ public struct Tiler {
                     if !projected.polygons.isEmpty { candidates.append(.polygons(projected.polygons)) }
                     for c in candidates {
                         guard var r = FeatureRecord(geometry: c) else { continue }
-                        r.sourceID = f.id
+                        if dynamic { r.sourceID = f.id }
                         let out = FeatureEvaluator.evaluate(layer, properties: f.properties, id: f.id, geometryType: c.typeName, zoom: Double(layer.maxzoom))
                         if out.kept { schema.add(out.properties, type: c.type) }
                         if dynamic {
