@@ -19,18 +19,18 @@ enum TileAssembler {
         var written: Bool
     }
 
-    static func assemble(z: Int, key: UInt64, features all: [TileFeature], order: ArraySlice<Int>, layers: [Recipe.Layer], outputs: [ZoomOutputs], table: AttributeTable, compressor: Gzip.Compressor) -> Result {
+    static func assemble(z: Int, key: UInt64, features all: [TileFeature], order: ArraySlice<Int>, layers: [Recipe.Layer], outputs: [FeatureOutput], table: AttributeTable, compressor: Gzip.Compressor) -> Result {
         var features = [[TileFeature]](repeating: [], count: layers.count)
         for i in order { features[Int(all[i].layer)].append(all[i]) }
         let id = TileID(z: z, x: Int(key >> 32), y: Int(key & 0xFFFF_FFFF))
         var tile: [UInt8] = []
         var infos: [LayerInfo?] = Array(repeating: nil, count: layers.count)
         for (li, layer) in layers.enumerated() where !features[li].isEmpty {
-            let out = outputs[li]
+            let out = outputs
             var fs = features[li]
             if layer.order != nil {
                 fs = fs.enumerated().sorted { a, b in
-                    let x = out.output(a.element.index).order ?? .infinity, y = out.output(b.element.index).order ?? .infinity
+                    let x = out[Int(a.element.index)].order ?? .infinity, y = out[Int(b.element.index)].order ?? .infinity
                     return x != y ? x < y : a.offset < b.offset
                 }.map(\.element)
             }
@@ -60,7 +60,7 @@ enum TileAssembler {
                 }
                 h.add(f.type.rawValue)
                 for c in f.commands { h.add(c) }
-                let o = out.output(f.index)
+                let o = out[Int(f.index)]
                 if let refs = o.attributes {
                     for a in refs {
                         for b in table.keyFields[Int(a.key)] { h.add(b) }
@@ -80,10 +80,10 @@ enum TileAssembler {
         return Result(id: id, data: tile.isEmpty ? [] : compressor.compress(tile), layerInfo: infos, written: !tile.isEmpty)
     }
 
-    private static func build(_ layer: Recipe.Layer, _ fs: ArraySlice<TileFeature>, _ out: ZoomOutputs, _ table: AttributeTable) -> MVTLayerBuilder {
+    private static func build(_ layer: Recipe.Layer, _ fs: ArraySlice<TileFeature>, _ out: [FeatureOutput], _ table: AttributeTable) -> MVTLayerBuilder {
         var b = MVTLayerBuilder(name: layer.name, extent: UInt32(layer.extent))
         for f in fs {
-            let o = out.output(f.index)
+            let o = out[Int(f.index)]
             if let refs = o.attributes {
                 b.addFeature(id: o.id, type: f.type, geometry: f.commands, attributes: refs, table: table)
             } else {
@@ -95,8 +95,8 @@ enum TileAssembler {
 
     /// `tiles.limit`: for each rule keep only the `count` matching features with the lowest
     /// (or highest) attribute value; non-matching features are untouched.
-    private static func applyLimits(_ fs: [TileFeature], _ limits: [Recipe.Limit], _ out: ZoomOutputs) -> [TileFeature] {
-        let keys = fs.map { out.output($0.index).limitKeys }
+    private static func applyLimits(_ fs: [TileFeature], _ limits: [Recipe.Limit], _ out: [FeatureOutput]) -> [TileFeature] {
+        let keys = fs.map { out[Int($0.index)].limitKeys }
         var keep = [Bool](repeating: true, count: fs.count)
         for (ri, rule) in limits.enumerated() {
             let matching = fs.indices.filter { keep[$0] && keys[$0][ri] != nil }

@@ -10,13 +10,27 @@ struct TileCutter {
     let buffer: Double
     let scale: Double
     let maxTile: Int
+    /// The tile columns this pass produces (all of them unless the zoom is cut in bands).
+    let columns: ClosedRange<Int>
 
-    init(z: Int, extent: Int, bufferPercent: Double) {
+    init(z: Int, extent: Int, bufferPercent: Double, columns: ClosedRange<Int>? = nil) {
         self.z = z
         self.extent = Double(extent)
         buffer = Double(extent) * bufferPercent / 100
         scale = Double(1 << z) * Double(extent)
         maxTile = (1 << z) - 1
+        self.columns = columns ?? 0...maxTile
+    }
+
+    /// Cheap test on the feature's box: can it reach a tile column of this pass?
+    func mayTouch(_ r: FeatureRecord) -> Bool {
+        xRange(r.minX * scale, r.maxX * scale) != nil
+    }
+
+    private func xRange(_ lo: Double, _ hi: Double) -> ClosedRange<Int>? {
+        let a = max(columns.lowerBound, Int(((lo - buffer) / extent).rounded(.down)))
+        let b = min(columns.upperBound, Int(((hi + buffer) / extent).rounded(.down)))
+        return a <= b ? a...b : nil
     }
 
     @inline(__always) func tileKey(_ x: Int, _ y: Int) -> UInt64 { UInt64(x) << 32 | UInt64(y) }
@@ -36,7 +50,7 @@ struct TileCutter {
         switch geometry {
         case .points(let pts) where pts.count == 1:
             let p = WorldPoint(x: pts[0].x * scale, y: pts[0].y * scale)
-            guard let xs = range(p.x, p.x), let ys = range(p.y, p.y) else { return }
+            guard let xs = xRange(p.x, p.x), let ys = range(p.y, p.y) else { return }
             for tx in xs {
                 for ty in ys { emit(tileKey(tx, ty), MVTGeometry.encodePoints([quantize(p, tx, ty)])) }
             }
@@ -45,7 +59,7 @@ struct TileCutter {
             var order: [UInt64] = []
             for w in pts {
                 let p = WorldPoint(x: w.x * scale, y: w.y * scale)
-                guard let xs = range(p.x, p.x), let ys = range(p.y, p.y) else { continue }
+                guard let xs = xRange(p.x, p.x), let ys = range(p.y, p.y) else { continue }
                 for tx in xs {
                     for ty in ys {
                         let k = tileKey(tx, ty)
@@ -93,7 +107,7 @@ struct TileCutter {
             minX = min(minX, p.x); maxX = max(maxX, p.x)
             minY = min(minY, p.y); maxY = max(maxY, p.y)
         }
-        guard let xs = range(minX, maxX), let ys = range(minY, maxY) else { return }
+        guard let xs = xRange(minX, maxX), let ys = range(minY, maxY) else { return }
         for tx in xs {
             let x0 = Double(tx) * extent - buffer, x1 = Double(tx + 1) * extent + buffer
             let column = (minX >= x0 && maxX <= x1) ? parts : clip(parts, ClipRect(minX: x0, minY: minY - 1, maxX: x1, maxY: maxY + 1))

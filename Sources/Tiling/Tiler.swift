@@ -39,6 +39,10 @@ public struct Tiler {
     public let threads: Int
     /// Tiles assembled per batch: bounds the memory held by finished tiles before writing.
     public var batchSize = 4096
+    /// Above this many features a layer's records are spilled to a temporary file.
+    public var spillThreshold = 1_000_000
+    /// Upper bound on tile pieces held at once; a zoom level with more is cut in column bands.
+    public var maxPiecesPerPass = 4_000_000
 
     public init(recipe: Recipe, threads: Int? = nil) {
         self.recipe = recipe
@@ -47,7 +51,7 @@ public struct Tiler {
 
     struct LayerData: Sendable {
         var layer: Recipe.Layer
-        var records: [FeatureRecord]
+        var records: RecordStore
         var dynamic: Bool
     }
 
@@ -61,7 +65,8 @@ public struct Tiler {
         for layer in recipe.layers {
             let source: any FeatureSource
             do { source = try resolveSource(layer.source) } catch { throw TilingError.source(name: layer.source, message: "\(error)") }
-            var (records, schema, skipped) = ([FeatureRecord](), LayerSchema(layer: layer), 0)
+            let records = RecordStore(spillThreshold: spillThreshold)
+            var (schema, skipped) = (LayerSchema(layer: layer), 0)
             let dynamic = FeatureEvaluator.isDynamic(layer)
             do {
                 try source.forEachFeature { f in
@@ -87,7 +92,7 @@ public struct Tiler {
                         }
                         if case .call = layer.simplification { r.properties = f.properties }
                         if out.kept || dynamic {
-                            records.append(r)
+                            try records.append(r)
                             if let b = g.boundingBox { bounds.extend(b) }
                         }
                     }
@@ -112,28 +117,38 @@ public struct Tiler {
         let attributes = table
         let layers = data.map(\.layer)
         let writer = LockedSink(sink)
+        var lastPieces = 0
         for z in minzoom...maxzoom {
-            let cut = cut(zoom: z, data: data)
-            var start = 0
-            while start < cut.tiles.count {
-                let batch = cut.tiles[start..<min(cut.tiles.count, start + batchSize)]
-                start += batch.count
-                let built = Parallel.map(batch.count, threads: threads, state: { Gzip.Compressor() }) { compressor, i in
-                    let (key, range) = batch[batch.startIndex + i]
-                    var tile = TileAssembler.assemble(z: z, key: key, features: cut.features, order: cut.order[range], layers: layers,
-                                                      outputs: cut.outputs, table: attributes, compressor: compressor)
-                    writer.write(tile.id, tile.data)
-                    tile.data = []
-                    return tile
-                }
-                try writer.check()
-                for tile in built {
-                    for (li, s) in tile.layerInfo.enumerated() {
-                        guard let s else { continue }
-                        stats[li].add(tile: tile.id, size: s.size, points: s.points, lines: s.lines, polygons: s.polygons, hash: s.hash, requiredSize: s.requiredSize)
-                        droppedBySize += s.dropped
+            // Estimate this zoom's pieces from the last one (×4 when every feature splits in
+            // four) and cut in column bands when they would not fit the budget.
+            let estimate = z == minzoom ? featureCount : lastPieces * 4
+            let bands = min(1 << z, max(1, (estimate + maxPiecesPerPass - 1) / maxPiecesPerPass))
+            lastPieces = 0
+            for band in 0..<bands {
+                let columns = ((1 << z) * band / bands)...((1 << z) * (band + 1) / bands - 1)
+                let cut = try cut(zoom: z, columns: columns, data: data)
+                lastPieces += cut.features.count
+                var start = 0
+                while start < cut.tiles.count {
+                    let batch = cut.tiles[start..<min(cut.tiles.count, start + batchSize)]
+                    start += batch.count
+                    let built = Parallel.map(batch.count, threads: threads, state: { Gzip.Compressor() }) { compressor, i in
+                        let (key, range) = batch[batch.startIndex + i]
+                        var tile = TileAssembler.assemble(z: z, key: key, features: cut.features, order: cut.order[range], layers: layers,
+                                                          outputs: cut.outputs, table: attributes, compressor: compressor)
+                        writer.write(tile.id, tile.data)
+                        tile.data = []
+                        return tile
                     }
-                    if tile.written { tileCount += 1 }
+                    try writer.check()
+                    for tile in built {
+                        for (li, s) in tile.layerInfo.enumerated() {
+                            guard let s else { continue }
+                            stats[li].add(tile: tile.id, size: s.size, points: s.points, lines: s.lines, polygons: s.polygons, hash: s.hash, requiredSize: s.requiredSize)
+                            droppedBySize += s.dropped
+                        }
+                        if tile.written { tileCount += 1 }
+                    }
                 }
             }
         }
@@ -146,66 +161,59 @@ public struct Tiler {
         return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount, featureCount: featureCount)
     }
 
-    /// The features of one zoom level cut into tiles: `features` in cut order, `order` their
-    /// indices sorted by (tile, cut order), `tiles` each tile's key and range in `order`.
+    /// The features of one zoom level (or band of columns) cut into tiles: `features` in cut
+    /// order, `order` their indices sorted by (tile, cut order), `tiles` each tile's key and
+    /// range in `order`, `outputs` what each piece's feature carries (`TileFeature.index`).
     struct ZoomCut: Sendable {
         var features: [TileFeature]
         var order: [Int]
         var tiles: [(key: UInt64, range: Range<Int>)]
-        var outputs: [ZoomOutputs]
+        var outputs: [FeatureOutput]
     }
 
-    /// Cuts every feature of every layer active at `z` into tiles (on all cores), then sorts
-    /// the pieces by tile, keeping source order within a tile.
-    private func cut(zoom z: Int, data: [LayerData]) -> ZoomCut {
+    /// Cuts every feature of every layer active at `z` into the tiles of `columns` (on all
+    /// cores, streaming the records in chunks), then sorts the pieces by tile, keeping source
+    /// order within a tile.
+    private func cut(zoom z: Int, columns: ClosedRange<Int>, data: [LayerData]) throws -> ZoomCut {
         var features: [TileFeature] = []
         var keys: [UInt64] = []
-        var outputs: [ZoomOutputs] = []
-        for (li, d) in data.enumerated() {
-            guard (d.layer.minzoom...d.layer.maxzoom).contains(z) else {
-                outputs.append(ZoomOutputs(records: [], dynamic: nil))
-                continue
-            }
-            let cutter = TileCutter(z: z, extent: d.layer.extent, bufferPercent: d.layer.bufferSize)
+        var outputs: [FeatureOutput] = []
+        for (li, d) in data.enumerated() where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
+            let cutter = TileCutter(z: z, extent: d.layer.extent, bufferPercent: d.layer.bufferSize, columns: columns)
             let chunk = 4096
-            let chunks = (d.records.count + chunk - 1) / chunk
             let dynamicSimplification: Bool = { if case .call = d.layer.simplification { return true } else { return false } }()
             let layerIndex = Int32(li)
-            let parts = Parallel.map(chunks, threads: threads) { c in
-                var out: [TileFeature] = []
-                var outKeys: [UInt64] = []
-                var dyn: [FeatureOutput] = []
-                let range = (c * chunk)..<min(d.records.count, (c + 1) * chunk)
-                if d.dynamic { dyn.reserveCapacity(range.count) }
-                for i in range {
-                    let r = d.records[i]
-                    var simplification: Double
-                    if let o = r.staticOutput {
+            try d.records.forEachChunk(size: chunk * 16) { records in
+                let parts = Parallel.map((records.count + chunk - 1) / chunk, threads: threads) { c in
+                    var out: [TileFeature] = []
+                    var outKeys: [UInt64] = []
+                    var outOutputs: [FeatureOutput] = []
+                    for r in records[(c * chunk)..<min(records.count, (c + 1) * chunk)] where cutter.mayTouch(r) {
+                        let o = r.staticOutput ?? FeatureEvaluator.evaluate(d.layer, properties: r.properties ?? JSONObject(), id: r.sourceID, geometryType: r.geometry.typeName, zoom: Double(z))
                         guard o.kept else { continue }
-                        simplification = o.simplification
-                    } else {
-                        let o = FeatureEvaluator.evaluate(d.layer, properties: r.properties ?? JSONObject(), id: r.sourceID, geometryType: r.geometry.typeName, zoom: Double(z))
-                        dyn.append(o)
-                        guard o.kept else { continue }
-                        simplification = o.simplification
+                        var simplification = o.simplification
+                        if dynamicSimplification && r.staticOutput != nil {
+                            simplification = FeatureEvaluator.simplification(d.layer, properties: r.properties, geometryType: r.geometry.typeName, zoom: Double(z))
+                        }
+                        let type = r.geometry.type
+                        let index = Int32(outOutputs.count)
+                        var used = false
+                        cutter.cut(r.geometry, simplification: simplification) { key, cmds in
+                            outKeys.append(key)
+                            out.append(TileFeature(layer: layerIndex, index: index, type: type, commands: cmds))
+                            used = true
+                        }
+                        if used { outOutputs.append(o) }
                     }
-                    if dynamicSimplification && r.staticOutput != nil {
-                        simplification = FeatureEvaluator.simplification(d.layer, properties: r.properties, geometryType: r.geometry.typeName, zoom: Double(z))
-                    }
-                    let type = r.geometry.type
-                    let index = Int32(i)
-                    cutter.cut(r.geometry, simplification: simplification) { key, cmds in
-                        outKeys.append(key)
-                        out.append(TileFeature(layer: layerIndex, index: index, type: type, commands: cmds))
-                    }
+                    return (out, outKeys, outOutputs)
                 }
-                return (out, outKeys, dyn)
+                for (part, partKeys, partOutputs) in parts {
+                    let base = Int32(outputs.count)
+                    features += part.map { var f = $0; f.index += base; return f }
+                    keys += partKeys
+                    outputs += partOutputs
+                }
             }
-            for (part, partKeys, _) in parts {
-                features += part
-                keys += partKeys
-            }
-            outputs.append(ZoomOutputs(records: d.records, dynamic: d.dynamic ? parts.flatMap(\.2) : nil))
         }
         var order = Array(keys.indices)
         order.sort { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
@@ -253,20 +261,10 @@ final class LockedSink: @unchecked Sendable {
     }
 }
 
-/// Where a layer's features find their outputs at one zoom: precomputed on the record, or
-/// evaluated for this zoom (indexed like the records).
-struct ZoomOutputs: Sendable {
-    let records: [FeatureRecord]
-    let dynamic: [FeatureOutput]?
-
-    @inline(__always) func output(_ i: Int32) -> FeatureOutput {
-        dynamic?[Int(i)] ?? records[Int(i)].staticOutput!
-    }
-}
-
 /// One feature's geometry in one tile, with what the recipe made of its attributes.
 struct TileFeature: Sendable {
     var layer: Int32
+    /// Index of the feature's output in `ZoomCut.outputs`.
     var index: Int32
     var type: MVTGeometryType
     var commands: [UInt32]

@@ -115,3 +115,41 @@ final class TilerTests: XCTestCase {
         XCTAssertEqual(sink.tiles.keys.map(\.z).sorted(), [2, 3])
     }
 }
+
+/// Big-source mode: records spilled to a temporary file and zooms cut in column bands must
+/// give exactly the tiles and stats of the in-memory run.
+final class TilerSpillTests: XCTestCase {
+    func testSpilledAndBandedRunMatchesInMemoryRun() throws {
+        var features: [Feature] = []
+        for i in 0..<300 {
+            let lon = Double(i % 30) * 11 - 165, lat = Double(i / 30) * 14 - 65
+            features.append(Feature(id: .int(Int64(i)), geometry: .point(Position(lon: lon, lat: lat)), properties: props(["n": .int(Int64(i)), "name": .string("p\(i % 7)")])))
+        }
+        let ring = [Position(lon: -100, lat: -40), Position(lon: 120, lat: -40), Position(lon: 120, lat: 50), Position(lon: -100, lat: 50), Position(lon: -100, lat: -40)]
+        let hole = [Position(lon: 0, lat: 0), Position(lon: 10, lat: 0), Position(lon: 10, lat: 10), Position(lon: 0, lat: 10), Position(lon: 0, lat: 0)]
+        features.append(Feature(geometry: .polygon([ring, hole]), properties: props(["kind": "big"])))
+        features.append(Feature(geometry: .lineString([Position(lon: -170, lat: 10), Position(lon: 170, lat: -10)]), properties: props(["kind": "line"])))
+        let recipe = try Recipe(json: try JSONParser.parse("""
+            {"version": 1, "layers": {"a": {"source": "s", "minzoom": 0, "maxzoom": 4, "tiles": {"order": "n"}},
+                                      "b": {"source": "s", "minzoom": 1, "maxzoom": 3, "features": {"filter": [">=", ["zoom"], ["%", ["get", "n"], 4]]}}}}
+            """))
+        func run(_ configure: (inout Tiler) -> Void) throws -> (CollectingSink, TilingReport) {
+            var tiler = Tiler(recipe: recipe, threads: 2)
+            configure(&tiler)
+            let sink = CollectingSink()
+            let report = try tiler.run(resolveSource: { _ in ArrayFeatureSource(features) }, into: sink)
+            return (sink, report)
+        }
+        let (memory, memoryReport) = try run { _ in }
+        let (spilled, spilledReport) = try run {
+            $0.spillThreshold = 10
+            $0.maxPiecesPerPass = 50
+        }
+        XCTAssertGreaterThan(memory.tiles.count, 100)
+        XCTAssertEqual(Set(memory.tiles.keys), Set(spilled.tiles.keys))
+        for (id, data) in memory.tiles {
+            XCTAssertEqual(try Gzip.decompress(data), try Gzip.decompress(spilled.tiles[id]!), "tile \(id)")
+        }
+        XCTAssertEqual(JSONWriter.string(memoryReport.layerStats), JSONWriter.string(spilledReport.layerStats))
+    }
+}
