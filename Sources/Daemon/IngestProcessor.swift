@@ -25,8 +25,12 @@ final class IngestProcessor: @unchecked Sendable {
     private let onSourceChanged: @Sendable (String) -> Void
     private let isStopping: @Sendable () -> Bool
     private let cancellations: LockedStringSet
+    /// Source files no longer referenced; the publish worker deletes them between jobs, when
+    /// no tiler can be reading them.
+    let retiredSources: LockedStringSet
 
     init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, cancellations: LockedStringSet,
+         retiredSources: LockedStringSet,
          onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
         self.config = config
         paths = DaemonPaths(config: config)
@@ -34,6 +38,7 @@ final class IngestProcessor: @unchecked Sendable {
         self.fileSystem = fileSystem
         self.logger = logger
         self.cancellations = cancellations
+        self.retiredSources = retiredSources
         self.onSourceChanged = onSourceChanged
         self.isStopping = isStopping
     }
@@ -213,21 +218,17 @@ final class IngestProcessor: @unchecked Sendable {
         record.sourceFile = sourceFile
         record.featureCount = featureCount
         record.updatedAt = epochMilliseconds()
-        let replaced: [IngestRecord] = try store.with { db throws(StorageError) in
-            try db.transaction { () throws(StorageError) -> [IngestRecord] in
-                var old: [IngestRecord] = []
-                if record.mode == DropCandidate.Mode.replace.rawValue {
-                    old = try db.sourceIngests(map: record.map).filter { $0.id != record.id }
-                    try db.clearSourceFiles(ids: old.map(\.id))
-                }
+        let detached: [String] = try store.with { db throws(StorageError) in
+            try db.transaction { () throws(StorageError) -> [String] in
                 try db.updateIngest(record)
-                return old
+                guard record.mode == DropCandidate.Mode.replace.rawValue else { return [] }
+                return try db.detachSources(map: record.map, keeping: record.id)
             }
         }
-        for r in replaced { if let f = r.sourceFile { try? fileSystem.remove(f) } }
+        retiredSources.insert(contentsOf: detached)
         logger.info("ingest \(record.id): completed, \(featureCount) features into map \(record.map)\(record.warnings.isEmpty ? "" : ", \(record.warnings.count) warnings")")
         finishCompleted(record)
-        if sourceFile != nil || !replaced.isEmpty {
+        if sourceFile != nil || !detached.isEmpty {
             compactIfNeeded(map: record.map)
             onSourceChanged(record.map)
         }

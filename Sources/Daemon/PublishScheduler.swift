@@ -20,13 +20,15 @@ final class PublishScheduler: @unchecked Sendable {
     private let fileSystem: FileSystem
     private let logger: Logger
     private let queue = DispatchQueue(label: "tiledrop.publish")
+    private let retiredSources: LockedStringSet
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger) {
+    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet) {
         self.config = config
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem
         self.logger = logger
+        self.retiredSources = retiredSources
     }
 
     /// Start-up: re-queues jobs a crash interrupted, publishes maps that have sources but no
@@ -90,6 +92,8 @@ final class PublishScheduler: @unchecked Sendable {
                 try db.updateJob(job)
                 return job
             }
+            // Between jobs no tiler reads the sources: delete the ones compaction or replace retired.
+            for file in retiredSources.removeAll() { try? fileSystem.remove(file) }
             guard var job = next ?? nil else { return }
             run(&job)
             do {

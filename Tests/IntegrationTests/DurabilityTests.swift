@@ -53,6 +53,7 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(Set(pairs).count, pairs.count, "no duplicates")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root + "/archive/crash").count, files)
         XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/tiles/crash.mbtiles"))
+        XCTAssertEqual((try harness.status())["jobs"]?["failed"]?.intValue, 0)
         XCTAssertEqual(harness.stop(), 0)
     }
 
@@ -132,5 +133,10 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(Set(pairs).count, count)
         let sources = try FileManager.default.contentsOfDirectory(atPath: harness.root + "/sources/many").filter { $0.hasSuffix(".geojsonl") }
         XCTAssertLessThanOrEqual(sources.count, 11, "source files are compacted past max_source_files")
+        XCTAssertTrue(waitUntil(timeout: 60) {
+            let jobs = (try? harness.status())?["jobs"]
+            return jobs?["queued"]?.intValue == 0 && jobs?["processing"]?.intValue == 0
+        })
+        XCTAssertEqual((try harness.status())["jobs"]?["failed"]?.intValue, 0, "compaction never pulls files from under a running publish")
     }
 }
