@@ -60,6 +60,7 @@ public final class Daemon {
                                         isStopping: { stopping.contains("stop") })
         let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger)
         let (cfg, log, fs) = (config, logger, fileSystem)
+        publisher.prepare()
         ingestQueue.async {
             processor.recover(config: cfg, store: store, fileSystem: fs, logger: log)
             publisher.start()

@@ -31,9 +31,9 @@ final class PublishScheduler: @unchecked Sendable {
         self.retiredSources = retiredSources
     }
 
-    /// Start-up: re-queues jobs a crash interrupted, publishes maps that have sources but no
-    /// tileset yet, and starts the worker.
-    func start() {
+    /// Start-up, before any job can run: re-queues jobs a crash interrupted and deletes the
+    /// temporary files their MBTiles writers left in `tiles/`.
+    func prepare() {
         do {
             try store.with { db throws(StorageError) in try db.requeueInterruptedJobs() }
         } catch {
@@ -42,9 +42,15 @@ final class PublishScheduler: @unchecked Sendable {
         for name in (try? fileSystem.list(config.tilesDir)) ?? [] where name.hasPrefix(".") {
             try? fileSystem.remove(config.tilesDir + "/" + name)
         }
+    }
+
+    /// After ingest recovery: publishes maps that have sources but no tileset yet, and starts
+    /// the worker on whatever is queued.
+    func start() {
         let maps = (try? store.with { db throws(StorageError) in try db.maps() }) ?? []
         for map in maps {
-            for tileset in tilesets(using: map.id) where (try? fileSystem.status(paths.tileset(tileset))) == nil {
+            let hasSource = !((try? store.with { db throws(StorageError) in try db.sourceFiles(map: map.id) }) ?? []).isEmpty
+            for tileset in tilesets(using: map.id) where hasSource && (try? fileSystem.status(paths.tileset(tileset))) == nil {
                 enqueue(tileset: tileset, reason: "no tileset file yet for map \(map.id)")
             }
         }

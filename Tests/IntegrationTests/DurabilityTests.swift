@@ -53,7 +53,7 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(Set(pairs).count, pairs.count, "no duplicates")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root + "/archive/crash").count, files)
         XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/tiles/crash.mbtiles"))
-        XCTAssertEqual((try harness.status())["jobs"]?["failed"]?.intValue, 0)
+        XCTAssertEqual((try harness.status())["jobs"]?["failed"]?.intValue, 0, harness.log.split(separator: "\n").filter { $0.contains("failed") }.joined(separator: "\n"))
         XCTAssertEqual(harness.stop(), 0)
     }
 
