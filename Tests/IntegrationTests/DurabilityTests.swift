@@ -112,22 +112,36 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0, "still up and exits cleanly")
     }
 
-    func testThousandsOfFilesAtOnceLoseNothing() throws {
+    func testThousandsOfFilesAtOnceAndAnInotifyOverflowLoseNothing() throws {
         let harness = try DaemonHarness(settleSeconds: 0.1)
         defer { harness.cleanUp() }
         try harness.start()
         let staging = harness.root + "/staging"
+        let drop = harness.root + "/drop/many"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: harness.root + "/drop/many", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: drop, withIntermediateDirectories: true)
+        usleep(300_000)
         let count = 2000
         for i in 0..<count {
             try collection(file: i, count: 1).write(to: URL(fileURLWithPath: staging + "/f\(i).geojson"))
         }
+        // Freeze the daemon so the kernel's event queue fills past fs.inotify.max_queued_events.
+        let pid = harness.process!.processIdentifier
+        kill(pid, SIGSTOP)
         for i in 0..<count {
-            XCTAssertEqual(rename(staging + "/f\(i).geojson", harness.root + "/drop/many/f\(i).geojson"), 0)
+            XCTAssertEqual(rename(staging + "/f\(i).geojson", drop + "/f\(i).geojson"), 0)
         }
+        let limit = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "16384") ?? 16384
+        FileManager.default.createFile(atPath: drop + "/.junk-a", contents: nil)
+        for _ in 0...(limit / 2) {
+            rename(drop + "/.junk-a", drop + "/.junk-b")
+            rename(drop + "/.junk-b", drop + "/.junk-a")
+        }
+        kill(pid, SIGCONT)
         XCTAssertTrue(waitUntil(timeout: 240) { (try? harness.status())?["ingests"]?["completed"]?.intValue == count },
                       "status: \(String(describing: try? harness.status()))")
+        XCTAssertTrue(harness.log.contains("inotify queue overflowed"), "the test really overflowed the queue")
         let pairs = try sourcePairs(harness, map: "many")
         XCTAssertEqual(pairs.count, count)
         XCTAssertEqual(Set(pairs).count, count)
@@ -138,5 +152,6 @@ final class DurabilityTests: XCTestCase {
             return jobs?["queued"]?.intValue == 0 && jobs?["processing"]?.intValue == 0
         })
         XCTAssertEqual((try harness.status())["jobs"]?["failed"]?.intValue, 0, "compaction never pulls files from under a running publish")
+        XCTAssertEqual((try harness.status())["ingests"]?["failed"]?.intValue, 0)
     }
 }
