@@ -88,6 +88,21 @@ final class MapsAndSocketTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0)
     }
 
+    func testDeletedAndRecreatedDropFolderRecovers() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try harness.start()
+        try harness.drop(points("x", count: 2), map: "m1", name: "x.geojson")
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 })
+        try FileManager.default.removeItem(atPath: harness.root + "/drop")
+        XCTAssertTrue(waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: harness.root + "/drop") }, "re-created")
+        usleep(200_000)
+        try harness.drop(points("y", count: 3), map: "m2", name: "y.geojson")
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 2 }, harness.log)
+        XCTAssertEqual((try harness.status())["maps"]?.arrayValue, [.string("m2")])
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
     func testDroppedMBTilesIsValidatedAndInstalled() throws {
         let work = NSTemporaryDirectory() + "tiledrop-mbt-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
