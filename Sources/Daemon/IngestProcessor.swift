@@ -135,9 +135,27 @@ final class IngestProcessor: @unchecked Sendable {
         } catch Interruption.timedOut(let seconds) {
             removeTemporarySource(record)
             fail(&record, message: "processing took longer than max_processing_seconds (\(Int(seconds)) s); split the file or raise the limit")
+        } catch where DiskSpace.isExhaustion(error) {
+            removeTemporarySource(record)
+            putBack(&record, reason: "\(error)")
         } catch {
             removeTemporarySource(record)
             fail(&record, message: "\(error)")
+        }
+    }
+
+    /// A full disk is not the file's fault: the original goes back to where it was dropped and
+    /// the ingest is canceled; the next scan retries it (ingestion pauses below min_free_space).
+    private func putBack(_ record: inout IngestRecord, reason: String) {
+        do {
+            try fileSystem.rename(record.workPath, to: record.originalPath)
+            record.state = .canceled
+            record.errors = ["no space left on the device (\(reason)); the file was put back in its drop folder and is retried once space is free"]
+            record.updatedAt = epochMilliseconds()
+            _ = save(record)
+            logger.warning("ingest \(record.id): \(record.errors[0])")
+        } catch {
+            fail(&record, message: "no space left on the device (\(reason)), and the file could not be put back: \(error)")
         }
     }
 
