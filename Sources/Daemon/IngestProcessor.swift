@@ -25,8 +25,12 @@ final class IngestProcessor: @unchecked Sendable {
     private let onSourceChanged: @Sendable (String) -> Void
     private let isStopping: @Sendable () -> Bool
     private let cancellations: LockedStringSet
+    /// Source files no longer referenced; the publish worker deletes them between jobs, when
+    /// no tiler can be reading them.
+    let retiredSources: LockedStringSet
 
     init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, cancellations: LockedStringSet,
+         retiredSources: LockedStringSet,
          onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
         self.config = config
         paths = DaemonPaths(config: config)
@@ -34,6 +38,7 @@ final class IngestProcessor: @unchecked Sendable {
         self.fileSystem = fileSystem
         self.logger = logger
         self.cancellations = cancellations
+        self.retiredSources = retiredSources
         self.onSourceChanged = onSourceChanged
         self.isStopping = isStopping
     }
@@ -130,9 +135,27 @@ final class IngestProcessor: @unchecked Sendable {
         } catch Interruption.timedOut(let seconds) {
             removeTemporarySource(record)
             fail(&record, message: "processing took longer than max_processing_seconds (\(Int(seconds)) s); split the file or raise the limit")
+        } catch where DiskSpace.isExhaustion(error) {
+            removeTemporarySource(record)
+            putBack(&record, reason: "\(error)")
         } catch {
             removeTemporarySource(record)
             fail(&record, message: "\(error)")
+        }
+    }
+
+    /// A full disk is not the file's fault: the original goes back to where it was dropped and
+    /// the ingest is canceled; the next scan retries it (ingestion pauses below min_free_space).
+    private func putBack(_ record: inout IngestRecord, reason: String) {
+        do {
+            try fileSystem.rename(record.workPath, to: record.originalPath)
+            record.state = .canceled
+            record.errors = ["no space left on the device (\(reason)); the file was put back in its drop folder and is retried once space is free"]
+            record.updatedAt = epochMilliseconds()
+            _ = save(record)
+            logger.warning("ingest \(record.id): \(record.errors[0])")
+        } catch {
+            fail(&record, message: "no space left on the device (\(reason)), and the file could not be put back: \(error)")
         }
     }
 
@@ -213,21 +236,17 @@ final class IngestProcessor: @unchecked Sendable {
         record.sourceFile = sourceFile
         record.featureCount = featureCount
         record.updatedAt = epochMilliseconds()
-        let replaced: [IngestRecord] = try store.with { db throws(StorageError) in
-            try db.transaction { () throws(StorageError) -> [IngestRecord] in
-                var old: [IngestRecord] = []
-                if record.mode == DropCandidate.Mode.replace.rawValue {
-                    old = try db.sourceIngests(map: record.map).filter { $0.id != record.id }
-                    try db.clearSourceFiles(ids: old.map(\.id))
-                }
+        let detached: [String] = try store.with { db throws(StorageError) in
+            try db.transaction { () throws(StorageError) -> [String] in
                 try db.updateIngest(record)
-                return old
+                guard record.mode == DropCandidate.Mode.replace.rawValue else { return [] }
+                return try db.detachSources(map: record.map, keeping: record.id)
             }
         }
-        for r in replaced { if let f = r.sourceFile { try? fileSystem.remove(f) } }
+        retiredSources.insert(contentsOf: detached)
         logger.info("ingest \(record.id): completed, \(featureCount) features into map \(record.map)\(record.warnings.isEmpty ? "" : ", \(record.warnings.count) warnings")")
         finishCompleted(record)
-        if sourceFile != nil || !replaced.isEmpty {
+        if sourceFile != nil || !detached.isEmpty {
             compactIfNeeded(map: record.map)
             onSourceChanged(record.map)
         }

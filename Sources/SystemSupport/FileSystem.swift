@@ -183,13 +183,18 @@ public struct FileSystem: Sendable {
 
     /// True when `path` is on NFS, CIFS/SMB, FUSE or 9p, where inotify sees no remote changes.
     ///
-    /// Reads `/proc/self/mountinfo` (proc(5)) and takes the filesystem type of the longest
-    /// mount point that contains `path`; Glibc does not expose `statfs(2)` to Swift.
+    /// Reads `/proc/self/mountinfo` (proc(5)); Glibc does not expose `statfs(2)` to Swift.
     public func isRemoteFilesystem(_ path: String) throws(SystemError) -> Bool {
         let text = String(decoding: try readFile("/proc/self/mountinfo"), as: UTF8.self)
+        return FileSystem.isRemote(type: FileSystem.filesystemType(of: path, mountInfo: text))
+    }
+
+    /// The filesystem type of the longest mount point in `mountInfo` (proc(5) format) that
+    /// contains `path`.
+    public static func filesystemType(of path: String, mountInfo: String) -> String {
         var best = ""
         var bestType = ""
-        for line in text.split(separator: "\n") {
+        for line in mountInfo.split(separator: "\n") {
             let halves = line.split(separator: " - ", maxSplits: 1)
             guard halves.count == 2 else { continue }
             let left = halves[0].split(separator: " ")
@@ -202,8 +207,13 @@ public struct FileSystem: Sendable {
                 bestType = fsType
             }
         }
+        return bestType
+    }
+
+    /// Network and userspace filesystem types (`nfs4`, `cifs`, `fuse.sshfs`, …).
+    public static func isRemote(type: String) -> Bool {
         let remote = ["nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "sshfs", "fuse", "davfs"]
-        return remote.contains(where: { bestType == $0 || bestType.hasPrefix($0 + ".") })
+        return remote.contains(where: { type == $0 || type.hasPrefix($0 + ".") })
     }
 
     /// The directory part of `path` ("" for a bare name, "/" for the root).

@@ -1,4 +1,5 @@
 import Foundation
+
 import XCTest
 @testable import Daemon
 import Storage
@@ -130,5 +131,17 @@ final class StatusServerTests: XCTestCase {
         let status = server.respond(to: HTTPRequest(head: Array("GET /v1/status HTTP/1.1\r\n\r\n".utf8))!, peerUID: 1000)
         XCTAssertEqual(status.body["ingests"]?["processing"]?.intValue, 1)
         XCTAssertEqual(server.respond(to: HTTPRequest(head: Array("DELETE /v1/status HTTP/1.1\r\n\r\n".utf8))!, peerUID: 0).status, 405)
+    }
+}
+
+final class DiskSpaceTests: XCTestCase {
+    func testRecognisesFullDisksFromEveryModule() {
+        XCTAssertTrue(DiskSpace.isExhaustion(SystemError(call: "write", errno: ENOSPC)))
+        XCTAssertTrue(DiskSpace.isExhaustion(SystemError(call: "write", errno: EDQUOT)))
+        XCTAssertTrue(DiskSpace.isExhaustion(StorageError.sqlite(path: "x", code: 13, message: "full")))
+        XCTAssertTrue(DiskSpace.isExhaustion(DaemonError.system(SystemError(call: "fsync", errno: ENOSPC))))
+        XCTAssertFalse(DiskSpace.isExhaustion(SystemError(call: "open", errno: ENOENT)))
+        XCTAssertFalse(DiskSpace.isExhaustion(StorageError.sqlite(path: "x", code: 1, message: "syntax")))
+        XCTAssertFalse(DiskSpace.isExhaustion(DaemonError.other("bad file")))
     }
 }

@@ -30,11 +30,11 @@ final class DaemonHarness {
         ProcessInfo.processInfo.environment["TILEDROP_FIXTURES"] ?? URL(fileURLWithPath: repositoryRoot + "/../shared/fixtures").standardized.path
     }
 
-    init(settleSeconds: Double = 0.3, extraConfig: String = "") throws {
-        root = NSTemporaryDirectory() + "tiledrop-it-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        configPath = root + "/tiledrop.conf"
-        logPath = root + "/daemon.log"
+    init(root: String? = nil, settleSeconds: Double = 0.3, extraConfig: String = "") throws {
+        self.root = root ?? NSTemporaryDirectory() + "tiledrop-it-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
+        configPath = self.root + "/tiledrop.conf"
+        logPath = self.root + "/daemon.log"
         try """
         settle_seconds = \(settleSeconds)
         scan_interval_seconds = 2
@@ -106,6 +106,18 @@ final class DaemonHarness {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs a system tool (mount, umount) and returns its exit status.
+    static func runTool(_ path: String, _ args: [String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
     }
 
     /// `tiledrop status --json --root ROOT`, parsed.

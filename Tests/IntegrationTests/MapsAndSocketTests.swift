@@ -88,6 +88,52 @@ final class MapsAndSocketTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0)
     }
 
+    func testRecipesRepublishEveryTilesetThatUsesAChangedSource() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try FileManager.default.createDirectory(atPath: harness.root + "/recipes", withIntermediateDirectories: true)
+        try """
+        {"version": 1, "layers": {
+          "towns": {"source": "tiledrop://tileset-source/towns", "minzoom": 0, "maxzoom": 3},
+          "peaks": {"source": "tiledrop://tileset-source/peaks", "minzoom": 0, "maxzoom": 3}}}
+        """.write(toFile: harness.root + "/recipes/outdoor.json", atomically: true, encoding: .utf8)
+        try harness.start()
+        try harness.drop(points("t", count: 4), map: "towns", name: "t.geojson")
+        try harness.drop(points("p", count: 2), map: "peaks", name: "p.geojson")
+        XCTAssertTrue(waitUntil(timeout: 30) {
+            let s = try? harness.status()
+            return s?["ingests"]?["completed"]?.intValue == 2 && s?["jobs"]?["queued"]?.intValue == 0 && s?["jobs"]?["processing"]?.intValue == 0
+        }, harness.log)
+        let tileset = harness.root + "/tiles/outdoor.mbtiles"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tileset))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: harness.root + "/tiles/towns.mbtiles"), "a map used by a recipe gets no default tileset")
+        let tile = try harness.cli(["tile", tileset, "0/0/0"])
+        let features = try JSONParser.parse(Array(tile.stdout))["features"]?.arrayValue ?? []
+        XCTAssertEqual(features.filter { $0["properties"]?["tag"]?.stringValue == "t" }.count, 4)
+        XCTAssertEqual(features.filter { $0["properties"]?["tag"]?.stringValue == "p" }.count, 2)
+    }
+
+    func testShippedExampleRecipeIsValid() throws {
+        let r = try DaemonHarness.run(["validate-recipe", DaemonHarness.repositoryRoot + "/etc/tiledrop/recipes/trails.json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try JSONParser.parse(Array(r.stdout))["valid"], .bool(true))
+    }
+
+    func testDeletedAndRecreatedDropFolderRecovers() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try harness.start()
+        try harness.drop(points("x", count: 2), map: "m1", name: "x.geojson")
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 })
+        try FileManager.default.removeItem(atPath: harness.root + "/drop")
+        XCTAssertTrue(waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: harness.root + "/drop") }, "re-created")
+        usleep(200_000)
+        try harness.drop(points("y", count: 3), map: "m2", name: "y.geojson")
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 2 }, harness.log)
+        XCTAssertEqual((try harness.status())["maps"]?.arrayValue, [.string("m2")])
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
     func testDroppedMBTilesIsValidatedAndInstalled() throws {
         let work = NSTemporaryDirectory() + "tiledrop-mbt-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)

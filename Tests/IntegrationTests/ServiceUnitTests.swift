@@ -24,6 +24,30 @@ final class ServiceUnitTests: XCTestCase {
         XCTAssertLessThanOrEqual(exposure, 1.5)
     }
 
+    func testSystemdAnalyzeVerifyAcceptsTheUnit() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
+            throw XCTSkip("systemd-analyze is not installed")
+        }
+        let dir = NSTemporaryDirectory() + "tiledrop-unit-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // verify checks that ExecStart exists: point it at the binary under test.
+        let unit = try String(contentsOfFile: unitPath, encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/tiledrop", with: DaemonHarness.binary)
+        try unit.write(toFile: dir + "/tiledrop.service", atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        p.arguments = ["verify", dir + "/tiledrop.service"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertFalse(text.contains("tiledrop.service:"), "no complaints about the unit: \(text)")
+    }
+
     func testUnitIsTypeNotifyWithStateAndRuntimeDirectories() throws {
         let unit = try String(contentsOfFile: unitPath, encoding: .utf8)
         for directive in ["Type=notify", "User=tiledrop", "StateDirectory=tiledrop", "RuntimeDirectory=tiledrop",
