@@ -36,22 +36,20 @@ final class FeatureOutput: Sendable {
     let attributes: [AttributeRef]?
     let order: Double?
     let limitKeys: [Double?]
-    let simplification: Double
 
     init(kept: Bool, id: UInt64?, properties: [(key: String, value: MVTValue)], attributes: [AttributeRef]? = nil,
-         order: Double?, limitKeys: [Double?], simplification: Double) {
+         order: Double?, limitKeys: [Double?]) {
         self.kept = kept
         self.id = id
         self.properties = properties
         self.attributes = attributes
         self.order = order
         self.limitKeys = limitKeys
-        self.simplification = simplification
     }
 
     /// The same output with its attributes interned (and the string form dropped).
     func interned(_ attributes: [AttributeRef]) -> FeatureOutput {
-        FeatureOutput(kept: kept, id: id, properties: [], attributes: attributes, order: order, limitKeys: limitKeys, simplification: simplification)
+        FeatureOutput(kept: kept, id: id, properties: [], attributes: attributes, order: order, limitKeys: limitKeys)
     }
 }
 

@@ -124,7 +124,6 @@ struct SpillWriter {
         u8(1 | (o.kept ? 2 : 0) | (o.id != nil ? 4 : 0) | (o.order != nil ? 8 : 0))
         u64(o.id ?? 0)
         f64(o.order ?? 0)
-        f64(o.simplification)
         let attrs = o.attributes ?? []
         u32(UInt32(attrs.count))
         for a in attrs { u32(a.key); u32(a.value) }
@@ -205,7 +204,7 @@ struct SpillReader {
         r.sourceID = id
         r.properties = props?.objectValue
         guard flags & 1 != 0 else { return r }
-        guard let fid = u64(), let order = f64(), let simplification = f64(),
+        guard let fid = u64(), let order = f64(),
               let attrs = list({ r -> AttributeRef? in
                   guard let k = r.u32(), let v = r.u32() else { return nil }
                   return AttributeRef(key: k, value: v)
@@ -215,7 +214,7 @@ struct SpillReader {
                   return .some(has == 1 ? v : nil)
               }) else { return nil }
         r.staticOutput = FeatureOutput(kept: flags & 2 != 0, id: flags & 4 != 0 ? fid : nil, properties: [], attributes: attrs,
-                                       order: flags & 8 != 0 ? order : nil, limitKeys: limitKeys, simplification: simplification)
+                                       order: flags & 8 != 0 ? order : nil, limitKeys: limitKeys)
         return r
     }
 }

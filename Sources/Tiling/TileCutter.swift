@@ -70,13 +70,13 @@ struct TileCutter {
             }
             for k in order { emit(k, MVTGeometry.encodePoints(byTile[k]!)) }
         case .lines(let lines):
-            let tol = simplification / extent / scale
+            let tol = simplification / scale
             let px = lines.map { l in Simplifier.simplify(l, tolerance: tol).map { WorldPoint(x: $0.x * scale, y: $0.y * scale) } }
             slice(px, bounds: { parts, body in for l in parts { l.forEach(body) } }, emit: emit, clip: { parts, r in parts.flatMap { Clipper.clipLine($0, to: r) } }) { parts, tx, ty in
                 MVTGeometry.encodeLines(parts.map { $0.map { quantize($0, tx, ty) } })
             }
         case .polygons(let polys):
-            let tol = simplification / extent / scale
+            let tol = simplification / scale
             var px: [[[WorldPoint]]] = []
             for poly in polys {
                 var rings: [[WorldPoint]] = []

@@ -90,7 +90,7 @@ public struct Tiler {
                         } else {
                             r.staticOutput = out.interned(out.properties.map { AttributeRef(key: table.intern(key: $0.key), value: table.intern(value: $0.value)) })
                         }
-                        if case .call = layer.simplification { r.properties = f.properties }
+                        if layer.simplification.usesFeature { r.properties = f.properties }
                         if out.kept || dynamic {
                             try records.append(r)
                             if let b = g.boundingBox { bounds.extend(b) }
@@ -181,7 +181,10 @@ public struct Tiler {
         for (li, d) in data.enumerated() where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
             let cutter = TileCutter(z: z, extent: d.layer.extent, bufferPercent: d.layer.bufferSize, columns: columns)
             let chunk = 4096
-            let dynamicSimplification: Bool = { if case .call = d.layer.simplification { return true } else { return false } }()
+            // A zoom-only simplification (the common `["case", ["<", ["zoom"], 10], 8, 2]`) is
+            // evaluated once here; one that reads attributes is evaluated per feature below.
+            let perFeatureSimplification = d.layer.simplification.usesFeature
+            let zoomSimplification = FeatureEvaluator.simplification(d.layer, properties: nil, geometryType: "", zoom: Double(z))
             let layerIndex = Int32(li)
             try d.records.forEachChunk(size: chunk * 16) { records in
                 let parts = Parallel.map((records.count + chunk - 1) / chunk, threads: threads) { c in
@@ -191,10 +194,9 @@ public struct Tiler {
                     for r in records[(c * chunk)..<min(records.count, (c + 1) * chunk)] where cutter.mayTouch(r) {
                         let o = r.staticOutput ?? FeatureEvaluator.evaluate(d.layer, properties: r.properties ?? JSONObject(), id: r.sourceID, geometryType: r.geometry.typeName, zoom: Double(z))
                         guard o.kept else { continue }
-                        var simplification = o.simplification
-                        if dynamicSimplification && r.staticOutput != nil {
-                            simplification = FeatureEvaluator.simplification(d.layer, properties: r.properties, geometryType: r.geometry.typeName, zoom: Double(z))
-                        }
+                        let simplification = perFeatureSimplification
+                            ? FeatureEvaluator.simplification(d.layer, properties: r.properties, geometryType: r.geometry.typeName, zoom: Double(z))
+                            : zoomSimplification
                         let type = r.geometry.type
                         let index = Int32(outOutputs.count)
                         var used = false

@@ -108,6 +108,21 @@ final class TilerTests: XCTestCase {
         XCTAssertEqual(report.warnings.count, 1)
     }
 
+    func testSimplificationPerZoom() throws {
+        // A zig-zag line: heavy simplification below z2, none from z2.
+        let zigzag = (0..<200).map { i in Position(lon: Double(i) * 0.5 - 50, lat: i % 2 == 0 ? 0 : 0.3) }
+        let r = try recipe(#"{"source": "s", "minzoom": 1, "maxzoom": 2, "features": {"simplification": ["case", ["<", ["zoom"], 2], 400, 0]}}"#)
+        let (sink, _) = try run(r, [Feature(geometry: .lineString(zigzag))])
+        func vertices(_ z: Int) throws -> Int {
+            try sink.tiles.keys.filter { $0.z == z }.reduce(0) { n, id in
+                n + (try sink.decode(id)?.layers.first?.features.reduce(0) { $0 + $1.decoded.parts.reduce(0) { $0 + $1.count } } ?? 0)
+            }
+        }
+        XCTAssertLessThan(try vertices(1) * 10, try vertices(2), "z1 must be simplified much more than z2")
+        XCTAssertTrue(try Expression.parse(try JSONParser.parse(#"["case", ["<", ["zoom"], 2], 400, 0]"#), path: "s").usesFeature == false)
+        XCTAssertTrue(try Expression.parse(try JSONParser.parse(#"["*", ["get", "w"], 2]"#), path: "s").usesFeature)
+    }
+
     func testZoomDependentFilter() throws {
         let fs = [Feature(geometry: .point(Position(lon: 1, lat: 1)), properties: props(["min": 2]))]
         let r = try recipe(#"{"source": "s", "minzoom": 0, "maxzoom": 3, "features": {"filter": [">=", ["zoom"], ["get", "min"]]}}"#)
