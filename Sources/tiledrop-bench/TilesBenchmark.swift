@@ -24,6 +24,8 @@ enum TilesBenchmark {
 
     struct Measurement {
         var seconds: Double
+        /// User + system CPU seconds: unlike wall time, not inflated by other load on the machine.
+        var cpuSeconds: Double
         var peakRSSMB: Double
         var tiles: Int
         var status: Int32
@@ -74,7 +76,7 @@ enum TilesBenchmark {
                  layers: [("countries", real + "/ne_50m_admin_0_countries.json"), ("rivers", real + "/ne_50m_rivers_lake_centerlines.json")]),
         ]
         print("tiledrop-bench tiles: \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) cores; tippecanoe: \(tippecanoe)")
-        print(pad("case", 36) + pad("tool", 12) + pad("seconds", 10) + pad("peak RSS", 12) + pad("tiles", 8) + "ratio")
+        print(pad("case", 36) + pad("tool", 12) + pad("seconds", 10) + pad("CPU s", 8) + pad("peak RSS", 12) + pad("tiles", 8) + "ratio (tiledrop / tippecanoe)")
         var failed = false
         for c in cases {
             var recipeLayers = JSONObject()
@@ -85,7 +87,7 @@ enum TilesBenchmark {
             var tcArgs = [tippecanoe, "-q", "-f", "-o", "\(work)/\(c.layers[0].name).tippecanoe.mbtiles", "-Z0", "-z\(c.maxzoom)", "-P", "-r1", "--drop-densest-as-needed"]
             for l in c.layers { tcArgs += ["-L", "\(l.name):\(l.path)"] }
             let theirs = measure(tcArgs, quiet: true, output: "\(work)/\(c.layers[0].name).tippecanoe.mbtiles")
-            print(pad(c.name, 36) + row("tiledrop", ours) + String(format: "time %.2fx", ours.seconds / max(theirs.seconds, 1e-9)))
+            print(pad(c.name, 36) + row("tiledrop", ours) + String(format: "time %.2fx, CPU %.2fx", ours.seconds / max(theirs.seconds, 1e-9), ours.cpuSeconds / max(theirs.cpuSeconds, 1e-9)))
             print(pad("", 36) + row("tippecanoe", theirs) + String(format: "RSS %.2fx", ours.peakRSSMB / max(theirs.peakRSSMB, 1e-9)))
             failed = failed || ours.status != 0 || theirs.status != 0
         }
@@ -106,7 +108,7 @@ enum TilesBenchmark {
     }
 
     private static func row(_ tool: String, _ m: Measurement) -> String {
-        pad(tool, 12) + pad(String(format: "%.2f", m.seconds), 10) + pad(String(format: "%.1f MB", m.peakRSSMB), 12) + pad(m.status == 0 ? String(m.tiles) : "exit \(m.status)", 8)
+        pad(tool, 12) + pad(String(format: "%.2f", m.seconds), 10) + pad(String(format: "%.2f", m.cpuSeconds), 8) + pad(String(format: "%.1f MB", m.peakRSSMB), 12) + pad(m.status == 0 ? String(m.tiles) : "exit \(m.status)", 8)
     }
 
     private static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
@@ -135,25 +137,25 @@ enum TilesBenchmark {
     private static func measure(_ argv: [String], quiet: Bool = false, output: String) -> Measurement {
         let report = output + ".measure"
         let runner = [selfPath(), "tiles-measure", report, quiet ? "quiet" : "loud"] + argv
-        let (status, _, _) = spawnAndWait(runner, quiet: false)
+        let (status, _, _, _) = spawnAndWait(runner, quiet: false)
         let fields = ((try? String(contentsOfFile: report, encoding: .utf8)) ?? "").split(separator: " ")
-        guard status == 0, fields.count == 3, let seconds = Double(fields[0]), let kb = Double(fields[1]), let exit = Int32(fields[2]) else {
-            return Measurement(seconds: 0, peakRSSMB: 0, tiles: 0, status: -1)
+        guard status == 0, fields.count == 4, let seconds = Double(fields[0]), let kb = Double(fields[1]), let exit = Int32(fields[2]), let cpu = Double(fields[3]) else {
+            return Measurement(seconds: 0, cpuSeconds: 0, peakRSSMB: 0, tiles: 0, status: -1)
         }
         let tiles = (try? MBTilesReader(path: output).tileCount()) ?? 0
-        return Measurement(seconds: seconds, peakRSSMB: kb / 1024, tiles: tiles, status: exit)
+        return Measurement(seconds: seconds, cpuSeconds: cpu, peakRSSMB: kb / 1024, tiles: tiles, status: exit)
     }
 
-    /// The runner side: `tiles-measure REPORT quiet|loud ARGV…` writes "seconds maxrss_kb exit".
+    /// The runner side: `tiles-measure REPORT quiet|loud ARGV…` writes "seconds maxrss_kb exit cpu_seconds".
     static func measureChild(arguments: [String]) -> Int32 {
         guard arguments.count >= 3 else { return 64 }
-        let (status, seconds, kb) = spawnAndWait(Array(arguments.dropFirst(2)), quiet: arguments[1] == "quiet")
-        let line = String(format: "%.3f %d %d", seconds, kb, status)
+        let (status, seconds, kb, cpu) = spawnAndWait(Array(arguments.dropFirst(2)), quiet: arguments[1] == "quiet")
+        let line = String(format: "%.3f %d %d %.3f", seconds, kb, status, cpu)
         return FileManager.default.createFile(atPath: arguments[0], contents: Data(line.utf8)) ? 0 : 73
     }
 
-    /// posix_spawn + wait4: exit status, wall seconds and the child's peak RSS in KB.
-    private static func spawnAndWait(_ argv: [String], quiet: Bool) -> (Int32, Double, Int) {
+    /// posix_spawn + wait4: exit status, wall seconds, the child's peak RSS in KB, CPU seconds.
+    private static func spawnAndWait(_ argv: [String], quiet: Bool) -> (Int32, Double, Int, Double) {
         let start = Date()
         var pid: pid_t = 0
         let cArgs = argv.map { strdup($0) } + [nil]
@@ -162,11 +164,12 @@ enum TilesBenchmark {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
-        guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return (-1, 0, 0) }
+        guard posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ) == 0 else { return (-1, 0, 0, 0) }
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return (exit, Date().timeIntervalSince(start), usage.ru_maxrss)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return (exit, Date().timeIntervalSince(start), usage.ru_maxrss, cpu)
     }
 }
