@@ -141,10 +141,17 @@ enum PolygonRepair {
             }
         }
         if polys.count > 1 {
+            // Boxes first: only a polygon whose box lies in another's box can be inside it.
+            let boxes = polys.map { poly in
+                poly[0].reduce((Int32.max, Int32.max, Int32.min, Int32.min)) { b, p in (min(b.0, p.x), min(b.1, p.y), max(b.2, p.x), max(b.3, p.y)) }
+            }
             for (pi, poly) in polys.enumerated() {
                 let p = probe(poly[0])
-                for (qi, other) in polys.enumerated() where qi != pi && inside(p, other[0]) && !other.dropFirst().contains(where: { inside(p, $0) }) {
-                    return .nested(inner: pi, outer: qi)
+                let b = boxes[pi]
+                for (qi, other) in polys.enumerated() where qi != pi {
+                    let o = boxes[qi]
+                    guard b.0 >= o.0, b.1 >= o.1, b.2 <= o.2, b.3 <= o.3 else { continue }
+                    if inside(p, other[0]) && !other.dropFirst().contains(where: { inside(p, $0) }) { return .nested(inner: pi, outer: qi) }
                 }
             }
         }
