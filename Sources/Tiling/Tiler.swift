@@ -120,8 +120,10 @@ public struct Tiler {
         var lastPieces = 0
         for z in minzoom...maxzoom {
             // Estimate this zoom's pieces from the last one (×4 when every feature splits in
-            // four) and cut in column bands when they would not fit the budget.
-            let estimate = z == minzoom ? featureCount : lastPieces * 4
+            // four) plus the layers starting here, and cut in column bands when they would not
+            // fit the budget.
+            let entering = data.filter { $0.layer.minzoom == z }.reduce(0) { $0 + $1.records.count }
+            let estimate = lastPieces * 4 + entering
             let bands = min(1 << z, max(1, (estimate + maxPiecesPerPass - 1) / maxPiecesPerPass))
             lastPieces = 0
             for band in 0..<bands {
