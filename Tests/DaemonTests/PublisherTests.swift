@@ -41,6 +41,8 @@ final class PublisherTests: XCTestCase {
         XCTAssertEqual(report.errors, [])
         XCTAssertEqual(report.featureCount, 3)
         XCTAssertEqual(report.json["stage"], "success")
+        XCTAssertEqual(report.json["tilesetId"], "test")
+        XCTAssertEqual(report.json.objectValue?.keys, ["stage", "tilesetId", "errors", "warnings", "recipe", "layer_stats"], "exactly the MTS job fields")
         XCTAssertEqual(report.layerStats["places"]?["total_tiles"], 9, "one tile at z0, two per zoom after")
         XCTAssertEqual(report.layerStats["areas"]?["minzoom"], 2)
 
