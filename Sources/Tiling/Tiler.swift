@@ -29,11 +29,14 @@ public struct TilesetMetadata: Sendable {
 
 /// Turns a recipe and its sources into gzip-compressed MVT tiles delivered to a `TileSink`.
 ///
-/// Pipeline per zoom level (see README "How it works"): every feature is cut into the tiles it
-/// touches (`TileCutter`: simplify, clip with buffer, quantise, encode commands) on all cores;
-/// then tiles are assembled in ascending (x, y) order in batches, also on all cores
-/// (`order`, `limit`, `layer_size` cap, gzip), and written to the sink in order so stats and
-/// checksums are deterministic. Sources are read once, into compact projected records.
+/// Sources are read once, into compact projected records (`RecordStore`, spilled to a
+/// temporary file for big sources). Then per zoom level (see README "How it works"): every
+/// feature is cut into the tiles it touches (`TileCutter`: simplify, clip with buffer,
+/// quantise, encode commands, `PolygonRepair`) on all cores, in column bands when the pieces
+/// would not fit the memory budget; pieces are sorted by tile and tiles assembled in batches,
+/// also on all cores (`TileAssembler`: `order`, `limit`, `layer_size` cap, gzip), each worker
+/// writing its finished tile through `LockedSink`. Stats and checksums are added up in tile
+/// order afterwards, so they do not depend on thread scheduling.
 public struct Tiler {
     public let recipe: Recipe
     public let threads: Int
