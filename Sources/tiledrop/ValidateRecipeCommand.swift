@@ -8,9 +8,9 @@ enum ValidateRecipeCommand {
     static let usage = "usage: tiledrop validate-recipe RECIPE.json"
 
     static func run(arguments: [String]) -> Int32 {
-        guard arguments.count == 1 else { return CommandLine.fail("validate-recipe: \(usage)", code: ExitCode.usage) }
+        guard arguments.count == 1 else { return fail("validate-recipe: \(usage)", code: ExitCode.usage) }
         guard let data = FileManager.default.contents(atPath: arguments[0]) else {
-            return CommandLine.fail("validate-recipe: cannot read \(arguments[0]); check the path and permissions", code: ExitCode.noInput)
+            return fail("validate-recipe: cannot read \(arguments[0]); check the path and permissions", code: ExitCode.noInput)
         }
         let errors: [String]
         do {

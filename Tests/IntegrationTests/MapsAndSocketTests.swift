@@ -111,6 +111,15 @@ final class MapsAndSocketTests: XCTestCase {
         let features = try JSONParser.parse(Array(tile.stdout))["features"]?.arrayValue ?? []
         XCTAssertEqual(features.filter { $0["properties"]?["tag"]?.stringValue == "t" }.count, 4)
         XCTAssertEqual(features.filter { $0["properties"]?["tag"]?.stringValue == "p" }.count, 2)
+
+        // The same recipe, one-shot, against the daemon's committed sources.
+        let oneShot = harness.root + "/one-shot.mbtiles"
+        let r = try harness.cli(["publish", harness.root + "/recipes/outdoor.json", "-o", oneShot, "--root", harness.root, "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try JSONParser.parse(Array(r.stdout))["layer_stats"]?["towns"]?["point_count"]?.intValue.map { $0 > 0 }, true)
+        let noRoot = try harness.cli(["publish", harness.root + "/recipes/outdoor.json", "-o", oneShot])
+        XCTAssertEqual(noRoot.status, 65)
+        XCTAssertTrue(noRoot.stderr.hasPrefix("tiledrop publish:") && noRoot.stderr.contains("--root"), noRoot.stderr)
     }
 
     func testShippedExampleRecipeIsValid() throws {
