@@ -108,16 +108,19 @@ final class DaemonHarness {
         return (p.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
     }
 
-    /// Runs a system tool (mount, umount) and returns its exit status.
-    static func runTool(_ path: String, _ args: [String]) throws -> Int32 {
+    /// Runs a system tool (mount, systemd-analyze) and returns its exit status and output.
+    @discardableResult
+    static func runTool(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
         try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        return p.terminationStatus
+        return (p.terminationStatus, text)
     }
 
     /// `tiledrop status --json --root ROOT`, parsed.

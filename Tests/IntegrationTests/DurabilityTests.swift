@@ -160,7 +160,7 @@ final class DurabilityTests: XCTestCase {
         let mountPoint = NSTemporaryDirectory() + "tiledrop-full-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         let mount = try DaemonHarness.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mountPoint])
-        guard mount == 0 else { throw XCTSkip("cannot mount a tmpfs here (exit \(mount))") }
+        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mount.output)") }
         defer {
             _ = try? DaemonHarness.runTool("/bin/umount", ["-l", mountPoint])
             try? FileManager.default.removeItem(atPath: mountPoint)
