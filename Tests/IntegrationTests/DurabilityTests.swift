@@ -57,6 +57,19 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0)
     }
 
+    func testFileArrivingByHardLinkIsIngested() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try harness.start()
+        try FileManager.default.createDirectory(atPath: harness.root + "/drop/linked", withIntermediateDirectories: true)
+        let outside = harness.root + "/outside.geojson"
+        try collection(file: 5, count: 7).write(to: URL(fileURLWithPath: outside))
+        usleep(200_000)
+        XCTAssertEqual(link(outside, harness.root + "/drop/linked/in.geojson"), 0, "IN_CREATE only, as sftp-server delivers")
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
+        XCTAssertEqual(try sourcePairs(harness, map: "linked").count, 7)
+    }
+
     func testSlowlyWrittenFileIsIngestedWhole() throws {
         let harness = try DaemonHarness(settleSeconds: 1.0)
         defer { harness.cleanUp() }
