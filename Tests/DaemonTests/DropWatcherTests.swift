@@ -10,7 +10,7 @@ final class DropWatcherTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let drop = root + "/drop"
         try FileManager.default.createDirectory(atPath: drop + "/m/grp", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: drop + "/m/existing.geojson", contents: Data("{}".utf8))
+        _ = FileManager.default.createFile(atPath: drop + "/m/existing.geojson", contents: Data("{}".utf8))
         let watcher = try DropWatcher(dropDir: drop, settleSeconds: 0.2, fileSystem: FileSystem(), logger: Logger(level: .error))
         let clock = MonotonicClock()
         try watcher.start(now: clock.now())
@@ -18,9 +18,9 @@ final class DropWatcherTests: XCTestCase {
         XCTAssertTrue(watcher.takeReady(now: clock.now()).isEmpty, "not settled yet")
         XCTAssertEqual(watcher.takeReady(now: clock.now() + 1).map(\.name), ["existing.geojson"])
 
-        FileManager.default.createFile(atPath: drop + "/m/grp/new.gpx", contents: Data("<gpx/>".utf8))
-        FileManager.default.createFile(atPath: drop + "/m/skip.part", contents: Data("x".utf8))
-        FileManager.default.createFile(atPath: drop + "/m/empty.kml", contents: Data())
+        _ = FileManager.default.createFile(atPath: drop + "/m/grp/new.gpx", contents: Data("<gpx/>".utf8))
+        _ = FileManager.default.createFile(atPath: drop + "/m/skip.part", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: drop + "/m/empty.kml", contents: Data())
         _ = try Poller().waitReadable([watcher.fileDescriptor], timeout: 2)
         try watcher.handleEvents(now: clock.now())
         let ready = watcher.takeReady(now: clock.now() + 1)

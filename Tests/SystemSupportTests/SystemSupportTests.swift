@@ -17,7 +17,7 @@ final class SystemSupportTests: XCTestCase {
     func testInotifyReportsCloseWriteAndRename() throws {
         let inotify = try Inotify()
         let wd = try inotify.addWatch(dir, mask: [.closeWrite, .movedTo, .create])
-        FileManager.default.createFile(atPath: dir + "/a.txt", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/a.txt", contents: Data("x".utf8))
         XCTAssertEqual(rename(dir + "/a.txt", dir + "/b.txt"), 0)
         let ready = try Poller().waitReadable([inotify.fileDescriptor], timeout: 2)
         XCTAssertTrue(ready.contains(inotify.fileDescriptor))
