@@ -28,7 +28,7 @@ let package = Package(
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoModel"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "GeoModel", "CSQLite"]),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Storage", "GeoModel", "SystemSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Storage", "Tiling", "GeoModel", "SystemSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Storage", "Tiling", "GeoModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -51,13 +51,16 @@ public final class Daemon {
             try watcher.start(now: clock.now())
         } catch { throw .system(error) }
 
-        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger)
+        let retired = LockedStringSet()
+        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired)
         let stopping = self.stopping
         let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, cancellations: cancellations,
+                                        retiredSources: retired,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.contains("stop") })
         let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger)
         let (cfg, log, fs) = (config, logger, fileSystem)
+        publisher.prepare()
         ingestQueue.async {
             processor.recover(config: cfg, store: store, fileSystem: fs, logger: log)
             publisher.start()

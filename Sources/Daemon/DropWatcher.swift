@@ -94,6 +94,8 @@ final class DropWatcher {
         for event in try inotify.readEvents() {
             if event.mask.contains(.queueOverflow) {
                 logger.warning("inotify queue overflowed; rescanning every drop folder")
+                // Close events may have been lost: let the settle period alone decide readiness.
+                for path in pending.keys { pending[path]?.beingWritten = false }
                 try rescan(now: now)
                 continue
             }

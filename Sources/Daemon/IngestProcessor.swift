@@ -25,8 +25,12 @@ final class IngestProcessor: @unchecked Sendable {
     private let onSourceChanged: @Sendable (String) -> Void
     private let isStopping: @Sendable () -> Bool
     private let cancellations: LockedStringSet
+    /// Source files no longer referenced; the publish worker deletes them between jobs, when
+    /// no tiler can be reading them.
+    let retiredSources: LockedStringSet
 
     init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, cancellations: LockedStringSet,
+         retiredSources: LockedStringSet,
          onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
         self.config = config
         paths = DaemonPaths(config: config)
@@ -34,6 +38,7 @@ final class IngestProcessor: @unchecked Sendable {
         self.fileSystem = fileSystem
         self.logger = logger
         self.cancellations = cancellations
+        self.retiredSources = retiredSources
         self.onSourceChanged = onSourceChanged
         self.isStopping = isStopping
     }
@@ -108,6 +113,11 @@ final class IngestProcessor: @unchecked Sendable {
                 throw DaemonError.other("\(record.filename) is \(status.size) bytes, more than max_file_size (\(config.maxFileBytes)); split the file or raise max_file_size")
             }
             if status.size == 0 { throw DaemonError.other("\(record.filename) is empty (0 bytes); drop the complete file") }
+            let installer = TilesetInstaller(fileSystem: fileSystem)
+            if installer.isContainer(record.workPath) || record.filename.lowercased().hasSuffix(".mbtiles") {
+                try installContainer(&record, installer: installer, started: started)
+                return
+            }
             record.sha256 = try hashFile(record.workPath)
             if let earlier = try store.with({ db throws(StorageError) in try db.completedIngest(map: record.map, sha256: record.sha256!) }),
                record.mode == DropCandidate.Mode.append.rawValue {
@@ -125,10 +135,43 @@ final class IngestProcessor: @unchecked Sendable {
         } catch Interruption.timedOut(let seconds) {
             removeTemporarySource(record)
             fail(&record, message: "processing took longer than max_processing_seconds (\(Int(seconds)) s); split the file or raise the limit")
+        } catch where DiskSpace.isExhaustion(error) {
+            removeTemporarySource(record)
+            putBack(&record, reason: "\(error)")
         } catch {
             removeTemporarySource(record)
             fail(&record, message: "\(error)")
         }
+    }
+
+    /// A full disk is not the file's fault: the original goes back to where it was dropped and
+    /// the ingest is canceled; the next scan retries it (ingestion pauses below min_free_space).
+    private func putBack(_ record: inout IngestRecord, reason: String) {
+        do {
+            try fileSystem.rename(record.workPath, to: record.originalPath)
+            record.state = .canceled
+            record.errors = ["no space left on the device (\(reason)); the file was put back in its drop folder and is retried once space is free"]
+            record.updatedAt = epochMilliseconds()
+            _ = save(record)
+            logger.warning("ingest \(record.id): \(record.errors[0])")
+        } catch {
+            fail(&record, message: "no space left on the device (\(reason)), and the file could not be put back: \(error)")
+        }
+    }
+
+    /// A dropped `.mbtiles` is a tileset container: validated and installed as `tiles/<map>.mbtiles`.
+    private func installContainer(_ record: inout IngestRecord, installer: TilesetInstaller, started: Double) throws {
+        guard installer.isContainer(record.workPath) else {
+            throw DaemonError.other("\(record.filename) is named .mbtiles but is not an SQLite database; drop a real MBTiles file")
+        }
+        try fileSystem.createDirectories(config.tilesDir)
+        let destination = paths.tileset(record.map)
+        let limit = config.maxProcessingSeconds
+        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) {
+            if clock.now() - started > limit { throw Interruption.timedOut(limit) }
+        }
+        logger.info("ingest \(record.id): installed tileset container \(record.filename) as \(destination) (\(tiles) tiles)")
+        try complete(&record, sourceFile: nil, featureCount: 0)
     }
 
     /// Streams features from the claimed file into a temporary source, then renames it into place.
@@ -173,6 +216,13 @@ final class IngestProcessor: @unchecked Sendable {
             record.warnings.append("\(record.filename) holds no features; nothing was appended to map \(record.map)")
             return (nil, 0)
         }
+        let existing = try store.with { db throws(StorageError) in try db.sourceFiles(map: record.map) }
+        let existingBytes = existing.reduce(Int64(0)) { $0 + ((try? fileSystem.status($1))??.size ?? 0) }
+        let total = existingBytes + Int64(writer.bytesWritten)
+        if record.mode == DropCandidate.Mode.append.rawValue && total > config.maxSourceBytes {
+            try fileSystem.remove(temporary)
+            throw DaemonError.other("appending \(record.filename) would make map \(record.map)'s source \(total) bytes, more than max_source_size (\(config.maxSourceBytes)); drop it into drop/\(record.map)/\(DropNames.replaceFolder)/ to replace the source instead, or raise max_source_size")
+        }
         let final = paths.sourceFile(map: record.map, id: record.id)
         try fileSystem.rename(temporary, to: final)
         try fileSystem.syncDirectory(paths.sourceFolder(map: record.map))
@@ -186,21 +236,17 @@ final class IngestProcessor: @unchecked Sendable {
         record.sourceFile = sourceFile
         record.featureCount = featureCount
         record.updatedAt = epochMilliseconds()
-        let replaced: [IngestRecord] = try store.with { db throws(StorageError) in
-            try db.transaction { () throws(StorageError) -> [IngestRecord] in
-                var old: [IngestRecord] = []
-                if record.mode == DropCandidate.Mode.replace.rawValue {
-                    old = try db.sourceIngests(map: record.map).filter { $0.id != record.id }
-                    try db.clearSourceFiles(ids: old.map(\.id))
-                }
+        let detached: [String] = try store.with { db throws(StorageError) in
+            try db.transaction { () throws(StorageError) -> [String] in
                 try db.updateIngest(record)
-                return old
+                guard record.mode == DropCandidate.Mode.replace.rawValue else { return [] }
+                return try db.detachSources(map: record.map, keeping: record.id)
             }
         }
-        for r in replaced { if let f = r.sourceFile { try? fileSystem.remove(f) } }
+        retiredSources.insert(contentsOf: detached)
         logger.info("ingest \(record.id): completed, \(featureCount) features into map \(record.map)\(record.warnings.isEmpty ? "" : ", \(record.warnings.count) warnings")")
         finishCompleted(record)
-        if sourceFile != nil || !replaced.isEmpty {
+        if sourceFile != nil || !detached.isEmpty {
             compactIfNeeded(map: record.map)
             onSourceChanged(record.map)
         }

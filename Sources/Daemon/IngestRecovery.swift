@@ -75,51 +75,33 @@ extension IngestProcessor {
     /// (MTS allows 10 files per source), keeping feature order.
     ///
     /// The merged file is written and fsynced under a new name; one transaction then points
-    /// the oldest ingest at it and detaches the others; only then are the old files deleted.
+    /// every ingest of the merged files at it (so duplicate detection keeps working); the old
+    /// files are retired and deleted by the publish worker between jobs.
     func compactIfNeeded(map: String) {
         let config = configuration
         let paths = DaemonPaths(config: config)
-        guard let ingests = try? store.with({ db throws(StorageError) in try db.sourceIngests(map: map) }),
-              ingests.count > config.maxSourceFiles, let keeper = ingests.first else { return }
-        let merged = paths.sourceFolder(map: map) + "/" + keeper.id + "-compact-" + UUID().uuidString.lowercased().prefix(8) + ".geojsonl"
+        guard let files = try? store.with({ db throws(StorageError) in try db.sourceFiles(map: map) }),
+              files.count > config.maxSourceFiles else { return }
+        let merged = paths.sourceFolder(map: map) + "/compact-" + UUID().uuidString.lowercased() + ".geojsonl"
         let temporary = paths.sourceFolder(map: map) + "/.compact.tmp"
         do {
-            try concatenate(ingests.compactMap(\.sourceFile), into: temporary)
+            try concatenate(files, into: temporary)
             try fileSystem.rename(temporary, to: merged)
             try fileSystem.syncDirectory(paths.sourceFolder(map: map))
             try store.with { db throws(StorageError) in
-                try db.transaction { () throws(StorageError) in
-                    try db.clearSourceFiles(ids: ingests.map(\.id), newSourceFile: merged, forID: keeper.id)
-                }
+                try db.transaction { () throws(StorageError) in try db.reassignSources(map: map, from: files, to: merged) }
             }
-            for r in ingests { if let f = r.sourceFile { try? fileSystem.remove(f) } }
-            logger.info("map \(map): compacted \(ingests.count) source files into \(merged)")
+            retiredSources.insert(contentsOf: files)
+            logger.info("map \(map): compacted \(files.count) source files into \(merged)")
         } catch {
             try? fileSystem.remove(temporary)
             logger.error("map \(map): compaction failed, sources left as they are: \(error)")
         }
     }
 
-    private func concatenate(_ files: [String], into path: String) throws {
-        let out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard out >= 0 else { throw SystemError(call: "open", target: path, errno: errno) }
-        defer { close(out) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        for file in files {
-            let fd = try fileSystem.openRegularFileForReading(file)
-            defer { close(fd) }
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 { if errno == EINTR { continue }; throw SystemError(call: "read", target: file, errno: errno) }
-                if n == 0 { break }
-                var written = 0
-                while written < n {
-                    let w = buffer.withUnsafeBytes { write(out, $0.baseAddress! + written, n - written) }
-                    if w < 0 { if errno == EINTR { continue }; throw SystemError(call: "write", target: path, errno: errno) }
-                    written += w
-                }
-            }
+    private func concatenate(_ files: [String], into path: String) throws(SystemError) {
+        try fileSystem.writeSynced(path) { fd throws(SystemError) in
+            for file in files { try fileSystem.appendContents(of: file, to: fd, outputName: path) }
         }
-        guard fsync(out) == 0 else { throw SystemError(call: "fsync", target: path, errno: errno) }
     }
 }

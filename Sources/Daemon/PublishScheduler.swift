@@ -20,18 +20,20 @@ final class PublishScheduler: @unchecked Sendable {
     private let fileSystem: FileSystem
     private let logger: Logger
     private let queue = DispatchQueue(label: "tiledrop.publish")
+    private let retiredSources: LockedStringSet
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger) {
+    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet) {
         self.config = config
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem
         self.logger = logger
+        self.retiredSources = retiredSources
     }
 
-    /// Start-up: re-queues jobs a crash interrupted, publishes maps that have sources but no
-    /// tileset yet, and starts the worker.
-    func start() {
+    /// Start-up, before any job can run: re-queues jobs a crash interrupted and deletes the
+    /// temporary files their MBTiles writers left in `tiles/`.
+    func prepare() {
         do {
             try store.with { db throws(StorageError) in try db.requeueInterruptedJobs() }
         } catch {
@@ -40,9 +42,15 @@ final class PublishScheduler: @unchecked Sendable {
         for name in (try? fileSystem.list(config.tilesDir)) ?? [] where name.hasPrefix(".") {
             try? fileSystem.remove(config.tilesDir + "/" + name)
         }
+    }
+
+    /// After ingest recovery: publishes maps that have sources but no tileset yet, and starts
+    /// the worker on whatever is queued.
+    func start() {
         let maps = (try? store.with { db throws(StorageError) in try db.maps() }) ?? []
         for map in maps {
-            for tileset in tilesets(using: map.id) where (try? fileSystem.status(paths.tileset(tileset))) == nil {
+            let hasSource = !((try? store.with { db throws(StorageError) in try db.sourceFiles(map: map.id) }) ?? []).isEmpty
+            for tileset in tilesets(using: map.id) where hasSource && (try? fileSystem.status(paths.tileset(tileset))) == nil {
                 enqueue(tileset: tileset, reason: "no tileset file yet for map \(map.id)")
             }
         }
@@ -90,6 +98,8 @@ final class PublishScheduler: @unchecked Sendable {
                 try db.updateJob(job)
                 return job
             }
+            // Between jobs no tiler reads the sources: delete the ones compaction or replace retired.
+            for file in retiredSources.removeAll() { try? fileSystem.remove(file) }
             guard var job = next ?? nil else { return }
             run(&job)
             do {

@@ -16,19 +16,20 @@ public struct PublishReport: Sendable {
     public var recipe: JSONValue
     public var outputPath: String
 
-    /// The MTS job object fields this report fills (`stage`, `errors`, `warnings`,
-    /// `layer_stats`, `recipe`); the publish queue adds `id`, `created`, `published`, `tilesetId`.
+    /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).
+    public var tilesetID: String
+
+    /// The MTS job object fields this report fills (`stage`, `tilesetId`, `errors`,
+    /// `warnings`, `recipe`, `layer_stats`) and nothing else; the publish queue adds `id`,
+    /// `created` and `published`. Tile and feature counts are properties, not job fields.
     public var json: JSONValue {
         [
             "stage": errors.isEmpty ? "success" : "failed",
+            "tilesetId": .string(tilesetID),
             "errors": .array(errors.map { .string($0) }),
             "warnings": .array(warnings.map { .string($0) }),
-            "layer_stats": layerStats,
             "recipe": recipe,
-            "tiles": .int(Int64(tileCount)),
-            "unique_tiles": .int(Int64(uniqueTileCount)),
-            "features": .int(Int64(featureCount)),
-            "output": .string(outputPath),
+            "layer_stats": layerStats,
         ]
     }
 }
@@ -89,7 +90,7 @@ public struct Publisher {
         try writer.finish(metadata: rows)
         return PublishReport(layerStats: report.layerStats, warnings: report.warnings, errors: [], tileCount: report.tileCount,
                              uniqueTileCount: writer.uniqueTiles, featureCount: report.featureCount, metadata: m,
-                             recipe: recipe.json, outputPath: outputPath)
+                             recipe: recipe.json, outputPath: outputPath, tilesetID: tilesetName)
     }
 
     /// `path` made absolute against `directory` (when relative and a directory is given).

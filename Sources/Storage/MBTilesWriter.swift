@@ -8,7 +8,8 @@ import Glibc
 /// filled, checked, fsynced and renamed over the target, so readers never see a half file.
 ///
 /// Schema (MBTiles 1.3 allows any schema behind a `tiles` view): identical tiles are stored
-/// once in `images`, keyed by a 128-bit content hash, and referenced from `map`, as
+/// once in `images`, keyed by a 64-bit content hash (collisions are detected and probed past),
+/// and referenced from `map` (a WITHOUT ROWID table keyed by z/x/y), as
 /// planetiler and tippecanoe do. `PRAGMA application_id` is 0x4d504258 ("MPBX", §Database).
 /// Rows use the TMS scheme (`TileID.tmsRow`). Tile data is stored as given (the tiler
 /// hands over gzip-compressed MVT).
@@ -20,6 +21,7 @@ public final class MBTilesWriter: TileSink {
     private var db: SQLiteDatabase?
     private let insertMap: SQLiteStatement
     private let insertImage: SQLiteStatement
+    private let selectImage: SQLiteStatement
     public private(set) var tilesWritten = 0
     public private(set) var uniqueTiles = 0
 
@@ -41,10 +43,9 @@ public final class MBTilesWriter: TileSink {
                 PRAGMA page_size = 4096;
                 CREATE TABLE metadata (name TEXT NOT NULL, value TEXT);
                 CREATE UNIQUE INDEX metadata_name ON metadata (name);
-                CREATE TABLE map (zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL, tile_row INTEGER NOT NULL, tile_id TEXT NOT NULL);
-                CREATE UNIQUE INDEX map_index ON map (zoom_level, tile_column, tile_row);
-                CREATE TABLE images (tile_id TEXT NOT NULL, tile_data BLOB NOT NULL);
-                CREATE UNIQUE INDEX images_id ON images (tile_id);
+                CREATE TABLE map (zoom_level INTEGER NOT NULL, tile_column INTEGER NOT NULL, tile_row INTEGER NOT NULL,
+                                  tile_id INTEGER NOT NULL, PRIMARY KEY (zoom_level, tile_column, tile_row)) WITHOUT ROWID;
+                CREATE TABLE images (tile_id INTEGER PRIMARY KEY, tile_data BLOB NOT NULL);
                 CREATE VIEW tiles AS
                     SELECT map.zoom_level AS zoom_level, map.tile_column AS tile_column,
                            map.tile_row AS tile_row, images.tile_data AS tile_data
@@ -53,6 +54,7 @@ public final class MBTilesWriter: TileSink {
                 """)
             insertMap = try db.prepare("INSERT OR REPLACE INTO map (zoom_level, tile_column, tile_row, tile_id) VALUES (?, ?, ?, ?)")
             insertImage = try db.prepare("INSERT OR IGNORE INTO images (tile_id, tile_data) VALUES (?, ?)")
+            selectImage = try db.prepare("SELECT tile_data FROM images WHERE tile_id = ?")
         } catch {
             self.db = nil
             unlink(temporaryPath)
@@ -70,10 +72,22 @@ public final class MBTilesWriter: TileSink {
     }
 
     public func write(_ id: TileID, data: [UInt8]) throws(StorageError) {
-        let key = MBTilesWriter.contentKey(data)
-        try insertImage.run([.text(key), .blob(data)])
-        if let db, db.changes > 0 { uniqueTiles += 1 }
-        try insertMap.run([.int(Int64(id.z)), .int(Int64(id.x)), .int(Int64(id.tmsRow)), .text(key)])
+        guard let db else { throw .invalid(path: path, reason: "MBTiles writer already finished or aborted") }
+        var key = MBTilesWriter.contentKey(data)
+        while true {
+            try insertImage.run([.int(key), .blob(data)])
+            if db.changes > 0 {
+                uniqueTiles += 1
+                break
+            }
+            // The key exists: the same tile (dedupe), or, very rarely, a hash collision.
+            try selectImage.bind([.int(key)])
+            let same = try selectImage.step() && selectImage.blob(0) == data
+            try selectImage.bind([])
+            if same { break }
+            key &+= 1
+        }
+        try insertMap.run([.int(Int64(id.z)), .int(Int64(id.x)), .int(Int64(id.tmsRow)), .int(key)])
         tilesWritten += 1
     }
 
@@ -119,13 +133,11 @@ public final class MBTilesWriter: TileSink {
         }
     }
 
-    /// A 128-bit content key (two FNV-1a passes with different offsets) plus the length.
-    static func contentKey(_ data: [UInt8]) -> String {
-        var a: UInt64 = 0xcbf29ce484222325, b: UInt64 = 0x84222325cbf29ce4
-        for byte in data {
-            a = (a ^ UInt64(byte)) &* 0x100000001b3
-            b = (b ^ UInt64(byte)) &* 0x100000001b3 ^ (b >> 29)
-        }
-        return String(a, radix: 16) + String(b, radix: 16) + "-" + String(data.count)
+    /// A 64-bit content key (FNV-1a over the bytes, mixed with the length).
+    static func contentKey(_ data: [UInt8]) -> Int64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        data.withUnsafeBufferPointer { for byte in $0 { h = (h ^ UInt64(byte)) &* 0x100000001b3 } }
+        h ^= UInt64(data.count) &* 0x9E37_79B9_7F4A_7C15
+        return Int64(bitPattern: h)
     }
 }

@@ -131,29 +131,35 @@ public final class StateDatabase {
         try ingests(where: "state IN ('upload','processing') ORDER BY seq", [])
     }
 
-    /// The source files of a map's completed ingests, in the order they were appended.
+    /// The distinct source files of a map's completed ingests, in the order they were appended.
     public func sourceFiles(map: String) throws(StorageError) -> [String] {
-        try ingests(where: "map = ? AND state = 'completed' AND source_file IS NOT NULL ORDER BY seq", [.text(map)])
-            .compactMap(\.sourceFile)
+        let s = try db.prepare("""
+            SELECT source_file FROM ingests WHERE map = ? AND state = 'completed' AND source_file IS NOT NULL
+            GROUP BY source_file ORDER BY min(seq)
+            """)
+        try s.bind([.text(map)])
+        var files: [String] = []
+        while try s.step() { if let f = s.text(0) { files.append(f) } }
+        return files
     }
 
-    /// The completed ingests of `map` (oldest first) that still contribute a source file.
-    public func sourceIngests(map: String) throws(StorageError) -> [IngestRecord] {
-        try ingests(where: "map = ? AND state = 'completed' AND source_file IS NOT NULL ORDER BY seq", [.text(map)])
-    }
-
-    /// A completed ingest of `map` with the same content hash, if the file was seen before.
+    /// A completed ingest of `map` with the same content hash whose features are still in the source.
     public func completedIngest(map: String, sha256: String) throws(StorageError) -> IngestRecord? {
         try ingests(where: "map = ? AND sha256 = ? AND state = 'completed' AND source_file IS NOT NULL ORDER BY seq LIMIT 1", [.text(map), .text(sha256)]).first
     }
 
-    /// Detaches source files from ingests (a replace, or a compaction that merged them).
-    public func clearSourceFiles(ids: [String], newSourceFile: String? = nil, forID keeper: String? = nil) throws(StorageError) {
-        let clear = try db.prepare("UPDATE ingests SET source_file = NULL WHERE id = ?")
-        for id in ids where id != keeper { try clear.run([.text(id)]) }
-        if let keeper, let newSourceFile {
-            try db.prepare("UPDATE ingests SET source_file = ? WHERE id = ?").run([.text(newSourceFile), .text(keeper)])
-        }
+    /// Replace: detaches every source file of `map` except `keeping`'s; returns the files to delete.
+    public func detachSources(map: String, keeping id: String) throws(StorageError) -> [String] {
+        let files = try sourceFiles(map: map)
+        try db.prepare("UPDATE ingests SET source_file = NULL WHERE map = ? AND id != ? AND source_file IS NOT NULL").run([.text(map), .text(id)])
+        let kept = try ingest(id: id)?.sourceFile
+        return files.filter { $0 != kept }
+    }
+
+    /// Compaction: points every ingest whose features are in one of `files` at `merged` instead.
+    public func reassignSources(map: String, from files: [String], to merged: String) throws(StorageError) {
+        let s = try db.prepare("UPDATE ingests SET source_file = ? WHERE map = ? AND source_file = ?")
+        for f in files { try s.run([.text(merged), .text(map), .text(f)]) }
     }
 
     public func ingestCounts() throws(StorageError) -> [IngestState: Int] {

@@ -123,6 +123,39 @@ public struct FileSystem: Sendable {
         try syncDirectory(FileSystem.parent(of: path))
     }
 
+    /// Appends the whole content of the regular file at `path` to the open descriptor `output`
+    /// (`read`/`write` in 1 MiB chunks): copying across filesystems, concatenating sources.
+    public func appendContents(of path: String, to output: Int32, outputName: String) throws(SystemError) {
+        let input = try openRegularFileForReading(path)
+        defer { close(input) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                throw SystemError(call: "read", target: path, errno: errno)
+            }
+            if n == 0 { return }
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw SystemError(call: "write", target: outputName, errno: errno)
+                }
+                written += w
+            }
+        }
+    }
+
+    /// Creates (truncating) `path` for writing, runs `body` with its descriptor, then fsyncs it.
+    public func writeSynced(_ path: String, mode: mode_t = 0o644, _ body: (Int32) throws(SystemError) -> Void) throws(SystemError) {
+        let fd = try retryingEINTR("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        defer { close(fd) }
+        try body(fd)
+        _ = try retryingEINTR("fsync", path) { fsync(fd) }
+    }
+
     /// Reads a whole (small) file: configs, recipes, error reports.
     public func readFile(_ path: String, maxBytes: Int = 16 << 20) throws(SystemError) -> [UInt8] {
         let fd = try retryingEINTR("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
@@ -150,13 +183,18 @@ public struct FileSystem: Sendable {
 
     /// True when `path` is on NFS, CIFS/SMB, FUSE or 9p, where inotify sees no remote changes.
     ///
-    /// Reads `/proc/self/mountinfo` (proc(5)) and takes the filesystem type of the longest
-    /// mount point that contains `path`; Glibc does not expose `statfs(2)` to Swift.
+    /// Reads `/proc/self/mountinfo` (proc(5)); Glibc does not expose `statfs(2)` to Swift.
     public func isRemoteFilesystem(_ path: String) throws(SystemError) -> Bool {
         let text = String(decoding: try readFile("/proc/self/mountinfo"), as: UTF8.self)
+        return FileSystem.isRemote(type: FileSystem.filesystemType(of: path, mountInfo: text))
+    }
+
+    /// The filesystem type of the longest mount point in `mountInfo` (proc(5) format) that
+    /// contains `path`.
+    public static func filesystemType(of path: String, mountInfo: String) -> String {
         var best = ""
         var bestType = ""
-        for line in text.split(separator: "\n") {
+        for line in mountInfo.split(separator: "\n") {
             let halves = line.split(separator: " - ", maxSplits: 1)
             guard halves.count == 2 else { continue }
             let left = halves[0].split(separator: " ")
@@ -169,8 +207,13 @@ public struct FileSystem: Sendable {
                 bestType = fsType
             }
         }
+        return bestType
+    }
+
+    /// Network and userspace filesystem types (`nfs4`, `cifs`, `fuse.sshfs`, …).
+    public static func isRemote(type: String) -> Bool {
         let remote = ["nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "ceph", "glusterfs", "sshfs", "fuse", "davfs"]
-        return remote.contains(where: { bestType == $0 || bestType.hasPrefix($0 + ".") })
+        return remote.contains(where: { type == $0 || type.hasPrefix($0 + ".") })
     }
 
     /// The directory part of `path` ("" for a bare name, "/" for the root).

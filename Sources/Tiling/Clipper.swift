@@ -1,17 +1,17 @@
 /// A point in projected space (normalised Web Mercator or pixels at some zoom).
-public struct WorldPoint: Sendable, Hashable {
-    public var x: Double
-    public var y: Double
-    public init(x: Double, y: Double) {
+struct WorldPoint: Sendable, Hashable {
+    var x: Double
+    var y: Double
+    init(x: Double, y: Double) {
         self.x = x
         self.y = y
     }
 }
 
 /// An axis-aligned rectangle in the same units as the points it clips.
-public struct ClipRect: Sendable {
-    public var minX: Double, minY: Double, maxX: Double, maxY: Double
-    public init(minX: Double, minY: Double, maxX: Double, maxY: Double) {
+struct ClipRect: Sendable {
+    var minX: Double, minY: Double, maxX: Double, maxY: Double
+    init(minX: Double, minY: Double, maxX: Double, maxY: Double) {
         self.minX = minX
         self.minY = minY
         self.maxX = maxX
@@ -22,13 +22,13 @@ public struct ClipRect: Sendable {
 }
 
 /// Clips points, lines and polygon rings to a rectangle (the tile plus its buffer).
-public enum Clipper {
-    public static func clipPoints(_ pts: [WorldPoint], to r: ClipRect) -> [WorldPoint] {
+enum Clipper {
+    static func clipPoints(_ pts: [WorldPoint], to r: ClipRect) -> [WorldPoint] {
         pts.filter { r.contains($0) }
     }
 
     /// Clips a polyline; a line leaving and re-entering the box becomes several lines.
-    public static func clipLine(_ line: [WorldPoint], to r: ClipRect) -> [[WorldPoint]] {
+    static func clipLine(_ line: [WorldPoint], to r: ClipRect) -> [[WorldPoint]] {
         guard line.count >= 2 else { return [] }
         var out: [[WorldPoint]] = []
         var current: [WorldPoint] = []
@@ -79,7 +79,7 @@ public enum Clipper {
     }
 
     /// Sutherland–Hodgman ring clipping against the four edges; returns an open ring.
-    public static func clipRing(_ ring: [WorldPoint], to r: ClipRect) -> [WorldPoint] {
+    static func clipRing(_ ring: [WorldPoint], to r: ClipRect) -> [WorldPoint] {
         var pts = ring
         if pts.count > 1 && pts.first == pts.last { pts.removeLast() }
         for edge in 0..<4 {

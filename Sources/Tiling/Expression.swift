@@ -114,6 +114,16 @@ public indirect enum Expression: Sendable {
         }
     }
 
+    /// True when the value depends on the feature (its attributes, id or geometry type), so
+    /// it cannot be computed once per zoom level.
+    public var usesFeature: Bool {
+        switch self {
+        case .literal: false
+        case .call(let op, let args): ["get", "has", "id", "properties", "geometry-type"].contains(op) || args.contains { $0.usesFeature }
+        case .match(let input, let branches, let fallback): input.usesFeature || fallback.usesFeature || branches.contains { $0.1.usesFeature }
+        }
+    }
+
     public func evaluate(_ c: ExpressionContext) -> JSONValue {
         switch self {
         case .literal(let v): return v

@@ -12,7 +12,7 @@ enum FeatureEvaluator {
     static func evaluate(_ l: Recipe.Layer, properties: JSONObject, id: JSONValue?, geometryType: String, zoom: Double) -> FeatureOutput {
         var c = ExpressionContext(properties: properties, id: id, geometryType: geometryType, zoom: zoom)
         if let f = l.filter, !f.test(c) {
-            return FeatureOutput(kept: false, id: nil, properties: [], order: nil, limitKeys: [], simplification: 0)
+            return FeatureOutput(kept: false, id: nil, properties: [], order: nil, limitKeys: [])
         }
         let original = c
         var out = properties
@@ -39,8 +39,7 @@ enum FeatureEvaluator {
         let limitKeys: [Double?] = l.limits.map { rule in
             rule.filter.test(c) ? (c.properties[rule.attribute]?.doubleValue ?? -.infinity) : nil
         }
-        let simplification = l.simplification.evaluate(c).doubleValue ?? 4
-        return FeatureOutput(kept: true, id: mvtID, properties: props, order: order, limitKeys: limitKeys, simplification: max(0, simplification))
+        return FeatureOutput(kept: true, id: mvtID, properties: props, order: order, limitKeys: limitKeys)
     }
 
     static func simplification(_ l: Recipe.Layer, properties: JSONObject?, geometryType: String, zoom: Double) -> Double {

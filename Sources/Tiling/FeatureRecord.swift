@@ -25,13 +25,32 @@ enum ProjectedGeometry: Sendable {
 
 /// What the recipe makes of one feature at one zoom: whether it is kept, its id, output
 /// attributes, order key and the values the `limit` rules rank by.
-struct FeatureOutput: Sendable {
-    var kept: Bool
-    var id: UInt64?
-    var properties: [(key: String, value: MVTValue)]
-    var order: Double?
-    var limitKeys: [Double?]
-    var simplification: Double
+///
+/// A class (immutable, shared) because every tile a feature lands in refers to it: copying
+/// a struct of arrays there cost more retain/release traffic than the tiling itself.
+final class FeatureOutput: Sendable {
+    let kept: Bool
+    let id: UInt64?
+    let properties: [(key: String, value: MVTValue)]
+    /// The attributes as ids into the run's `AttributeTable` (static outputs only).
+    let attributes: [AttributeRef]?
+    let order: Double?
+    let limitKeys: [Double?]
+
+    init(kept: Bool, id: UInt64?, properties: [(key: String, value: MVTValue)], attributes: [AttributeRef]? = nil,
+         order: Double?, limitKeys: [Double?]) {
+        self.kept = kept
+        self.id = id
+        self.properties = properties
+        self.attributes = attributes
+        self.order = order
+        self.limitKeys = limitKeys
+    }
+
+    /// The same output with its attributes interned (and the string form dropped).
+    func interned(_ attributes: [AttributeRef]) -> FeatureOutput {
+        FeatureOutput(kept: kept, id: id, properties: [], attributes: attributes, order: order, limitKeys: limitKeys)
+    }
 }
 
 /// One tileable feature: projected geometry plus either a precomputed output (when no recipe

@@ -87,5 +87,23 @@ struct FNV1a {
     var value: UInt64 = 0xcbf29ce484222325
     @inline(__always) mutating func add(_ byte: UInt8) { value = (value ^ UInt64(byte)) &* 0x100000001b3 }
     mutating func add(_ v: UInt32) { for i in 0..<4 { add(UInt8(truncatingIfNeeded: v >> (8 * UInt32(i)))) } }
-    mutating func add(_ s: String) { for b in s.utf8 { add(b) }; add(UInt8(0)) }
+    mutating func add(_ v: UInt64) { for i in 0..<8 { add(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) } }
+    mutating func add(_ s: String) {
+        var s = s
+        s.withUTF8 { for b in $0 { add(b) } }
+        add(UInt8(0))
+    }
+
+    /// Hashes a value by kind and content (no reflection: this runs for every feature).
+    mutating func add(_ v: MVTValue) {
+        switch v {
+        case .string(let s): add(UInt8(1)); add(s)
+        case .float(let f): add(UInt8(2)); add(f.bitPattern)
+        case .double(let d): add(UInt8(3)); add(d.bitPattern)
+        case .int(let i): add(UInt8(4)); add(UInt64(bitPattern: i))
+        case .uint(let u): add(UInt8(5)); add(u)
+        case .sint(let i): add(UInt8(6)); add(UInt64(bitPattern: i))
+        case .bool(let b): add(UInt8(7)); add(UInt8(b ? 1 : 0))
+        }
+    }
 }

@@ -8,11 +8,13 @@ public struct MVTLayerBuilder: Sendable {
     public let extent: UInt32
     public private(set) var keys: [String] = []
     public private(set) var values: [MVTValue] = []
-    private var keyIndex: [String: UInt32] = [:]
-    private var valueIndex: [MVTValue: UInt32] = [:]
+    /// Interns attributes given as strings (the public path); the tiler passes its own table.
+    private var local = AttributeTable()
+    private var keyRefs = UInt32Map()
+    private var valueRefs = UInt32Map()
     private var features = ProtobufWriter()
-    private var keysSize = 0
-    private var valuesSize = 0
+    private var keyFields: [UInt8] = []
+    private var valueFields: [UInt8] = []
     public private(set) var featureCount = 0
 
     public init(name: String, extent: UInt32 = 4096) {
@@ -22,12 +24,30 @@ public struct MVTLayerBuilder: Sendable {
 
     /// Adds a feature; `geometry` must be a non-empty command stream for `type`.
     public mutating func addFeature(id: UInt64?, type: MVTGeometryType, geometry: [UInt32], properties: [(key: String, value: MVTValue)]) {
+        let refs = properties.map { AttributeRef(key: local.intern(key: $0.key), value: local.intern(value: $0.value)) }
+        addFeature(id: id, type: type, geometry: geometry, attributes: refs, table: local)
+    }
+
+    /// Adds a feature whose attributes are ids into `table` (the tiler's fast path).
+    mutating func addFeature(id: UInt64?, type: MVTGeometryType, geometry: [UInt32], attributes: [AttributeRef], table: AttributeTable) {
         var tags: [UInt32] = []
-        tags.reserveCapacity(properties.count * 2)
-        for (k, v) in properties {
-            tags.append(index(key: k))
-            tags.append(index(value: v))
+        tags.reserveCapacity(attributes.count * 2)
+        for a in attributes {
+            tags.append(keyRefs.value(for: a.key) {
+                keys.append(table.keys[Int(a.key)])
+                keyFields.append(contentsOf: table.keyFields[Int(a.key)])
+                return UInt32(keys.count - 1)
+            })
+            tags.append(valueRefs.value(for: a.value) {
+                values.append(table.values[Int(a.value)])
+                valueFields.append(contentsOf: table.valueFields[Int(a.value)])
+                return UInt32(values.count - 1)
+            })
         }
+        appendFeature(id: id, type: type, geometry: geometry, tags: tags)
+    }
+
+    private mutating func appendFeature(id: UInt64?, type: MVTGeometryType, geometry: [UInt32], tags: [UInt32]) {
         var f = ProtobufWriter(capacity: geometry.count * 2 + tags.count + 8)
         if let id { f.varintField(1, id) }
         f.packedField(2, tags)
@@ -37,31 +57,10 @@ public struct MVTLayerBuilder: Sendable {
         featureCount += 1
     }
 
-    private mutating func index(key: String) -> UInt32 {
-        if let i = keyIndex[key] { return i }
-        let i = UInt32(keys.count)
-        keys.append(key)
-        keyIndex[key] = i
-        let n = key.utf8.count
-        keysSize += 1 + ProtobufWriter.varintSize(UInt64(n)) + n
-        return i
-    }
-
-    private mutating func index(value: MVTValue) -> UInt32 {
-        if let i = valueIndex[value] { return i }
-        let i = UInt32(values.count)
-        values.append(value)
-        valueIndex[value] = i
-        var w = ProtobufWriter()
-        value.encode(into: &w)
-        valuesSize += 1 + ProtobufWriter.varintSize(UInt64(w.bytes.count)) + w.bytes.count
-        return i
-    }
-
     /// The encoded size of the layer message (without the tile's field key and length).
     public var size: Int {
         let n = name.utf8.count
-        return 2 + 1 + ProtobufWriter.varintSize(UInt64(n)) + n + features.bytes.count + keysSize + valuesSize
+        return 2 + 1 + ProtobufWriter.varintSize(UInt64(n)) + n + features.bytes.count + keyFields.count + valueFields.count
             + 1 + ProtobufWriter.varintSize(UInt64(extent))
     }
 
@@ -73,12 +72,8 @@ public struct MVTLayerBuilder: Sendable {
         w.varintField(15, 2)
         w.stringField(1, name)
         w.bytes.append(contentsOf: features.bytes)
-        for k in keys { w.stringField(3, k) }
-        for v in values {
-            var vw = ProtobufWriter()
-            v.encode(into: &vw)
-            w.bytesField(4, vw.bytes)
-        }
+        w.bytes.append(contentsOf: keyFields)
+        w.bytes.append(contentsOf: valueFields)
         if !(omitDefaultExtent && extent == 4096) { w.varintField(5, UInt64(extent)) }
         return w.bytes
     }

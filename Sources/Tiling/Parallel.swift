@@ -11,16 +11,25 @@ enum Parallel {
     static var processorCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     static func map<T: Sendable>(_ count: Int, threads: Int, _ body: @Sendable (Int) -> T) -> [T] {
+        map(count, threads: threads, state: { () }, { (_: inout Void, i: Int) in body(i) })
+    }
+
+    /// Like `map`, with per-worker scratch state (e.g. a reusable compressor) made by `state`.
+    static func map<T: Sendable, S>(_ count: Int, threads: Int, state makeState: @Sendable () -> S, _ body: @Sendable (inout S, Int) -> T) -> [T] {
         guard count > 0 else { return [] }
-        if threads <= 1 || count == 1 { return (0..<count).map(body) }
+        if threads <= 1 || count == 1 {
+            var s = makeState()
+            return (0..<count).map { body(&s, $0) }
+        }
         let slots = Slots<T>(count)
         let workers = min(threads, count)
         let next = Counter()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            var s = makeState()
             while true {
                 let i = next.take()
                 guard i < count else { return }
-                slots.set(i, body(i))
+                slots.set(i, body(&s, i))
             }
         }
         return slots.values()

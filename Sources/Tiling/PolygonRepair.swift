@@ -37,10 +37,11 @@ enum PolygonRepair {
             for (i, ring) in poly.enumerated() {
                 var r = clean(ring)
                 let a = MVTGeometry.signedArea2(r)
-                if r.count < 3 || a == 0 {
+                // Zero area with four or more points may be a bow tie: keep it for splitting.
+                if r.count < 3 || (a == 0 && r.count < 4) {
                     if i == 0 { break } else { continue }
                 }
-                if (a > 0) != (i == 0) { r.reverse() }
+                if a != 0 && (a > 0) != (i == 0) { r.reverse() }
                 rings.append(r)
             }
             if !rings.isEmpty { out.append(rings) }
@@ -140,10 +141,17 @@ enum PolygonRepair {
             }
         }
         if polys.count > 1 {
+            // Boxes first: only a polygon whose box lies in another's box can be inside it.
+            let boxes = polys.map { poly in
+                poly[0].reduce((Int32.max, Int32.max, Int32.min, Int32.min)) { b, p in (min(b.0, p.x), min(b.1, p.y), max(b.2, p.x), max(b.3, p.y)) }
+            }
             for (pi, poly) in polys.enumerated() {
                 let p = probe(poly[0])
-                for (qi, other) in polys.enumerated() where qi != pi && inside(p, other[0]) && !other.dropFirst().contains(where: { inside(p, $0) }) {
-                    return .nested(inner: pi, outer: qi)
+                let b = boxes[pi]
+                for (qi, other) in polys.enumerated() where qi != pi {
+                    let o = boxes[qi]
+                    guard b.0 >= o.0, b.1 >= o.1, b.2 <= o.2, b.3 <= o.3 else { continue }
+                    if inside(p, other[0]) && !other.dropFirst().contains(where: { inside(p, $0) }) { return .nested(inner: pi, outer: qi) }
                 }
             }
         }
@@ -242,8 +250,16 @@ enum PolygonRepair {
             let parts = [loop, rest].map { clean($0) }.filter { $0.count >= 3 && MVTGeometry.signedArea2($0) != 0 }
             // Positive loops are exteriors, negative loops holes (an inner loop of an exterior
             // is a hole touching it at one point, which is valid; a loop of a hole is an island).
-            let newExteriors = parts.filter { MVTGeometry.signedArea2($0) > 0 }
-            let newHoles = parts.filter { MVTGeometry.signedArea2($0) < 0 }
+            var newExteriors = parts.filter { MVTGeometry.signedArea2($0) > 0 }
+            var newHoles: [Ring] = []
+            for part in parts where MVTGeometry.signedArea2(part) < 0 {
+                // A negative loop beside (not inside) the others is the far lobe of a bow tie.
+                if ri == 0 && !newExteriors.contains(where: { inside(probe(part), $0) }) {
+                    newExteriors.append(part.reversed())
+                } else {
+                    newHoles.append(part)
+                }
+            }
             polys[pi].remove(at: ri)
             if ri == 0 {
                 let holes = polys[pi] + newHoles

@@ -131,11 +131,15 @@ public struct Recipe: Sendable {
         case nil: errors.append("\(p): missing required property \"source\"")
         default: errors.append("\(p).source: must be a non-empty string (tiledrop://tileset-source/<map> or a file path)")
         }
-        let minzoom = zoom(o["minzoom"], "minzoom", p, &errors)
-        let maxzoom = zoom(o["maxzoom"], "maxzoom", p, &errors)
+        // MTS reports an inverted range with this one message (its validateRecipe example),
+        // so the out-of-range minzoom is not reported twice.
+        var minzoom: Int?
         if let lo = o["minzoom"]?.intValue, let hi = o["maxzoom"]?.intValue, lo > hi {
             errors.append("minzoom \(lo) cannot be larger than maxzoom \(hi)")
+        } else {
+            minzoom = zoom(o["minzoom"], "minzoom", p, &errors)
         }
+        let maxzoom = zoom(o["maxzoom"], "maxzoom", p, &errors)
         var layer = Layer(name: name, source: source, minzoom: minzoom ?? 0, maxzoom: maxzoom ?? 0)
         if let f = o["features"] { parseFeatures(f, into: &layer, path: "\(p).features", errors: &errors) }
         if let t = o["tiles"] { parseTiles(t, into: &layer, path: "\(p).tiles", errors: &errors) }

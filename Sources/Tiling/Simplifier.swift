@@ -3,8 +3,8 @@
 /// Runs on projected points with the tolerance in the same units, iteratively (no recursion,
 /// so long GPS tracks cannot overflow the stack). Endpoints are always kept; for rings the
 /// first point is the anchor and at least four points (a triangle, closed) must survive.
-public enum Simplifier {
-    public static func simplify(_ pts: [WorldPoint], tolerance: Double) -> [WorldPoint] {
+enum Simplifier {
+    static func simplify(_ pts: [WorldPoint], tolerance: Double) -> [WorldPoint] {
         guard tolerance > 0, pts.count > 2 else { return pts }
         let tol2 = tolerance * tolerance
         var keep = [Bool](repeating: false, count: pts.count)
@@ -35,7 +35,7 @@ public enum Simplifier {
     }
 
     /// Simplifies a closed ring; returns an empty array when it collapses below a triangle.
-    public static func simplifyRing(_ ring: [WorldPoint], tolerance: Double) -> [WorldPoint] {
+    static func simplifyRing(_ ring: [WorldPoint], tolerance: Double) -> [WorldPoint] {
         guard tolerance > 0, ring.count > 4 else { return ring }
         var closed = ring
         if closed.first != closed.last { closed.append(closed[0]) }

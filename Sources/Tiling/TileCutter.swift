@@ -10,13 +10,27 @@ struct TileCutter {
     let buffer: Double
     let scale: Double
     let maxTile: Int
+    /// The tile columns this pass produces (all of them unless the zoom is cut in bands).
+    let columns: ClosedRange<Int>
 
-    init(z: Int, extent: Int, bufferPercent: Double) {
+    init(z: Int, extent: Int, bufferPercent: Double, columns: ClosedRange<Int>? = nil) {
         self.z = z
         self.extent = Double(extent)
         buffer = Double(extent) * bufferPercent / 100
         scale = Double(1 << z) * Double(extent)
         maxTile = (1 << z) - 1
+        self.columns = columns ?? 0...maxTile
+    }
+
+    /// Cheap test on the feature's box: can it reach a tile column of this pass?
+    func mayTouch(_ r: FeatureRecord) -> Bool {
+        xRange(r.minX * scale, r.maxX * scale) != nil
+    }
+
+    private func xRange(_ lo: Double, _ hi: Double) -> ClosedRange<Int>? {
+        let a = max(columns.lowerBound, Int(((lo - buffer) / extent).rounded(.down)))
+        let b = min(columns.upperBound, Int(((hi + buffer) / extent).rounded(.down)))
+        return a <= b ? a...b : nil
     }
 
     @inline(__always) func tileKey(_ x: Int, _ y: Int) -> UInt64 { UInt64(x) << 32 | UInt64(y) }
@@ -34,12 +48,18 @@ struct TileCutter {
     /// Calls `emit(tileKey, commands)` for every tile where the feature leaves a non-empty geometry.
     func cut(_ geometry: ProjectedGeometry, simplification: Double, emit: (UInt64, [UInt32]) -> Void) {
         switch geometry {
+        case .points(let pts) where pts.count == 1:
+            let p = WorldPoint(x: pts[0].x * scale, y: pts[0].y * scale)
+            guard let xs = xRange(p.x, p.x), let ys = range(p.y, p.y) else { return }
+            for tx in xs {
+                for ty in ys { emit(tileKey(tx, ty), MVTGeometry.encodePoints([quantize(p, tx, ty)])) }
+            }
         case .points(let pts):
             var byTile: [UInt64: [TilePoint]] = [:]
             var order: [UInt64] = []
             for w in pts {
                 let p = WorldPoint(x: w.x * scale, y: w.y * scale)
-                guard let xs = range(p.x, p.x), let ys = range(p.y, p.y) else { continue }
+                guard let xs = xRange(p.x, p.x), let ys = range(p.y, p.y) else { continue }
                 for tx in xs {
                     for ty in ys {
                         let k = tileKey(tx, ty)
@@ -50,13 +70,13 @@ struct TileCutter {
             }
             for k in order { emit(k, MVTGeometry.encodePoints(byTile[k]!)) }
         case .lines(let lines):
-            let tol = simplification / extent / scale
+            let tol = simplification / scale
             let px = lines.map { l in Simplifier.simplify(l, tolerance: tol).map { WorldPoint(x: $0.x * scale, y: $0.y * scale) } }
-            slice(px, emit: emit, clip: { parts, r in parts.flatMap { Clipper.clipLine($0, to: r) } }) { parts, tx, ty in
+            slice(px, bounds: { parts, body in for l in parts { l.forEach(body) } }, emit: emit, clip: { parts, r in parts.flatMap { Clipper.clipLine($0, to: r) } }) { parts, tx, ty in
                 MVTGeometry.encodeLines(parts.map { $0.map { quantize($0, tx, ty) } })
             }
         case .polygons(let polys):
-            let tol = simplification / extent / scale
+            let tol = simplification / scale
             var px: [[[WorldPoint]]] = []
             for poly in polys {
                 var rings: [[WorldPoint]] = []
@@ -69,7 +89,7 @@ struct TileCutter {
                 }
                 if !rings.isEmpty { px.append(rings) }
             }
-            slice(px, emit: emit, clip: { polys, r in
+            slice(px, bounds: { polys, body in for p in polys { p.first?.forEach(body) } }, emit: emit, clip: { polys, r in
                 polys.flatMap { PolygonClipper.clip($0, to: r) }
             }) { polys, tx, ty in
                 MVTGeometry.encodePolygons(PolygonRepair.repair(polys.map { $0.map { $0.map { quantize($0, tx, ty) } } }))
@@ -78,22 +98,22 @@ struct TileCutter {
     }
 
     /// Column-then-row slicing shared by lines and polygons.
-    private func slice<Part>(_ parts: [Part], emit: (UInt64, [UInt32]) -> Void,
+    private func slice<Part>(_ parts: [Part], bounds forEachPoint: ([Part], (WorldPoint) -> Void) -> Void, emit: (UInt64, [UInt32]) -> Void,
                              clip: ([Part], ClipRect) -> [Part],
-                             encode: ([Part], Int, Int) -> [UInt32]) where Part: Collection {
+                             encode: ([Part], Int, Int) -> [UInt32]) {
         guard !parts.isEmpty else { return }
         var (minX, minY, maxX, maxY) = (Double.infinity, Double.infinity, -Double.infinity, -Double.infinity)
-        TileCutter.forEachPoint(parts) { p in
+        forEachPoint(parts) { p in
             minX = min(minX, p.x); maxX = max(maxX, p.x)
             minY = min(minY, p.y); maxY = max(maxY, p.y)
         }
-        guard let xs = range(minX, maxX), let ys = range(minY, maxY) else { return }
+        guard let xs = xRange(minX, maxX), let ys = range(minY, maxY) else { return }
         for tx in xs {
             let x0 = Double(tx) * extent - buffer, x1 = Double(tx + 1) * extent + buffer
             let column = (minX >= x0 && maxX <= x1) ? parts : clip(parts, ClipRect(minX: x0, minY: minY - 1, maxX: x1, maxY: maxY + 1))
             guard !column.isEmpty else { continue }
             var (cMinY, cMaxY) = (Double.infinity, -Double.infinity)
-            TileCutter.forEachPoint(column) { p in cMinY = min(cMinY, p.y); cMaxY = max(cMaxY, p.y) }
+            forEachPoint(column) { p in cMinY = min(cMinY, p.y); cMaxY = max(cMaxY, p.y) }
             guard let rows = range(cMinY, cMaxY) else { continue }
             for ty in rows where ys.contains(ty) {
                 let y0 = Double(ty) * extent - buffer, y1 = Double(ty + 1) * extent + buffer
@@ -105,13 +125,4 @@ struct TileCutter {
         }
     }
 
-    private static func forEachPoint<Part: Collection>(_ parts: [Part], _ body: (WorldPoint) -> Void) {
-        for part in parts {
-            if let line = part as? [WorldPoint] {
-                line.forEach(body)
-            } else if let rings = part as? [[WorldPoint]] {
-                rings.first?.forEach(body)
-            }
-        }
-    }
 }

@@ -1,4 +1,7 @@
 import GeoModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a tiling run produced: MTS `layer_stats` and `warnings`, and the tileset metadata.
 public struct TilingReport: Sendable {
@@ -26,16 +29,23 @@ public struct TilesetMetadata: Sendable {
 
 /// Turns a recipe and its sources into gzip-compressed MVT tiles delivered to a `TileSink`.
 ///
-/// Pipeline per zoom level (see README "How it works"): every feature is cut into the tiles it
-/// touches (`TileCutter`: simplify, clip with buffer, quantise, encode commands) on all cores;
-/// then tiles are assembled in ascending (x, y) order in batches, also on all cores
-/// (`order`, `limit`, `layer_size` cap, gzip), and written to the sink in order so stats and
-/// checksums are deterministic. Sources are read once, into compact projected records.
+/// Sources are read once, into compact projected records (`RecordStore`, spilled to a
+/// temporary file for big sources). Then per zoom level (see README "How it works"): every
+/// feature is cut into the tiles it touches (`TileCutter`: simplify, clip with buffer,
+/// quantise, encode commands, `PolygonRepair`) on all cores, in column bands when the pieces
+/// would not fit the memory budget; pieces are sorted by tile and tiles assembled in batches,
+/// also on all cores (`TileAssembler`: `order`, `limit`, `layer_size` cap, gzip), each worker
+/// writing its finished tile through `LockedSink`. Stats and checksums are added up in tile
+/// order afterwards, so they do not depend on thread scheduling.
 public struct Tiler {
     public let recipe: Recipe
     public let threads: Int
     /// Tiles assembled per batch: bounds the memory held by finished tiles before writing.
-    public var batchSize = 512
+    public var batchSize = 4096
+    /// Above this many features a layer's records are spilled to a temporary file.
+    public var spillThreshold = 1_000_000
+    /// Upper bound on tile pieces held at once; a zoom level with more is cut in column bands.
+    public var maxPiecesPerPass = 4_000_000
 
     public init(recipe: Recipe, threads: Int? = nil) {
         self.recipe = recipe
@@ -44,7 +54,7 @@ public struct Tiler {
 
     struct LayerData: Sendable {
         var layer: Recipe.Layer
-        var records: [FeatureRecord]
+        var records: RecordStore
         var dynamic: Bool
     }
 
@@ -54,10 +64,12 @@ public struct Tiler {
         var data: [LayerData] = []
         var schemas: [LayerSchema] = []
         var featureCount = 0
+        var table = AttributeTable()
         for layer in recipe.layers {
             let source: any FeatureSource
             do { source = try resolveSource(layer.source) } catch { throw TilingError.source(name: layer.source, message: "\(error)") }
-            var (records, schema, skipped) = ([FeatureRecord](), LayerSchema(layer: layer), 0)
+            let records = RecordStore(spillThreshold: spillThreshold)
+            var (schema, skipped) = (LayerSchema(layer: layer), 0)
             let dynamic = FeatureEvaluator.isDynamic(layer)
             do {
                 try source.forEachFeature { f in
@@ -73,13 +85,17 @@ public struct Tiler {
                     if !projected.polygons.isEmpty { candidates.append(.polygons(projected.polygons)) }
                     for c in candidates {
                         guard var r = FeatureRecord(geometry: c) else { continue }
-                        r.sourceID = f.id
+                        if dynamic { r.sourceID = f.id }
                         let out = FeatureEvaluator.evaluate(layer, properties: f.properties, id: f.id, geometryType: c.typeName, zoom: Double(layer.maxzoom))
-                        if dynamic { r.properties = f.properties } else { r.staticOutput = out }
-                        if case .call = layer.simplification { r.properties = f.properties }
+                        if out.kept { schema.add(out.properties, type: c.type) }
+                        if dynamic {
+                            r.properties = f.properties
+                        } else {
+                            r.staticOutput = out.interned(out.properties.map { AttributeRef(key: table.intern(key: $0.key), value: table.intern(value: $0.value)) })
+                        }
+                        if layer.simplification.usesFeature { r.properties = f.properties }
                         if out.kept || dynamic {
-                            if out.kept { schema.add(out.properties, type: c.type) }
-                            records.append(r)
+                            try records.append(r)
                             if let b = g.boundingBox { bounds.extend(b) }
                         }
                     }
@@ -100,26 +116,44 @@ public struct Tiler {
         let maxzoom = recipe.layers.map(\.maxzoom).max() ?? 0
         var tileCount = 0
         var droppedBySize = 0
+        table.freeze()
+        let attributes = table
+        let layers = data.map(\.layer)
+        let writer = LockedSink(sink)
+        var lastPieces = 0
         for z in minzoom...maxzoom {
-            let buckets = cut(zoom: z, data: data)
-            let keys = buckets.keys.sorted()
-            var start = 0
-            while start < keys.count {
-                let batch = Array(keys[start..<min(keys.count, start + batchSize)])
-                start += batch.count
-                let layers = data.map(\.layer)
-                let built = Parallel.map(batch.count, threads: threads) { i in
-                    TileAssembler.assemble(z: z, key: batch[i], features: buckets[batch[i]]!, layers: layers)
-                }
-                for tile in built {
-                    for (li, s) in tile.layerInfo.enumerated() {
-                        guard let s else { continue }
-                        stats[li].add(tile: tile.id, size: s.size, points: s.points, lines: s.lines, polygons: s.polygons, hash: s.hash, requiredSize: s.requiredSize)
-                        droppedBySize += s.dropped
+            // Estimate this zoom's pieces from the last one (×4 when every feature splits in
+            // four) plus the layers starting here, and cut in column bands when they would not
+            // fit the budget.
+            let entering = data.filter { $0.layer.minzoom == z }.reduce(0) { $0 + $1.records.count }
+            let estimate = lastPieces * 4 + entering
+            let bands = min(1 << z, max(1, (estimate + maxPiecesPerPass - 1) / maxPiecesPerPass))
+            lastPieces = 0
+            for band in 0..<bands {
+                let columns = ((1 << z) * band / bands)...((1 << z) * (band + 1) / bands - 1)
+                let cut = try cut(zoom: z, columns: columns, data: data)
+                lastPieces += cut.features.count
+                var start = 0
+                while start < cut.tiles.count {
+                    let batch = cut.tiles[start..<min(cut.tiles.count, start + batchSize)]
+                    start += batch.count
+                    let built = Parallel.map(batch.count, threads: threads, state: { Gzip.Compressor() }) { compressor, i in
+                        let (key, range) = batch[batch.startIndex + i]
+                        var tile = TileAssembler.assemble(z: z, key: key, features: cut.features, order: cut.order[range], layers: layers,
+                                                          outputs: cut.outputs, table: attributes, compressor: compressor)
+                        writer.write(tile.id, tile.data)
+                        tile.data = []
+                        return tile
                     }
-                    guard !tile.data.isEmpty else { continue }
-                    try sink.writeTile(tile.id, data: tile.data)
-                    tileCount += 1
+                    try writer.check()
+                    for tile in built {
+                        for (li, s) in tile.layerInfo.enumerated() {
+                            guard let s else { continue }
+                            stats[li].add(tile: tile.id, size: s.size, points: s.points, lines: s.lines, polygons: s.polygons, hash: s.hash, requiredSize: s.requiredSize)
+                            droppedBySize += s.dropped
+                        }
+                        if tile.written { tileCount += 1 }
+                    }
                 }
             }
         }
@@ -132,43 +166,113 @@ public struct Tiler {
         return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount, featureCount: featureCount)
     }
 
-    /// Cuts every feature of every layer active at `z` into tiles; returns tile key → per-layer features.
-    private func cut(zoom z: Int, data: [LayerData]) -> [UInt64: [[TileFeature]]] {
-        var buckets: [UInt64: [[TileFeature]]] = [:]
-        let layerCount = data.count
+    /// The features of one zoom level (or band of columns) cut into tiles: `features` in cut
+    /// order, `order` their indices sorted by (tile, cut order), `tiles` each tile's key and
+    /// range in `order`, `outputs` what each piece's feature carries (`TileFeature.index`).
+    struct ZoomCut: Sendable {
+        var features: [TileFeature]
+        var order: [Int]
+        var tiles: [(key: UInt64, range: Range<Int>)]
+        var outputs: [FeatureOutput]
+    }
+
+    /// Cuts every feature of every layer active at `z` into the tiles of `columns` (on all
+    /// cores, streaming the records in chunks), then sorts the pieces by tile, keeping source
+    /// order within a tile.
+    private func cut(zoom z: Int, columns: ClosedRange<Int>, data: [LayerData]) throws -> ZoomCut {
+        var features: [TileFeature] = []
+        var keys: [UInt64] = []
+        var outputs: [FeatureOutput] = []
         for (li, d) in data.enumerated() where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
-            let cutter = TileCutter(z: z, extent: d.layer.extent, bufferPercent: d.layer.bufferSize)
-            let chunk = 2048
-            let chunks = (d.records.count + chunk - 1) / chunk
-            let parts = Parallel.map(chunks, threads: threads) { c in
-                var out: [(UInt64, TileFeature)] = []
-                for r in d.records[(c * chunk)..<min(d.records.count, (c + 1) * chunk)] {
-                    let o = r.staticOutput ?? FeatureEvaluator.evaluate(d.layer, properties: r.properties ?? JSONObject(), id: r.sourceID, geometryType: r.geometry.typeName, zoom: Double(z))
-                    guard o.kept else { continue }
-                    var simplification = o.simplification
-                    if r.staticOutput != nil, case .call = d.layer.simplification {
-                        simplification = FeatureEvaluator.simplification(d.layer, properties: r.properties, geometryType: r.geometry.typeName, zoom: Double(z))
+            let cutter = TileCutter(z: z, extent: d.layer.extent, bufferPercent: d.layer.bufferSize, columns: columns)
+            let chunk = 4096
+            // A zoom-only simplification (the common `["case", ["<", ["zoom"], 10], 8, 2]`) is
+            // evaluated once here; one that reads attributes is evaluated per feature below.
+            let perFeatureSimplification = d.layer.simplification.usesFeature
+            let zoomSimplification = FeatureEvaluator.simplification(d.layer, properties: nil, geometryType: "", zoom: Double(z))
+            let layerIndex = Int32(li)
+            try d.records.forEachChunk(size: chunk * 16) { records in
+                let parts = Parallel.map((records.count + chunk - 1) / chunk, threads: threads) { c in
+                    var out: [TileFeature] = []
+                    var outKeys: [UInt64] = []
+                    var outOutputs: [FeatureOutput] = []
+                    for r in records[(c * chunk)..<min(records.count, (c + 1) * chunk)] where cutter.mayTouch(r) {
+                        let o = r.staticOutput ?? FeatureEvaluator.evaluate(d.layer, properties: r.properties ?? JSONObject(), id: r.sourceID, geometryType: r.geometry.typeName, zoom: Double(z))
+                        guard o.kept else { continue }
+                        let simplification = perFeatureSimplification
+                            ? FeatureEvaluator.simplification(d.layer, properties: r.properties, geometryType: r.geometry.typeName, zoom: Double(z))
+                            : zoomSimplification
+                        let type = r.geometry.type
+                        let index = Int32(outOutputs.count)
+                        var used = false
+                        cutter.cut(r.geometry, simplification: simplification) { key, cmds in
+                            outKeys.append(key)
+                            out.append(TileFeature(layer: layerIndex, index: index, type: type, commands: cmds))
+                            used = true
+                        }
+                        if used { outOutputs.append(o) }
                     }
-                    cutter.cut(r.geometry, simplification: simplification) { key, cmds in
-                        out.append((key, TileFeature(type: r.geometry.type, commands: cmds, output: o)))
-                    }
+                    return (out, outKeys, outOutputs)
                 }
-                return out
-            }
-            for part in parts {
-                for (key, f) in part {
-                    if buckets[key] == nil { buckets[key] = Array(repeating: [], count: layerCount) }
-                    buckets[key]![li].append(f)
+                for (part, partKeys, partOutputs) in parts {
+                    let base = Int32(outputs.count)
+                    features += part.map { var f = $0; f.index += base; return f }
+                    keys += partKeys
+                    outputs += partOutputs
                 }
             }
         }
-        return buckets
+        var order = Array(keys.indices)
+        order.sort { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+        var tiles: [(key: UInt64, range: Range<Int>)] = []
+        var start = 0
+        while start < order.count {
+            let key = keys[order[start]]
+            var end = start + 1
+            while end < order.count && keys[order[end]] == key { end += 1 }
+            tiles.append((key, start..<end))
+            start = end
+        }
+        return ZoomCut(features: features, order: order, tiles: tiles, outputs: outputs)
+    }
+}
+
+/// Serialises tile writes from the assembling threads into a sink that is not thread-safe.
+///
+/// Writing from the workers (one at a time) overlaps SQLite with tile assembly; the first
+/// error is kept and rethrown by `check()` on the calling thread.
+final class LockedSink: @unchecked Sendable {
+    private let sink: any TileSink
+    private var mutex = pthread_mutex_t()
+    private var error: (any Error)?
+
+    init(_ sink: any TileSink) {
+        self.sink = sink
+        pthread_mutex_init(&mutex, nil)
+    }
+
+    deinit { pthread_mutex_destroy(&mutex) }
+
+    func write(_ id: TileID, _ data: [UInt8]) {
+        guard !data.isEmpty else { return }
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        guard error == nil else { return }
+        do { try sink.writeTile(id, data: data) } catch { self.error = error }
+    }
+
+    func check() throws {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if let error { throw error }
     }
 }
 
 /// One feature's geometry in one tile, with what the recipe made of its attributes.
 struct TileFeature: Sendable {
+    var layer: Int32
+    /// Index of the feature's output in `ZoomCut.outputs`.
+    var index: Int32
     var type: MVTGeometryType
     var commands: [UInt32]
-    var output: FeatureOutput
 }

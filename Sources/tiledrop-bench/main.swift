@@ -1,8 +1,12 @@
 import Glibc
 
+// tiledrop-bench SUBCOMMAND: benchmark programs (not tests); each prints its figures.
 let args = Array(CommandLine.arguments.dropFirst())
 switch args.first {
 case "convert": exit(ConvertBenchmark.main(Array(args.dropFirst())))
 case "convert-run": exit(ConvertBenchmark.run(Array(args.dropFirst())))
-default: print("bench")
+case "tiles": exit(TilesBenchmark.run(arguments: Array(args.dropFirst())))
+case "tiles-child": exit(TilesBenchmark.child(arguments: Array(args.dropFirst())))
+case "tiles-measure": exit(TilesBenchmark.measureChild(arguments: Array(args.dropFirst())))
+default: print("usage: tiledrop-bench convert|tiles [options]")
 }

@@ -21,13 +21,7 @@ enum RunCommand {
             printError("tiledrop run: unexpected argument '\(args.positional[0])'; see tiledrop --help")
             return ExitCode.usage
         }
-        let config: DaemonConfig
-        do {
-            config = try DaemonConfig.load(path: args.value("--config"), rootOverride: args.value("--root"))
-        } catch {
-            printError("tiledrop run: \(error)")
-            return ExitCode.config
-        }
+        guard let config = loadConfiguration(args, command: "run") else { return ExitCode.config }
         let daemon = Daemon(config: config, configPath: args.value("--config"), rootOverride: args.value("--root"),
                             signals: signals, environment: ProcessInfo.processInfo.environment)
         do {

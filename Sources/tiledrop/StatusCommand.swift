@@ -8,13 +8,7 @@ enum StatusCommand {
         guard let args = parseArguments(arguments, command: "status", valued: ["--root", "--socket", "--config"], flags: ["--json"]) else {
             return ExitCode.usage
         }
-        let config: DaemonConfig
-        do {
-            config = try DaemonConfig.load(path: args.value("--config"), rootOverride: args.value("--root"))
-        } catch {
-            printError("tiledrop status: \(error)")
-            return ExitCode.config
-        }
+        guard let config = loadConfiguration(args, command: "status") else { return ExitCode.config }
         let path = args.value("--socket") ?? config.socketPath
         let body: JSONValue
         do {

@@ -8,24 +8,24 @@ enum TileCommand {
     static let usage = "usage: tiledrop tile FILE.mbtiles Z/X/Y"
 
     static func run(arguments: [String]) -> Int32 {
-        guard arguments.count == 2 else { return CommandLine.fail("tile: \(usage)", code: 64) }
+        guard arguments.count == 2 else { return fail("tile: \(usage)", code: ExitCode.usage) }
         guard let id = TileID(path: arguments[1]) else {
-            return CommandLine.fail("tile: \"\(arguments[1])\" is not a tile address; expected Z/X/Y with 0 <= X, Y < 2^Z", code: 64)
+            return fail("tile: \"\(arguments[1])\" is not a tile address; expected Z/X/Y with 0 <= X, Y < 2^Z", code: ExitCode.usage)
         }
         do {
             let reader = try MBTilesReader(path: arguments[0])
             guard let stored = try reader.tile(id) else {
-                return CommandLine.fail("tile: \(arguments[0]) has no tile \(id)", code: 66)
+                return fail("tile: \(arguments[0]) has no tile \(id)", code: ExitCode.noInput)
             }
             let raw = Gzip.isGzip(stored) ? try Gzip.decompress(stored) : stored
             let tile = try MVTTile(decoding: raw)
             print(JSONWriter.string(MVTGeoJSON.featureCollection(tile, id: id)))
-            for issue in tile.issues { _ = CommandLine.fail("tile: warning: \(issue)", code: 0) }
-            return 0
+            for issue in tile.issues { _ = fail("tile: warning: \(issue)", code: ExitCode.ok) }
+            return ExitCode.ok
         } catch let e as StorageError {
-            return CommandLine.fail("tile: \(e)", code: 66)
+            return fail("tile: \(e)", code: ExitCode.noInput)
         } catch {
-            return CommandLine.fail("tile: \(arguments[0]) \(id): \(error)", code: 65)
+            return fail("tile: \(arguments[0]) \(id): \(error)", code: ExitCode.dataError)
         }
     }
 }

@@ -57,6 +57,23 @@ func printError(_ message: String) {
     _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
 }
 
+/// Prints `tiledrop <message>` as one line on stderr and returns `code`.
+func fail(_ message: String, code: Int32) -> Int32 {
+    printError("tiledrop " + message.split(separator: "\n").joined(separator: " "))
+    return code
+}
+
+/// Loads the configuration named by `--config` with `--root` over it, or prints why it is
+/// invalid; nil means "exit with ExitCode.config".
+func loadConfiguration(_ args: Arguments, command: String) -> DaemonConfig? {
+    do {
+        return try DaemonConfig.load(path: args.value("--config"), rootOverride: args.value("--root"))
+    } catch {
+        printError("tiledrop \(command): \(error)")
+        return nil
+    }
+}
+
 /// Parses `args` or prints a usage error; nil means "exit with ExitCode.usage".
 func parseArguments(_ args: [String], command: String, valued: Set<String> = [], flags: Set<String> = []) -> Arguments? {
     do {

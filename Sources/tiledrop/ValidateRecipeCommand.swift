@@ -8,9 +8,9 @@ enum ValidateRecipeCommand {
     static let usage = "usage: tiledrop validate-recipe RECIPE.json"
 
     static func run(arguments: [String]) -> Int32 {
-        guard arguments.count == 1 else { return CommandLine.fail("validate-recipe: \(usage)", code: 64) }
+        guard arguments.count == 1 else { return fail("validate-recipe: \(usage)", code: ExitCode.usage) }
         guard let data = FileManager.default.contents(atPath: arguments[0]) else {
-            return CommandLine.fail("validate-recipe: cannot read \(arguments[0]); check the path and permissions", code: 66)
+            return fail("validate-recipe: cannot read \(arguments[0]); check the path and permissions", code: ExitCode.noInput)
         }
         let errors: [String]
         do {
@@ -20,9 +20,9 @@ enum ValidateRecipeCommand {
         }
         if errors.isEmpty {
             print(JSONWriter.string(["valid": true]))
-            return 0
+            return ExitCode.ok
         }
         print(JSONWriter.string(["valid": false, "errors": .array(errors.map { .string($0) })]))
-        return 65
+        return ExitCode.dataError
     }
 }

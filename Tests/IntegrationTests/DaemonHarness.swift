@@ -30,11 +30,11 @@ final class DaemonHarness {
         ProcessInfo.processInfo.environment["TILEDROP_FIXTURES"] ?? URL(fileURLWithPath: repositoryRoot + "/../shared/fixtures").standardized.path
     }
 
-    init(settleSeconds: Double = 0.3, extraConfig: String = "") throws {
-        root = NSTemporaryDirectory() + "tiledrop-it-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        configPath = root + "/tiledrop.conf"
-        logPath = root + "/daemon.log"
+    init(root: String? = nil, settleSeconds: Double = 0.3, extraConfig: String = "") throws {
+        self.root = root ?? NSTemporaryDirectory() + "tiledrop-it-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
+        configPath = self.root + "/tiledrop.conf"
+        logPath = self.root + "/daemon.log"
         try """
         settle_seconds = \(settleSeconds)
         scan_interval_seconds = 2
@@ -106,6 +106,21 @@ final class DaemonHarness {
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, outData, String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs a system tool (mount, systemd-analyze) and returns its exit status and output.
+    @discardableResult
+    static func runTool(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
     }
 
     /// `tiledrop status --json --root ROOT`, parsed.

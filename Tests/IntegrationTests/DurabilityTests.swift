@@ -53,7 +53,21 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(Set(pairs).count, pairs.count, "no duplicates")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root + "/archive/crash").count, files)
         XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/tiles/crash.mbtiles"))
+        XCTAssertEqual((try harness.status())["jobs"]?["failed"]?.intValue, 0, harness.log.split(separator: "\n").filter { $0.contains("failed") }.joined(separator: "\n"))
         XCTAssertEqual(harness.stop(), 0)
+    }
+
+    func testFileArrivingByHardLinkIsIngested() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try harness.start()
+        try FileManager.default.createDirectory(atPath: harness.root + "/drop/linked", withIntermediateDirectories: true)
+        let outside = harness.root + "/outside.geojson"
+        try collection(file: 5, count: 7).write(to: URL(fileURLWithPath: outside))
+        usleep(200_000)
+        XCTAssertEqual(link(outside, harness.root + "/drop/linked/in.geojson"), 0, "IN_CREATE only, as sftp-server delivers")
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
+        XCTAssertEqual(try sourcePairs(harness, map: "linked").count, 7)
     }
 
     func testSlowlyWrittenFileIsIngestedWhole() throws {
@@ -111,26 +125,79 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0, "still up and exits cleanly")
     }
 
-    func testThousandsOfFilesAtOnceLoseNothing() throws {
+    func testThousandsOfFilesAtOnceAndAnInotifyOverflowLoseNothing() throws {
         let harness = try DaemonHarness(settleSeconds: 0.1)
         defer { harness.cleanUp() }
         try harness.start()
         let staging = harness.root + "/staging"
+        let drop = harness.root + "/drop/many"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: harness.root + "/drop/many", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: drop, withIntermediateDirectories: true)
+        usleep(300_000)
         let count = 2000
         for i in 0..<count {
             try collection(file: i, count: 1).write(to: URL(fileURLWithPath: staging + "/f\(i).geojson"))
         }
+        // Freeze the daemon so the kernel's event queue fills past fs.inotify.max_queued_events.
+        let pid = harness.process!.processIdentifier
+        kill(pid, SIGSTOP)
         for i in 0..<count {
-            XCTAssertEqual(rename(staging + "/f\(i).geojson", harness.root + "/drop/many/f\(i).geojson"), 0)
+            XCTAssertEqual(rename(staging + "/f\(i).geojson", drop + "/f\(i).geojson"), 0)
         }
+        let limit = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "16384") ?? 16384
+        FileManager.default.createFile(atPath: drop + "/.junk-a", contents: nil)
+        for _ in 0...(limit / 2) {
+            rename(drop + "/.junk-a", drop + "/.junk-b")
+            rename(drop + "/.junk-b", drop + "/.junk-a")
+        }
+        kill(pid, SIGCONT)
         XCTAssertTrue(waitUntil(timeout: 240) { (try? harness.status())?["ingests"]?["completed"]?.intValue == count },
                       "status: \(String(describing: try? harness.status()))")
+        XCTAssertTrue(harness.log.contains("inotify queue overflowed"), "the test really overflowed the queue")
         let pairs = try sourcePairs(harness, map: "many")
         XCTAssertEqual(pairs.count, count)
         XCTAssertEqual(Set(pairs).count, count)
         let sources = try FileManager.default.contentsOfDirectory(atPath: harness.root + "/sources/many").filter { $0.hasSuffix(".geojsonl") }
         XCTAssertLessThanOrEqual(sources.count, 11, "source files are compacted past max_source_files")
+        XCTAssertTrue(waitUntil(timeout: 60) {
+            let jobs = (try? harness.status())?["jobs"]
+            return jobs?["queued"]?.intValue == 0 && jobs?["processing"]?.intValue == 0
+        })
+        XCTAssertEqual((try harness.status())["jobs"]?["failed"]?.intValue, 0, "compaction never pulls files from under a running publish")
+        XCTAssertEqual((try harness.status())["ingests"]?["failed"]?.intValue, 0)
+    }
+
+    func testFullDiskPutsTheFileBackAndRetriesOnceSpaceIsFree() throws {
+        guard getuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
+        let mountPoint = NSTemporaryDirectory() + "tiledrop-full-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try DaemonHarness.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mountPoint])
+        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mount.output)") }
+        defer {
+            _ = try? DaemonHarness.runTool("/bin/umount", ["-l", mountPoint])
+            try? FileManager.default.removeItem(atPath: mountPoint)
+        }
+        let harness = try DaemonHarness(root: mountPoint + "/root", settleSeconds: 0.1, extraConfig: "min_free_space = 0")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let data = collection(file: 1, count: 6000)
+        let staging = mountPoint + "/staging.geojson"
+        try data.write(to: URL(fileURLWithPath: staging))
+        // Fill the filesystem so the converted source cannot be written.
+        let filler = mountPoint + "/filler"
+        let handle = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: filler, contents: nil); return filler }())!
+        let block = Data(repeating: 0x41, count: 64 * 1024)
+        while (try? handle.write(contentsOf: block)) != nil {}
+        try? handle.close()
+        try FileManager.default.createDirectory(atPath: harness.root + "/drop/full", withIntermediateDirectories: true)
+        XCTAssertEqual(rename(staging, harness.root + "/drop/full/big.geojson"), 0)
+        XCTAssertTrue(waitUntil(timeout: 30) { harness.log.contains("no space left") || harness.log.contains("disk is full") }, harness.log)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/drop/full/big.geojson"), "put back, not lost")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: harness.root + "/failed/full/big.geojson"), "a full disk is not the file's fault")
+        try FileManager.default.removeItem(atPath: filler)
+        XCTAssertTrue(waitUntil(timeout: 60) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
+        XCTAssertEqual(try sourcePairs(harness, map: "full").count, 6000)
+        XCTAssertEqual(harness.stop(), 0)
     }
 }

@@ -8,20 +8,28 @@ final class ServiceUnitTests: XCTestCase {
     func testSystemdAnalyzeSecurityExposureIsAtMost1_5() throws {
         let analyzer = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let analyzer else { throw XCTSkip("systemd-analyze is not installed; install the 'systemd' package to check the unit") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: analyzer)
-        p.arguments = ["security", "--offline=yes", "--no-pager", unitPath]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let text = try DaemonHarness.runTool(analyzer, ["security", "--offline=yes", "--no-pager", unitPath]).output
         let line = try XCTUnwrap(text.split(separator: "\n").first { $0.contains("Overall exposure level") }, text)
         let number = line.split(separator: " ").compactMap { Double($0) }.first
         let exposure = try XCTUnwrap(number, String(line))
         print("systemd-analyze security: \(line)")
         XCTAssertLessThanOrEqual(exposure, 1.5)
+    }
+
+    func testSystemdAnalyzeVerifyAcceptsTheUnit() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
+            throw XCTSkip("systemd-analyze is not installed")
+        }
+        let dir = NSTemporaryDirectory() + "tiledrop-unit-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // verify checks that ExecStart exists: point it at the binary under test.
+        let unit = try String(contentsOfFile: unitPath, encoding: .utf8)
+            .replacingOccurrences(of: "/usr/local/bin/tiledrop", with: DaemonHarness.binary)
+        try unit.write(toFile: dir + "/tiledrop.service", atomically: true, encoding: .utf8)
+        let (status, text) = try DaemonHarness.runTool("/usr/bin/systemd-analyze", ["verify", dir + "/tiledrop.service"])
+        XCTAssertEqual(status, 0, text)
+        XCTAssertFalse(text.contains("tiledrop.service:"), "no complaints about the unit: \(text)")
     }
 
     func testUnitIsTypeNotifyWithStateAndRuntimeDirectories() throws {

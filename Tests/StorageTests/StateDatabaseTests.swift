@@ -29,6 +29,22 @@ final class StateDatabaseTests: XCTestCase {
         XCTAssertEqual(counts[.failed], 0)
     }
 
+    func testCompactionKeepsDuplicateDetectionAndReplaceDetaches() throws {
+        let db = try StateDatabase(path: ":memory:")
+        for (i, id) in ["a", "b", "c"].enumerated() {
+            var r = record(id, state: .completed)
+            r.sourceFile = "/s/\(id).geojsonl"
+            r.sha256 = "h\(i)"
+            try db.insertIngest(r)
+        }
+        try db.reassignSources(map: "m", from: ["/s/a.geojsonl", "/s/b.geojsonl"], to: "/s/merged.geojsonl")
+        XCTAssertEqual(try db.sourceFiles(map: "m"), ["/s/merged.geojsonl", "/s/c.geojsonl"], "distinct files in append order")
+        XCTAssertEqual(try db.completedIngest(map: "m", sha256: "h1")?.id, "b", "merged content is still recognised")
+        XCTAssertEqual(try db.detachSources(map: "m", keeping: "c").sorted(), ["/s/merged.geojsonl"])
+        XCTAssertEqual(try db.sourceFiles(map: "m"), ["/s/c.geojsonl"])
+        XCTAssertNil(try db.completedIngest(map: "m", sha256: "h0"), "replaced content may be dropped again")
+    }
+
     func testJobsCollapseAndOneActivePerTileset() throws {
         let db = try StateDatabase(path: ":memory:")
         let first = try db.enqueueJob(tileset: "t", id: "j1", now: 1)

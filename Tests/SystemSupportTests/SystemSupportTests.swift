@@ -17,7 +17,7 @@ final class SystemSupportTests: XCTestCase {
     func testInotifyReportsCloseWriteAndRename() throws {
         let inotify = try Inotify()
         let wd = try inotify.addWatch(dir, mask: [.closeWrite, .movedTo, .create])
-        FileManager.default.createFile(atPath: dir + "/a.txt", contents: Data("x".utf8))
+        _ = FileManager.default.createFile(atPath: dir + "/a.txt", contents: Data("x".utf8))
         XCTAssertEqual(rename(dir + "/a.txt", dir + "/b.txt"), 0)
         let ready = try Poller().waitReadable([inotify.fileDescriptor], timeout: 2)
         XCTAssertTrue(ready.contains(inotify.fileDescriptor))
@@ -87,5 +87,20 @@ final class SystemSupportTests: XCTestCase {
         let n = recv(fd, &buffer, 256, 0)
         XCTAssertEqual(String(decoding: buffer.prefix(max(0, n)), as: UTF8.self), "READY=1\nSTATUS=ok")
         XCTAssertNil(ServiceNotifier(environment: [:]).notify("READY=1"), "no-op outside systemd")
+    }
+
+    func testRemoteFilesystemsAreRecognisedFromMountInfo() {
+        let info = """
+        22 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw
+        40 22 0:35 / /srv/drop rw,relatime shared:20 - nfs4 server:/export rw,vers=4.2
+        41 22 0:36 / /mnt/my\\040share rw - fuse.sshfs host: rw
+        """
+        XCTAssertEqual(FileSystem.filesystemType(of: "/srv/drop/maps/a", mountInfo: info), "nfs4")
+        XCTAssertEqual(FileSystem.filesystemType(of: "/srv/dropbox", mountInfo: info), "ext4")
+        XCTAssertEqual(FileSystem.filesystemType(of: "/mnt/my share/x", mountInfo: info), "fuse.sshfs")
+        XCTAssertTrue(FileSystem.isRemote(type: "nfs4"))
+        XCTAssertTrue(FileSystem.isRemote(type: "fuse.sshfs"))
+        XCTAssertFalse(FileSystem.isRemote(type: "ext4"))
+        XCTAssertFalse(FileSystem.isRemote(type: "tmpfs"))
     }
 }

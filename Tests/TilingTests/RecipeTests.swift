@@ -28,7 +28,7 @@ final class RecipeTests: XCTestCase {
 
     func testMTSWordingForZoomOrder() throws {
         let errors = Recipe.validate(try parse(#"{"version": 1, "layers": {"a": {"source": "x", "minzoom": 22, "maxzoom": 11}}}"#))
-        XCTAssertTrue(errors.contains("minzoom 22 cannot be larger than maxzoom 11"), "\(errors)")
+        XCTAssertEqual(errors, ["minzoom 22 cannot be larger than maxzoom 11"], "MTS's validateRecipe example, word for word")
     }
 
     func testInvalidRecipesListEveryProblem() throws {

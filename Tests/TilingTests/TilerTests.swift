@@ -108,10 +108,63 @@ final class TilerTests: XCTestCase {
         XCTAssertEqual(report.warnings.count, 1)
     }
 
+    func testSimplificationPerZoom() throws {
+        // A zig-zag line: heavy simplification below z2, none from z2.
+        let zigzag = (0..<200).map { i in Position(lon: Double(i) * 0.5 - 50, lat: i % 2 == 0 ? 0 : 0.3) }
+        let r = try recipe(#"{"source": "s", "minzoom": 1, "maxzoom": 2, "features": {"simplification": ["case", ["<", ["zoom"], 2], 400, 0]}}"#)
+        let (sink, _) = try run(r, [Feature(geometry: .lineString(zigzag))])
+        func vertices(_ z: Int) throws -> Int {
+            try sink.tiles.keys.filter { $0.z == z }.reduce(0) { n, id in
+                n + (try sink.decode(id)?.layers.first?.features.reduce(0) { $0 + $1.decoded.parts.reduce(0) { $0 + $1.count } } ?? 0)
+            }
+        }
+        XCTAssertLessThan(try vertices(1) * 10, try vertices(2), "z1 must be simplified much more than z2")
+        XCTAssertTrue(try Expression.parse(try JSONParser.parse(#"["case", ["<", ["zoom"], 2], 400, 0]"#), path: "s").usesFeature == false)
+        XCTAssertTrue(try Expression.parse(try JSONParser.parse(#"["*", ["get", "w"], 2]"#), path: "s").usesFeature)
+    }
+
     func testZoomDependentFilter() throws {
         let fs = [Feature(geometry: .point(Position(lon: 1, lat: 1)), properties: props(["min": 2]))]
         let r = try recipe(#"{"source": "s", "minzoom": 0, "maxzoom": 3, "features": {"filter": [">=", ["zoom"], ["get", "min"]]}}"#)
         let (sink, _) = try run(r, fs)
         XCTAssertEqual(sink.tiles.keys.map(\.z).sorted(), [2, 3])
+    }
+}
+
+/// Big-source mode: records spilled to a temporary file and zooms cut in column bands must
+/// give exactly the tiles and stats of the in-memory run.
+final class TilerSpillTests: XCTestCase {
+    func testSpilledAndBandedRunMatchesInMemoryRun() throws {
+        var features: [Feature] = []
+        for i in 0..<300 {
+            let lon = Double(i % 30) * 11 - 165, lat = Double(i / 30) * 14 - 65
+            features.append(Feature(id: .int(Int64(i)), geometry: .point(Position(lon: lon, lat: lat)), properties: props(["n": .int(Int64(i)), "name": .string("p\(i % 7)")])))
+        }
+        let ring = [Position(lon: -100, lat: -40), Position(lon: 120, lat: -40), Position(lon: 120, lat: 50), Position(lon: -100, lat: 50), Position(lon: -100, lat: -40)]
+        let hole = [Position(lon: 0, lat: 0), Position(lon: 10, lat: 0), Position(lon: 10, lat: 10), Position(lon: 0, lat: 10), Position(lon: 0, lat: 0)]
+        features.append(Feature(geometry: .polygon([ring, hole]), properties: props(["kind": "big"])))
+        features.append(Feature(geometry: .lineString([Position(lon: -170, lat: 10), Position(lon: 170, lat: -10)]), properties: props(["kind": "line"])))
+        let recipe = try Recipe(json: try JSONParser.parse("""
+            {"version": 1, "layers": {"a": {"source": "s", "minzoom": 0, "maxzoom": 4, "tiles": {"order": "n"}},
+                                      "b": {"source": "s", "minzoom": 1, "maxzoom": 3, "features": {"filter": [">=", ["zoom"], ["%", ["get", "n"], 4]]}}}}
+            """))
+        func run(_ configure: (inout Tiler) -> Void) throws -> (CollectingSink, TilingReport) {
+            var tiler = Tiler(recipe: recipe, threads: 2)
+            configure(&tiler)
+            let sink = CollectingSink()
+            let report = try tiler.run(resolveSource: { _ in ArrayFeatureSource(features) }, into: sink)
+            return (sink, report)
+        }
+        let (memory, memoryReport) = try run { _ in }
+        let (spilled, spilledReport) = try run {
+            $0.spillThreshold = 10
+            $0.maxPiecesPerPass = 50
+        }
+        XCTAssertGreaterThan(memory.tiles.count, 100)
+        XCTAssertEqual(Set(memory.tiles.keys), Set(spilled.tiles.keys))
+        for (id, data) in memory.tiles {
+            XCTAssertEqual(try Gzip.decompress(data), try Gzip.decompress(spilled.tiles[id]!), "tile \(id)")
+        }
+        XCTAssertEqual(JSONWriter.string(memoryReport.layerStats), JSONWriter.string(spilledReport.layerStats))
     }
 }

@@ -1,0 +1,28 @@
+import Foundation
+import XCTest
+@testable import Daemon
+import Storage
+import SystemSupport
+
+final class DaemonConfigTests: XCTestCase {
+    func testParsesKeysAndRejectsTyposWithTheLine() throws {
+        let path = NSTemporaryDirectory() + "tiledrop-conf-" + UUID().uuidString.prefix(8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "# comment\nroot = /srv/td\nsettle_seconds = 0.5  # inline\nmax_file_size = 15M\nafter_success = delete\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let c = try DaemonConfig.load(path: path, rootOverride: nil)
+        XCTAssertEqual(c.root, "/srv/td")
+        XCTAssertEqual(c.settleSeconds, 0.5)
+        XCTAssertEqual(c.maxFileBytes, 15_000_000)
+        XCTAssertEqual(c.afterSuccess, "delete")
+        XCTAssertEqual(c.socketPath, "/srv/td/tiledrop.sock")
+        XCTAssertEqual(try DaemonConfig.load(path: path, rootOverride: "/other").root, "/other")
+
+        try "settle_seconds = 1\nsetle_seconds = 2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DaemonConfig.load(path: path, rootOverride: nil)) { e in
+            XCTAssertTrue("\(e)".contains(":2:"), "\(e)")
+            XCTAssertTrue("\(e)".contains("setle_seconds"))
+        }
+        try "max_file_size = lots\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DaemonConfig.load(path: path, rootOverride: nil))
+    }
+}

@@ -1,0 +1,85 @@
+import Daemon
+import Foundation
+import GeoModel
+import Storage
+import Tiling
+import XCTest
+
+/// Publisher: recipe + file sources → an MBTiles file, with the MTS-shaped report.
+final class PublisherTests: XCTestCase {
+    private var dir = ""
+
+    override func setUpWithError() throws {
+        dir = NSTemporaryDirectory() + "publisher-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    private func write(_ name: String, _ text: String) {
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8)))
+    }
+
+    func testPublishesFileSourcesRelativeToTheRecipe() throws {
+        write("data/places.geojson", """
+            {"type": "FeatureCollection", "features": [
+              {"type": "Feature", "id": 1, "properties": {"name": "Oslo", "pop": 700000}, "geometry": {"type": "Point", "coordinates": [10.75, 59.91]}},
+              {"type": "Feature", "id": 2, "properties": {"name": "Lima", "pop": 10000000}, "geometry": {"type": "Point", "coordinates": [-77.03, -12.04]}}]}
+            """)
+        write("data/area.geojsonl", #"{"type": "Feature", "properties": {"kind": "box"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [20, 0], [20, 20], [0, 20], [0, 0]]]}}"# + "\n")
+        let recipe = try Recipe(json: try JSONParser.parse("""
+            {"version": 1, "layers": {"places": {"source": "data/places.geojson", "minzoom": 0, "maxzoom": 4},
+                                      "areas": {"source": "data/area.geojsonl", "minzoom": 2, "maxzoom": 3}}}
+            """))
+        let out = dir + "/out.mbtiles"
+        let report = try Publisher(name: "test", attribution: "© test").publish(recipe: recipe, recipeDirectory: dir, resolveSource: { s in
+            XCTFail("file sources must not go to the resolver: \(s)")
+            return ArrayFeatureSource([])
+        }, outputPath: out)
+        XCTAssertEqual(report.errors, [])
+        XCTAssertEqual(report.featureCount, 3)
+        XCTAssertEqual(report.json["stage"], "success")
+        XCTAssertEqual(report.json["tilesetId"], "test")
+        XCTAssertEqual(report.json.objectValue?.keys, ["stage", "tilesetId", "errors", "warnings", "recipe", "layer_stats"], "exactly the MTS job fields")
+        XCTAssertEqual(report.layerStats["places"]?["total_tiles"], 9, "one tile at z0, two per zoom after")
+        XCTAssertEqual(report.layerStats["areas"]?["minzoom"], 2)
+
+        let reader = try MBTilesReader(path: out)
+        XCTAssertEqual(try reader.validate(), [])
+        let meta = try reader.metadata()
+        XCTAssertEqual(meta["name"], "test")
+        XCTAssertEqual(meta["format"], "pbf")
+        XCTAssertEqual(meta["minzoom"], "0")
+        XCTAssertEqual(meta["maxzoom"], "4")
+        XCTAssertEqual(meta["attribution"], "© test")
+        XCTAssertEqual(meta["bounds"], "-77.03,-12.04,20,59.91")
+        let json = try JSONParser.parse(try XCTUnwrap(meta["json"]))
+        XCTAssertEqual(json["vector_layers"]?.arrayValue?.compactMap { $0["id"]?.stringValue }, ["places", "areas"])
+        XCTAssertEqual(json["tilestats"]?["layerCount"], 2)
+        let stored = try XCTUnwrap(try reader.tile(TileID(z: 0, x: 0, y: 0)))
+        let tile = try MVTTile(decoding: try Gzip.decompress(stored))
+        XCTAssertEqual(tile.layers.map(\.name), ["places"])
+        XCTAssertEqual(tile.layers[0].features.map(\.id), [1, 2])
+    }
+
+    func testFailureLeavesNoFileBehind() throws {
+        let recipe = try Recipe(json: try JSONParser.parse(#"{"version": 1, "layers": {"x": {"source": "data/missing.geojson", "minzoom": 0, "maxzoom": 1}}}"#))
+        XCTAssertThrowsError(try Publisher().publish(recipe: recipe, recipeDirectory: dir, resolveSource: { _ in ArrayFeatureSource([]) }, outputPath: dir + "/out.mbtiles"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["data"], "no output and no temporary file")
+    }
+
+    func testTiledropSourcesGoToTheResolver() throws {
+        let recipe = Recipe.defaultRecipe(map: "trips")
+        var asked: [String] = []
+        let feature = Feature(geometry: .lineString([Position(lon: 0, lat: 0), Position(lon: 1, lat: 1)]))
+        let report = try Publisher().publish(recipe: recipe, recipeDirectory: nil, resolveSource: { s in
+            asked.append(s)
+            return ArrayFeatureSource([feature])
+        }, outputPath: dir + "/trips.mbtiles")
+        XCTAssertEqual(asked, ["tiledrop://tileset-source/trips"])
+        XCTAssertEqual(report.layerStats["trips"]?["linestring_count"]?.intValue.map { $0 > 0 }, true)
+        XCTAssertEqual(try MBTilesReader(path: dir + "/trips.mbtiles").metadata()["name"], "trips")
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import XCTest
+@testable import Daemon
+import Storage
+import SystemSupport
+
+final class StatusServerTests: XCTestCase {
+    func testMutatingRequestsNeedRootOrTheDaemonsUser() throws {
+        let root = NSTemporaryDirectory() + "tiledrop-status-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = DaemonConfig(root: root)
+        let store = try StateStore(path: config.statePath)
+        try store.with { db throws(StorageError) in
+            try db.insertIngest(.init(id: "i1", map: "m", group: nil, filename: "f.kml", size: 1, state: .processing,
+                                      originalPath: "/x", workPath: "/y", createdAt: 1, updatedAt: 1))
+        }
+        let cancellations = LockedStringSet()
+        let server = StatusServer(config: config, live: LiveStatusBox(), cancellations: cancellations, logger: Logger(level: .error))
+        let cancel = HTTPRequest(head: Array("POST /v1/ingests/i1/cancel HTTP/1.1\r\n\r\n".utf8))!
+        XCTAssertEqual(server.respond(to: cancel, peerUID: 4242 == getuid() ? 4243 : 4242).status, 403)
+        XCTAssertFalse(cancellations.contains("i1"))
+        XCTAssertEqual(server.respond(to: cancel, peerUID: getuid()).status, 200)
+        XCTAssertTrue(cancellations.contains("i1"), "the worker sees the request")
+        let status = server.respond(to: HTTPRequest(head: Array("GET /v1/status HTTP/1.1\r\n\r\n".utf8))!, peerUID: 1000)
+        XCTAssertEqual(status.body["ingests"]?["processing"]?.intValue, 1)
+        XCTAssertEqual(server.respond(to: HTTPRequest(head: Array("DELETE /v1/status HTTP/1.1\r\n\r\n".utf8))!, peerUID: 0).status, 405)
+    }
+}
