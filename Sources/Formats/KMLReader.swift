@@ -73,15 +73,18 @@ final class KMLReader: FeatureReader {
 
 /// Runs a `KMLElementReader` on its own thread, a few elements ahead of the converter.
 ///
-/// Elements cross in a `BoundedQueue` of at most 64 elements or 4 MB of source text (plus
-/// one element of any size), so memory stays bounded; a parse error is handed over in
-/// order and rethrown by `next()`; `stop()` ends the thread early.
+/// Elements cross in a `BoundedQueue` of batches, so memory stays bounded; a parse error is
+/// handed over in order and rethrown by `next()`; `stop()` ends the thread early.
 final class KMLPrefetch: @unchecked Sendable {
     // @unchecked: after init, the thread only touches `queue` (itself thread-safe); the
     // other members belong to the consumer.
     private typealias Item = Result<KMLElementReader.Element, FormatError>
-    private let queue = BoundedQueue<(item: Item, bytesRead: Int)>(capacity: 64, maxCost: 4 << 20)
+    /// Elements travel in batches (up to 32 elements or 1 MB of source each) so the two
+    /// threads synchronise rarely; at most 4 batches or 4 MB wait in the queue.
+    private let queue = BoundedQueue<(items: [Item], bytesRead: Int)>(capacity: 4, maxCost: 4 << 20)
     private let thread: pthread_t
+    private var batch: [Item] = []
+    private var nextInBatch = 0
     private var finished = false
     private(set) var bytesRead = 0
 
@@ -89,14 +92,21 @@ final class KMLPrefetch: @unchecked Sendable {
         let queue = self.queue
         guard let thread = WorkerThread.start({
             var before = elements.bytesRead
+            var batch: [Item] = []
             while true {
                 let item: Item
                 do throws(FormatError) { item = .success(try elements.next()) } catch { item = .failure(error) }
+                batch.append(item)
+                var last = false
+                if case .success(.end) = item { last = true }
+                if case .failure = item { last = true }
                 let after = elements.bytesRead
-                guard queue.put((item, after), cost: after - before) else { return }
-                before = after
-                if case .success(.end) = item { return }
-                if case .failure = item { return }
+                if last || batch.count >= 32 || after - before >= 1 << 20 {
+                    guard queue.put((batch, after), cost: after - before), !last else { return }
+                    batch = []
+                    batch.reserveCapacity(32)
+                    before = after
+                }
             }
         }) else { return nil }
         self.thread = thread
@@ -104,8 +114,14 @@ final class KMLPrefetch: @unchecked Sendable {
 
     /// The next element (waiting for the thread); after `.end` or an error, `.end` again.
     func next() throws(FormatError) -> KMLElementReader.Element {
-        guard !finished, let (item, bytes) = queue.take() else { return .end }
-        bytesRead = bytes
+        if nextInBatch == batch.count {
+            guard !finished, let (items, bytes) = queue.take() else { return .end }
+            batch = items
+            nextInBatch = 0
+            bytesRead = bytes
+        }
+        let item = batch[nextInBatch]
+        nextInBatch += 1
         switch item {
         case .success(let e):
             if case .end = e { finished = true }
