@@ -5,9 +5,10 @@ import Glibc
 
 /// Streams features out of KML 2.1/2.2 (with gx extensions), from a .kml file or a KMZ entry.
 ///
-/// The document is tokenized by `XMLScanner`; each Placemark, GroundOverlay or NetworkLink
-/// is built into a small `XMLNode` tree and converted with togeojson's conventions
-/// (`KMLPlacemark`). Shared `<Style>`/`<StyleMap>` and `<Schema>` definitions are remembered
+/// `KMLElementReader` tokenizes the document (`XMLScanner`) and builds a small `XMLNode`
+/// tree for each Placemark, GroundOverlay or NetworkLink — on a second thread
+/// (`KMLPrefetch`) when one can be started — and this reader converts the trees in
+/// document order with togeojson's conventions (`KMLPlacemark`). Shared `<Style>`/`<StyleMap>` and `<Schema>` definitions are remembered
 /// as they stream past, so a `styleUrl` resolves against styles defined earlier in the
 /// file (Google Earth, My Maps, GDAL and QGIS all write styles first). `<Folder>` nesting
 /// becomes the `@folder` property and `groups` (see `FeatureGroup`). Namespace prefixes
