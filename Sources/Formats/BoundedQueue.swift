@@ -13,7 +13,6 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var items: [(element: Element, cost: Int)] = []
-    private var head = 0
     private var queuedCost = 0
     private var closed = false
     let capacity: Int
@@ -37,7 +36,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func put(_ element: Element, cost: Int = 0) -> Bool {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        while !closed, items.count - head >= capacity || (items.count > head && queuedCost >= maxCost) {
+        while !closed, items.count >= capacity || (!items.isEmpty && queuedCost >= maxCost) {
             pthread_cond_wait(changed, mutex)
         }
         if closed { return false }
@@ -51,15 +50,13 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func take() -> Element? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        while head == items.count && !closed { pthread_cond_wait(changed, mutex) }
-        guard head < items.count else { return nil }
-        let (element, cost) = items[head]
+        while items.isEmpty && !closed { pthread_cond_wait(changed, mutex) }
+        guard !items.isEmpty else { return nil }
+        // Remove (not just step over) the element: a producer that keeps the queue from ever
+        // running empty must not make `items` grow and keep every taken element alive.
+        // Shifting at most `capacity` elements is cheap.
+        let (element, cost) = items.removeFirst()
         queuedCost -= cost
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        }
         pthread_cond_broadcast(changed)
         return element
     }

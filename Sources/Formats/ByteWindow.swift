@@ -17,6 +17,9 @@ final class ByteWindow {
     let name: String
     /// The normal buffer size, returned to after a large feature.
     let chunk: Int
+    /// Bytes from this absolute offset on are kept by every `fill`, whatever its mark: set
+    /// while a reader copies out one whole element (`XMLScanner.readTree`).
+    var floor = Int.max
 
     init(input: ByteInput, name: String, chunk: Int = 1 << 20, maxKeep: Int) {
         self.input = input
@@ -46,6 +49,7 @@ final class ByteWindow {
     @discardableResult
     func fill(keepingFrom mark: Int) throws(FormatError) -> Bool {
         if atEOF { return false }
+        let mark = min(mark, floor)
         precondition(mark >= base && mark <= end)
         let keep = end - mark
         if mark > base {

@@ -138,7 +138,7 @@ final class GPXReader: FeatureReader {
     }
 
     private func build(_ element: String, _ prefix: String, _ attributes: [XMLAttribute], _ selfClosing: Bool) throws(FormatError) -> XMLNode {
-        try XMLNode.read(scanner, name: element, prefix: prefix, attributes: attributes, selfClosing: selfClosing, maxBytes: limits.maxFeatureBytes)
+        try XMLNode.read(scanner, maxBytes: limits.maxFeatureBytes)
     }
 
     private func skipped(_ index: Int, line: Int, _ error: FormatError) -> Feature? {

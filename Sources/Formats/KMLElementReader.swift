@@ -93,7 +93,7 @@ final class KMLElementReader: @unchecked Sendable {
 
     private func build(_ element: String, _ attributes: [XMLAttribute], _ selfClosing: Bool) throws(FormatError) -> XMLNode {
         do {
-            return try XMLNode.read(scanner, name: element, attributes: attributes, selfClosing: selfClosing, maxBytes: limits.maxFeatureBytes)
+            return try XMLNode.read(scanner, maxBytes: limits.maxFeatureBytes)
         } catch {
             if case let .limitExceeded(_, message) = error { throw FormatError.limitExceeded(file: name, message: message) }
             throw error

@@ -99,6 +99,11 @@ enum KMLPlacemark {
 
     private static func coordinates(_ node: XMLNode) throws(FormatError) -> [Position] {
         guard let c = node.first("coordinates") else { return [] }
+        // Straight from the source bytes when they need no decoding (the usual case).
+        if let raw = c.rawTextContent {
+            defer { withExtendedLifetime(c) {} }
+            return try KMLCoordinates.parse(raw)
+        }
         return try KMLCoordinates.parse(c.textContent)
     }
 

@@ -14,14 +14,31 @@ struct XMLNode: Sendable {
     let index: Int
 
     private var entry: XMLTree.Entry { tree.entries[index] }
-    var name: String { entry.name }
+    /// Local name (prefix stripped).
+    var name: String { XMLText.string(tree.bytes, entry.localStart..<entry.nameEnd) }
     /// Namespace prefix as written, "" when none.
-    var prefix: String { entry.prefix }
-    var attributes: [XMLAttribute] { entry.attributes }
+    var prefix: String {
+        let e = entry
+        return e.localStart == e.nameStart ? "" : XMLText.string(tree.bytes, e.nameStart..<(e.localStart - 1))
+    }
     /// Direct character data (text and CDATA, concatenated).
-    var text: String { entry.text }
+    var text: String { concatenated(index..<(index + 1)) }
     /// The first non-empty CDATA section among the direct character data, if any.
-    var cdata: String? { entry.cdata }
+    var cdata: String? {
+        var s = entry.firstSegment
+        while s >= 0 {
+            let segment = tree.segments[s]
+            if segment.cdata, segment.end > segment.start { return tree.decode(segment) }
+            s = segment.next
+        }
+        return nil
+    }
+
+    /// Whether the local name is `name`, without building a string.
+    func isNamed(_ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { tree.hasName(index, UnsafeRawBufferPointer($0)) }
+    }
 
     /// Direct children, in document order.
     var children: [XMLNode] {
@@ -36,86 +53,107 @@ struct XMLNode: Sendable {
     }
 
     /// Reads the rest of the element whose start tag `scanner` just returned.
-    static func read(_ scanner: XMLScanner, name: String, prefix: String = "", attributes: [XMLAttribute], selfClosing: Bool, maxBytes: Int) throws(FormatError) -> XMLNode {
-        var entries = [XMLTree.Entry(name: name, prefix: prefix, attributes: attributes)]
-        var stack = [0]
-        let startLine = scanner.line
-        let startOffset = scanner.offset
-        if selfClosing { _ = try scanner.next() }  // the synthesized end event
-        while !selfClosing, let top = stack.last {
-            switch try scanner.next() {
-            case let .start(n, pfx, attrs, _):
-                stack.append(entries.count)
-                entries.append(XMLTree.Entry(name: n, prefix: pfx, attributes: attrs))
-            case .end:
-                entries[top].end = entries.count
-                stack.removeLast()
-            case let .text(t, cdata):
-                entries[top].text += t
-                if cdata, entries[top].cdata == nil, !t.isEmpty { entries[top].cdata = t }
-            case .endOfDocument:
-                throw scanner.error("unexpected end of document inside <\(name)>")
-            }
-            if scanner.offset - startOffset > maxBytes {
-                throw FormatError.limitExceeded(file: "", message: "line \(startLine): <\(name)> is larger than \(maxBytes) bytes (ReaderLimits.maxFeatureBytes)")
-            }
-        }
-        entries[0].end = entries.count
-        return XMLNode(tree: XMLTree(entries: entries), index: 0)
+    static func read(_ scanner: XMLScanner, maxBytes: Int) throws(FormatError) -> XMLNode {
+        XMLNode(tree: try scanner.readTree(maxBytes: maxBytes), index: 0)
     }
 
+    /// The value of the attribute with local name `name` (entities decoded).
     func attribute(_ name: String) -> String? {
-        entry.attributes.first(where: { $0.name == name })?.value
+        let e = entry
+        guard e.nameEnd < e.attributesEnd else { return nil }
+        let p = tree.bytes
+        var name = name
+        var found: Range<Int>?
+        name.withUTF8 { n in
+            try? XMLText.attributes(p, e.nameEnd..<e.attributesEnd, tag: { "" }) { a throws(XMLText.Problem) in
+                if found == nil, XMLText.equal(p, (a.colon < 0 ? a.name.lowerBound : a.colon + 1)..<a.name.upperBound, UnsafeRawBufferPointer(n)) {
+                    found = a.value
+                }
+            }
+        }
+        guard let found else { return nil }
+        let raw = UnsafeRawBufferPointer(rebasing: p[found])
+        return (try? XMLText.decode(raw, entities: true, latin1: tree.latin1)) ?? String(decoding: raw, as: UTF8.self)
     }
 
     /// The first direct child named `name`.
     func child(_ name: String) -> XMLNode? {
-        let entries = tree.entries
-        let length = name.utf8.count
-        var j = index + 1
-        let end = entries[index].end
-        while j < end {
-            if entries[j].nameLength == length, entries[j].name == name { return XMLNode(tree: tree, index: j) }
-            j = entries[j].end
+        var name = name
+        return name.withUTF8 { u -> XMLNode? in
+            let n = UnsafeRawBufferPointer(u)
+            var j = index + 1
+            let end = entry.end
+            while j < end {
+                if tree.hasName(j, n) { return XMLNode(tree: tree, index: j) }
+                j = tree.entries[j].end
+            }
+            return nil
         }
-        return nil
     }
 
     /// The first descendant named `name` in document order (DOM `getElementsByTagName(name)[0]`).
     func first(_ name: String) -> XMLNode? {
-        let length = name.utf8.count
-        // Converters ask for many names a Placemark does not have: answer those at once.
-        if tree.lengths & (1 << UInt64(min(length, 63))) == 0 { return nil }
-        let entries = tree.entries
-        let end = entries[index].end
-        var j = index + 1
-        while j < end {
-            if entries[j].nameLength == length, entries[j].name == name { return XMLNode(tree: tree, index: j) }
-            j += 1
+        var name = name
+        return name.withUTF8 { u -> XMLNode? in
+            // Converters ask for many names a Placemark does not have: answer those at once.
+            if tree.lengths & (1 << UInt64(min(u.count, 63))) == 0 { return nil }
+            let n = UnsafeRawBufferPointer(u)
+            let end = entry.end
+            var j = index + 1
+            while j < end {
+                if tree.hasName(j, n) { return XMLNode(tree: tree, index: j) }
+                j += 1
+            }
+            return nil
         }
-        return nil
     }
 
     /// Every descendant named `name`, in document order.
     func all(_ name: String) -> [XMLNode] {
-        var out: [XMLNode] = []
-        let entries = tree.entries
-        let length = name.utf8.count
-        for j in (index + 1)..<entries[index].end where entries[j].nameLength == length && entries[j].name == name {
-            out.append(XMLNode(tree: tree, index: j))
+        var name = name
+        return name.withUTF8 { u -> [XMLNode] in
+            var out: [XMLNode] = []
+            let n = UnsafeRawBufferPointer(u)
+            for j in (index + 1)..<entry.end where tree.hasName(j, n) {
+                out.append(XMLNode(tree: tree, index: j))
+            }
+            return out
         }
-        return out
     }
 
     /// All character data of this element and its descendants, each element's own text
     /// before its children's (the order the previous object tree produced).
-    var textContent: String {
-        let end = entry.end
-        if end == index + 1 { return entry.text }
-        var s = ""
-        let entries = tree.entries
-        for j in index..<end { s += entries[j].text }
-        return s
+    var textContent: String { concatenated(index..<entry.end) }
+
+    /// The character data of `textContent` as source bytes, when they need no decoding (one
+    /// reference-free UTF-8 segment, or none); nil otherwise. Valid while `tree` lives.
+    var rawTextContent: UnsafeRawBufferPointer? {
+        guard !tree.latin1 else { return nil }
+        var only: XMLTree.Segment?
+        for j in index..<entry.end {
+            var s = tree.entries[j].firstSegment
+            while s >= 0 {
+                if only != nil { return nil }
+                only = tree.segments[s]
+                s = only!.next
+            }
+        }
+        guard let only else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return only.references ? nil : UnsafeRawBufferPointer(rebasing: tree.bytes[only.start..<only.end])
+    }
+
+    /// The decoded segments of entries `range`, each entry's in order.
+    private func concatenated(_ range: Range<Int>) -> String {
+        var out: String?
+        for j in range {
+            var s = tree.entries[j].firstSegment
+            while s >= 0 {
+                let segment = tree.segments[s]
+                if out == nil { out = tree.decode(segment) } else { out! += tree.decode(segment) }
+                s = segment.next
+            }
+        }
+        return out ?? ""
     }
 
     /// `textContent` of the first descendant named `name`, or nil when there is none.
@@ -151,39 +189,5 @@ struct XMLNode: Sendable {
             }
         }
         return Double(String(decoding: u[start..<i], as: UTF8.self))
-    }
-}
-
-/// The storage of an `XMLNode` tree: every element of one subtree in document order.
-final class XMLTree: Sendable {
-    struct Entry {
-        var name: String
-        /// `name.utf8.count`: lookups compare it first, since most names differ in length
-        /// and a failed String comparison is comparatively slow.
-        var nameLength: Int
-        var prefix: String
-        var attributes: [XMLAttribute]
-        var text = ""
-        var cdata: String?
-        /// One past the index of the last descendant.
-        var end = 0
-
-        init(name: String, prefix: String, attributes: [XMLAttribute]) {
-            self.name = name
-            self.nameLength = name.utf8.count
-            self.prefix = prefix
-            self.attributes = attributes
-        }
-    }
-
-    let entries: [Entry]
-    /// Bit n is set when some element name is n bytes long (n ≥ 63 share bit 63).
-    let lengths: UInt64
-
-    init(entries: [Entry]) {
-        self.entries = entries
-        var lengths: UInt64 = 0
-        for e in entries { lengths |= 1 << UInt64(min(e.nameLength, 63)) }
-        self.lengths = lengths
     }
 }

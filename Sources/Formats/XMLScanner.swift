@@ -32,18 +32,20 @@ struct XMLAttribute: Equatable {
 /// match, the document is not truncated, text is valid UTF-8) and reports line and column.
 /// ISO-8859-1 / Windows-1252 documents (declared in the XML declaration) are transcoded.
 final class XMLScanner {
-    private let window: ByteWindow
-    private let name: String
-    private let maxDepth: Int
-    private var pos = 0
+    let window: ByteWindow
+    let name: String
+    let maxDepth: Int
+    var pos = 0
     private(set) var line = 1
     private var lineStart = 0
-    private(set) var depth = 0
+    var depth = 0
     /// Open elements: qualified name as written, and local name (returned by `.end`).
-    private var stack: [(qname: String, local: String)] = []
-    private var latin1 = false
+    var stack: [(qname: String, local: String)] = []
+    private(set) var latin1 = false
     private var sawRoot = false
-    private var pendingEnd: String?
+    var pendingEnd: String?
+    /// Absolute offset of the `<` of the last start tag.
+    private(set) var tagStart = 0
 
     init(input: ByteInput, name: String, limits: ReaderLimits) {
         self.window = ByteWindow(input: input, name: name, maxKeep: limits.maxFeatureBytes)
@@ -72,12 +74,15 @@ final class XMLScanner {
         while true {
             if pos == 0 { try skipBOM() }
             guard try ensure(1) else {
-                if !stack.isEmpty { throw error("unexpected end of file inside <\(stack.last!.qname)>; the file is truncated") }
+                if !stack.isEmpty { throw truncated(inside: stack.last!.qname) }
                 if !sawRoot { throw error("no root element; the file is empty or not XML") }
                 return .endOfDocument
             }
             if window[pos] != UInt8(ascii: "<") {
-                let text = try readText()
+                let (range, eof) = try scanText()
+                if eof, !stack.isEmpty { throw truncated(inside: stack.last!.qname) }
+                let text = try decode(range, entities: true)
+                advance(to: range.upperBound)
                 if stack.isEmpty {
                     if !text.allSatisfy(\.isWhitespace) { throw error("text outside the root element") }
                     continue
@@ -87,32 +92,108 @@ final class XMLScanner {
             guard try ensure(2) else { throw error("unexpected end of file after '<'; the file is truncated") }
             switch window[pos + 1] {
             case UInt8(ascii: "/"): return try readEndTag()
-            case UInt8(ascii: "?"): try readProcessingInstruction()
-            case UInt8(ascii: "!"):
-                if try hasPrefix("<!--") {
-                    try skip(past: "-->", what: "comment")
-                } else if try hasPrefix("<![CDATA[") {
-                    let start = pos + 9
-                    let end = try find("]]>", from: start, keep: pos, what: "CDATA section")
-                    let text = try decode(start..<end, entities: false)
-                    advance(to: end + 3)
-                    return .text(text, cdata: true)
-                } else if try hasPrefix("<!DOCTYPE") {
-                    try readDoctype()
-                } else {
-                    throw error("unknown markup declaration")
+            case UInt8(ascii: "?"), UInt8(ascii: "!"):
+                if let cdata = try readDeclaration() {
+                    return .text(try decode(cdata, entities: false), cdata: true)
                 }
             default: return try readStartTag()
             }
         }
     }
 
+    func truncated(inside qname: String) -> FormatError {
+        error("unexpected end of file inside <\(qname)>; the file is truncated")
+    }
+
     // MARK: Markup
 
+    /// Reads the `<?…?>` or `<!…>` at `pos`: skips comments, processing instructions and a
+    /// DOCTYPE (refusing entity declarations); for a CDATA section returns the absolute range
+    /// of its content (still in the window), with `pos` already past it.
+    func readDeclaration() throws(FormatError) -> Range<Int>? {
+        if window[pos + 1] == UInt8(ascii: "?") {
+            try readProcessingInstruction()
+        } else if try hasPrefix("<!--") {
+            try skip(past: "-->", what: "comment")
+        } else if try hasPrefix("<![CDATA[") {
+            let start = pos + 9
+            let end = try find("]]>", from: start, keep: pos, what: "CDATA section")
+            advance(to: end + 3)
+            return start..<end
+        } else if try hasPrefix("<!DOCTYPE") {
+            try readDoctype()
+        } else {
+            throw error("unknown markup declaration")
+        }
+        return nil
+    }
+
     private func readStartTag() throws(FormatError) -> XMLEvent {
-        let tagStart = pos
         if sawRoot && stack.isEmpty { throw error("more than one root element") }
-        var i = pos + 1
+        tagStart = pos
+        let tag = try scanTag()
+        let base = tagStart
+        let p = window.bytes(base..<tag.close)
+        let qname = XMLText.string(p, (tag.name.lowerBound - base)..<(tag.name.upperBound - base))
+        let local = tag.colon < 0 ? qname : XMLText.string(p, (tag.colon + 1 - base)..<(tag.name.upperBound - base))
+        let elementPrefix = tag.colon < 0 ? "" : XMLText.string(p, (tag.name.lowerBound - base)..<(tag.colon - base))
+        var attributes: [XMLAttribute] = []
+        if tag.name.upperBound < tag.contentEnd {
+            let latin1 = self.latin1
+            do throws(XMLText.Problem) {
+                try XMLText.attributes(p, (tag.name.upperBound - base)..<(tag.contentEnd - base), tag: { qname }) { a throws(XMLText.Problem) in
+                    let value = try XMLText.decode(UnsafeRawBufferPointer(rebasing: p[a.value]), entities: true, latin1: latin1)
+                    if a.colon < 0 {
+                        attributes.append(XMLAttribute(name: XMLText.string(p, a.name), value: value))
+                    } else {
+                        attributes.append(XMLAttribute(name: XMLText.string(p, (a.colon + 1)..<a.name.upperBound), value: value,
+                                                       prefix: XMLText.string(p, a.name.lowerBound..<a.colon)))
+                    }
+                }
+            } catch {
+                throw self.error(error.message)
+            }
+        }
+        advance(to: tag.close + 1)
+        sawRoot = true
+        if tag.selfClosing {
+            pendingEnd = local
+        } else {
+            try push(qname, local)
+        }
+        return .start(name: local, prefix: elementPrefix, attributes: attributes, selfClosing: tag.selfClosing)
+    }
+
+    /// Opens an element on the event stack; enforces `maxNesting`.
+    private func push(_ qname: String, _ local: String) throws(FormatError) {
+        stack.append((qname, local))
+        depth = stack.count
+        try checkDepth(depth)
+    }
+
+    func checkDepth(_ depth: Int) throws(FormatError) {
+        if depth > maxDepth {
+            throw FormatError.limitExceeded(file: name, message: "line \(line): XML nested deeper than \(maxDepth) levels (ReaderLimits.maxNesting)")
+        }
+    }
+
+    /// Where a start tag's parts are (absolute offsets), as `scanTag` found them.
+    struct TagScan {
+        /// Offset of the closing `>`.
+        var close: Int
+        var selfClosing: Bool
+        /// The qualified name, and the offset of its `:` (-1 when it has no prefix).
+        var name: Range<Int>
+        var colon: Int
+        /// End of the attribute part (before `/>` or `>`).
+        var contentEnd: Int
+    }
+
+    /// Scans the start tag at `pos` (refilling as needed) into `TagScan` without building
+    /// any string; attributes are checked by the caller (`XMLText.attributes`).
+    func scanTag() throws(FormatError) -> TagScan {
+        let tagStart = pos
+        var i = tagStart + 1
         var quote: UInt8 = 0
         // Find the closing '>' outside quoted attribute values.
         while true {
@@ -135,53 +216,22 @@ final class XMLScanner {
         let selfClosing = window[i - 1] == UInt8(ascii: "/")
         let contentEnd = selfClosing ? i - 1 : i
         var j = tagStart + 1
-        let (qname, local, elementPrefix) = scanQualifiedName(&j, end: contentEnd)
-        guard !qname.isEmpty else { throw error("missing element name after '<'") }
-        var attributes: [XMLAttribute] = []
-        while true {
-            while j < contentEnd, isSpace(window[j]) { j += 1 }
-            if j >= contentEnd { break }
-            let (attrName, attrLocal, attrPrefix) = scanQualifiedName(&j, end: contentEnd)
-            guard !attrName.isEmpty else { throw error("malformed attribute in <\(qname)>") }
-            while j < contentEnd, isSpace(window[j]) { j += 1 }
-            guard j < contentEnd, window[j] == UInt8(ascii: "=") else { throw error("attribute \(attrName) in <\(qname)> has no value") }
+        var colon = -1
+        while j < contentEnd {
+            let b = window[j]
+            if XMLText.isSpace(b) || b == UInt8(ascii: "=") || b == UInt8(ascii: ">") || b == UInt8(ascii: "/") { break }
+            if b == UInt8(ascii: ":") { colon = j }
             j += 1
-            while j < contentEnd, isSpace(window[j]) { j += 1 }
-            guard j < contentEnd, window[j] == UInt8(ascii: "\"") || window[j] == UInt8(ascii: "'") else {
-                throw error("attribute \(attrName) in <\(qname)> must be quoted")
-            }
-            let q = window[j]
-            var k = j + 1
-            while k < contentEnd, window[k] != q { k += 1 }
-            let value = try decode((j + 1)..<k, entities: true)
-            attributes.append(XMLAttribute(name: attrLocal, value: value, prefix: attrPrefix))
-            j = k + 1
         }
-        advance(to: i + 1)
-        sawRoot = true
-        if selfClosing {
-            pendingEnd = local
-        } else {
-            stack.append((qname, local))
-            depth = stack.count
-            if depth > maxDepth {
-                throw FormatError.limitExceeded(file: name, message: "line \(line): XML nested deeper than \(maxDepth) levels (ReaderLimits.maxNesting)")
-            }
-        }
-        return .start(name: local, prefix: elementPrefix, attributes: attributes, selfClosing: selfClosing)
+        guard j > tagStart + 1 else { throw error("missing element name after '<'") }
+        return TagScan(close: i, selfClosing: selfClosing, name: (tagStart + 1)..<j, colon: colon, contentEnd: contentEnd)
     }
 
     private func readEndTag() throws(FormatError) -> XMLEvent {
-        let start = pos
-        let close = try find(">", from: pos + 2, keep: start, what: "end tag")
-        var j = start + 2
-        while j < close, !isSpace(window[j]), window[j] != UInt8(ascii: "="), window[j] != UInt8(ascii: "/") { j += 1 }
+        let (close, nameEnd) = try scanEndTag()
         // Compare the bytes with the open element's name; Strings only for error messages.
-        guard let open = stack.last, Self.equal(window.bytes((start + 2)..<j), open.qname) else {
-            var k = start + 2
-            let (qname, _, _) = scanQualifiedName(&k, end: close)
-            guard let open = stack.last else { throw error("end tag </\(qname)> without a start tag") }
-            throw error("end tag </\(qname)> does not match <\(open.qname)>")
+        guard let open = stack.last, Self.equal(window.bytes((pos + 2)..<nameEnd), open.qname) else {
+            throw endTagMismatch(nameEnd, open: stack.last?.qname)
         }
         stack.removeLast()
         depth = stack.count
@@ -189,7 +239,22 @@ final class XMLScanner {
         return .end(name: open.local)
     }
 
-    private func readProcessingInstruction() throws(FormatError) {
+    /// Finds the end of the end tag at `pos`: the offsets of its `>` and of the end of its name.
+    func scanEndTag() throws(FormatError) -> (close: Int, nameEnd: Int) {
+        let close = try find(">", from: pos + 2, keep: pos, what: "end tag")
+        var j = pos + 2
+        while j < close, !isSpace(window[j]), window[j] != UInt8(ascii: "="), window[j] != UInt8(ascii: "/") { j += 1 }
+        return (close, j)
+    }
+
+    /// The error for the end tag at `pos` (name ending at `nameEnd`) that does not close `open`.
+    func endTagMismatch(_ nameEnd: Int, open: String?) -> FormatError {
+        let qname = XMLText.string(window.bytes((pos + 2)..<nameEnd), 0..<(nameEnd - pos - 2))
+        guard let open else { return error("end tag </\(qname)> without a start tag") }
+        return error("end tag </\(qname)> does not match <\(open)>")
+    }
+
+    func readProcessingInstruction() throws(FormatError) {
         let start = pos
         let end = try find("?>", from: pos + 2, keep: start, what: "processing instruction")
         let body = String(decoding: window.bytes((start + 2)..<end), as: UTF8.self)
@@ -209,7 +274,7 @@ final class XMLScanner {
     }
 
     /// A DOCTYPE is skipped unless it declares entities: those are refused outright.
-    private func readDoctype() throws(FormatError) {
+    func readDoctype() throws(FormatError) {
         let start = pos
         var i = pos + 9
         var bracket = 0
@@ -245,97 +310,27 @@ final class XMLScanner {
 
     // MARK: Text
 
-    private func readText() throws(FormatError) -> String {
+    /// Finds the end of the character data at `pos` (the next `<`, refilling as needed)
+    /// without consuming it; `eof` when the input ended first.
+    func scanText() throws(FormatError) -> (range: Range<Int>, eof: Bool) {
         let start = pos
         var i = pos
         while true {
             let n = window.end - i
             if n > 0, let hit = memchr(window.storage + (i - window.base), Int32(UInt8(ascii: "<")), n) {
-                i = window.base + (UnsafeMutableRawPointer(hit) - window.storage)
-                break
+                return (start..<(window.base + (UnsafeMutableRawPointer(hit) - window.storage)), false)
             }
             i = window.end
-            guard try window.fill(keepingFrom: start) else {
-                if stack.isEmpty { break }
-                throw error("unexpected end of file inside <\(stack.last!.qname)>; the file is truncated")
-            }
+            guard try window.fill(keepingFrom: start) else { return (start..<i, true) }
         }
-        let text = try decode(start..<i, entities: true)
-        advance(to: i)
-        return text
     }
 
     /// Decodes bytes as UTF-8 (or Latin-1) text, resolving predefined entities and character references.
     private func decode(_ range: Range<Int>, entities: Bool) throws(FormatError) -> String {
-        let bytes = window.bytes(range)
-        if latin1 { return decodeLatin1(bytes, entities: entities) }
-        if bytes.isEmpty { return "" }
-        let hasAmp = entities && memchr(bytes.baseAddress!, Int32(UInt8(ascii: "&")), bytes.count) != nil
-        if !hasAmp {
-            guard JSONParser.isValidUTF8(bytes) else { throw invalidUTF8(range) }
-            return JSONParser.string(bytes)
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            if b != UInt8(ascii: "&") {
-                out.append(b)
-                i += 1
-                continue
-            }
-            var j = i + 1
-            while j < bytes.count, bytes[j] != UInt8(ascii: ";"), j - i < 12 { j += 1 }
-            guard j < bytes.count, bytes[j] == UInt8(ascii: ";") else { throw error("unterminated entity reference near '&'") }
-            let ref = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[(i + 1)..<j]), as: UTF8.self)
-            guard let scalar = Self.entity(ref) else {
-                throw error("undefined entity &\(ref); (only the five XML entities and character references are allowed)")
-            }
-            out.append(contentsOf: String(Character(scalar)).utf8)
-            i = j + 1
-        }
-        let s = out.withUnsafeBytes { JSONParser.isValidUTF8($0) ? JSONParser.string($0) : nil }
-        guard let s else { throw invalidUTF8(range) }
-        return s
-    }
-
-    private func decodeLatin1(_ bytes: UnsafeRawBufferPointer, entities: Bool) -> String {
-        var s = String.UnicodeScalarView()
-        for b in bytes { s.append(Unicode.Scalar(b)) }
-        let text = String(s)
-        guard entities, text.contains("&") else { return text }
-        var out = ""
-        var rest = Substring(text)
-        while let amp = rest.firstIndex(of: "&") {
-            out += rest[..<amp]
-            guard let semi = rest[amp...].firstIndex(of: ";"), let scalar = Self.entity(String(rest[rest.index(after: amp)..<semi])) else {
-                out += "&"
-                rest = rest[rest.index(after: amp)...]
-                continue
-            }
-            out.unicodeScalars.append(scalar)
-            rest = rest[rest.index(after: semi)...]
-        }
-        return out + rest
-    }
-
-    private func invalidUTF8(_ range: Range<Int>) -> FormatError {
-        error("invalid UTF-8 in text; the file must be UTF-8 (or declare encoding=\"ISO-8859-1\")")
-    }
-
-    static func entity(_ ref: String) -> Unicode.Scalar? {
-        switch ref {
-        case "lt": return "<"
-        case "gt": return ">"
-        case "amp": return "&"
-        case "quot": return "\""
-        case "apos": return "'"
-        default:
-            guard ref.hasPrefix("#") else { return nil }
-            let digits = ref.dropFirst()
-            let value = digits.hasPrefix("x") ? UInt32(digits.dropFirst(), radix: 16) : UInt32(digits, radix: 10)
-            return value.flatMap(Unicode.Scalar.init)
+        do throws(XMLText.Problem) {
+            return try XMLText.decode(window.bytes(range), entities: entities, latin1: latin1)
+        } catch {
+            throw self.error(error.message)
         }
     }
 
@@ -350,14 +345,13 @@ final class XMLScanner {
     }
 
     /// Makes sure `n` bytes from `pos` are in the window; false at end of input.
-    private func ensure(_ n: Int) throws(FormatError) -> Bool {
+    func ensure(_ n: Int) throws(FormatError) -> Bool {
         while window.end - pos < n {
             guard try window.fill(keepingFrom: pos) else { return false }
         }
         return true
     }
-
-    private func hasPrefix(_ s: StaticString) throws(FormatError) -> Bool {
+    func hasPrefix(_ s: StaticString) throws(FormatError) -> Bool {
         let n = s.utf8CodeUnitCount
         guard try ensure(n) else { return false }
         for k in 0..<n where window[pos + k] != s.utf8Start[k] { return false }
@@ -365,7 +359,7 @@ final class XMLScanner {
     }
 
     /// Absolute offset of `terminator` at or after `from`, refilling and keeping from `keep`.
-    private func find(_ terminator: StaticString, from: Int, keep: Int, what: String) throws(FormatError) -> Int {
+    func find(_ terminator: StaticString, from: Int, keep: Int, what: String) throws(FormatError) -> Int {
         let t = terminator.utf8Start
         let n = terminator.utf8CodeUnitCount
         var i = from
@@ -382,39 +376,21 @@ final class XMLScanner {
         }
     }
 
-    private func skip(past terminator: StaticString, what: String) throws(FormatError) {
+    func skip(past terminator: StaticString, what: String) throws(FormatError) {
         let end = try find(terminator, from: pos, keep: pos, what: what)
         advance(to: end + terminator.utf8CodeUnitCount)
     }
 
     /// Moves `pos` to `to`, counting the newlines passed.
-    private func advance(to: Int) {
-        let p = window.storage
-        let base = window.base
+    func advance(to: Int) {
+        let p = UnsafeRawPointer(window.storage - window.base)
         var i = pos
-        while i < to {
-            if p.load(fromByteOffset: i - base, as: UInt8.self) == 0x0A {
-                line += 1
-                lineStart = i + 1
-            }
-            i += 1
+        while i < to, let hit = memchr(p + i, 0x0A, to - i) {
+            i = UnsafeRawPointer(hit) - p + 1
+            line += 1
+            lineStart = i
         }
         pos = to
-    }
-
-    /// Reads a (possibly prefixed) name: returns the qualified name, local name and prefix.
-    private func scanQualifiedName(_ j: inout Int, end: Int) -> (String, String, String) {
-        let start = j
-        var colon = -1
-        while j < end {
-            let b = window[j]
-            if isSpace(b) || b == UInt8(ascii: "=") || b == UInt8(ascii: ">") || b == UInt8(ascii: "/") { break }
-            if b == UInt8(ascii: ":") { colon = j }
-            j += 1
-        }
-        let qname = String(decoding: window.bytes(start..<j), as: UTF8.self)
-        guard colon >= 0 else { return (qname, qname, "") }
-        return (qname, String(decoding: window.bytes((colon + 1)..<j), as: UTF8.self), String(decoding: window.bytes(start..<colon), as: UTF8.self))
     }
 
     private static func equal(_ bytes: UnsafeRawBufferPointer, _ name: String) -> Bool {
@@ -432,15 +408,5 @@ final class XMLScanner {
         return nil
     }
 
-    static func prefix(_ qname: String) -> String {
-        guard let colon = qname.lastIndex(of: ":") else { return "" }
-        return String(qname[..<colon])
-    }
-
-    static func localName(_ qname: String) -> String {
-        guard let colon = qname.lastIndex(of: ":") else { return qname }
-        return String(qname[qname.index(after: colon)...])
-    }
-
-    @inline(__always) private func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+    @inline(__always) private func isSpace(_ b: UInt8) -> Bool { XMLText.isSpace(b) }
 }

@@ -1,0 +1,204 @@
+import GeoModel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The storage of an `XMLNode` tree: one element's bytes and an index of its descendants.
+///
+/// A converter reads a handful of values out of each Placemark, so the tree keeps the
+/// element's source bytes (one copy) and describes every descendant by offsets into them:
+/// name, attribute span and a chain of character-data segments. Entries and segments are
+/// plain values, so building a tree is a few appends with no reference counting, and a
+/// `String` is made only when a converter asks for a value (`XMLNode`). The scanner has
+/// already checked everything well-formedness needs (tags, attributes, entities, UTF-8)
+/// while it built the tree, so errors still carry line and column.
+final class XMLTree: @unchecked Sendable {
+    // @unchecked: immutable after init; `bytes` is owned and freed in deinit.
+
+    struct Entry {
+        /// Offsets of the qualified name, of its local part, and of its end.
+        var nameStart: Int
+        var localStart: Int
+        var nameEnd: Int
+        /// End of the attribute part of the start tag (attributes are in `nameEnd..<attributesEnd`).
+        var attributesEnd: Int
+        /// First and last of this element's own character-data segments, -1 when none.
+        var firstSegment = -1
+        var lastSegment = -1
+        /// One past the index of the last descendant.
+        var end = 0
+
+        var localLength: Int { nameEnd - localStart }
+    }
+
+    /// A run of character data: text (entities still encoded) or a CDATA section's content.
+    struct Segment {
+        var start: Int
+        var end: Int
+        var cdata: Bool
+        /// The text contains entity or character references (decoding cannot just copy).
+        var references: Bool
+        /// The next segment of the same element, -1 at the last.
+        var next = -1
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    let entries: [Entry]
+    let segments: [Segment]
+    /// The document is ISO-8859-1 / Windows-1252 (values are transcoded when decoded).
+    let latin1: Bool
+    /// Bit n is set when some local name is n bytes long (n ≥ 63 share bit 63).
+    let lengths: UInt64
+
+    init(copying source: UnsafeRawBufferPointer, entries: [Entry], segments: [Segment], latin1: Bool) {
+        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: source.count, alignment: 1)
+        if source.count > 0 { storage.copyMemory(from: source) }
+        self.bytes = UnsafeRawBufferPointer(storage)
+        self.entries = entries
+        self.segments = segments
+        self.latin1 = latin1
+        var lengths: UInt64 = 0
+        for e in entries { lengths |= 1 << UInt64(min(e.localLength, 63)) }
+        self.lengths = lengths
+    }
+
+    deinit { bytes.deallocate() }
+
+    /// The bytes of `segment` as character data, decoded.
+    func decode(_ segment: Segment) -> String {
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[segment.start..<segment.end])
+        if !segment.references, !latin1 { return JSONParser.string(raw) }
+        // Checked when the tree was built, so decoding cannot fail; repair just in case.
+        return (try? XMLText.decode(raw, entities: !segment.cdata, latin1: latin1)) ?? String(decoding: raw, as: UTF8.self)
+    }
+
+    /// Whether `name` (UTF-8) is the local name of entry `j`.
+    @inline(__always) func hasName(_ j: Int, _ name: UnsafeRawBufferPointer) -> Bool {
+        let e = entries[j]
+        return XMLText.equal(bytes, e.localStart..<e.nameEnd, name)
+    }
+}
+
+extension XMLScanner {
+    /// Reads the element whose start tag `next()` just returned, up to and including its end
+    /// tag, as one `XMLTree` (the event stream then continues after it).
+    ///
+    /// The window keeps every byte of the element (`ByteWindow.floor`) so the tree can copy
+    /// them in one piece; `maxBytes` (`ReaderLimits.maxFeatureBytes`) bounds that copy.
+    func readTree(maxBytes: Int) throws(FormatError) -> XMLTree {
+        let start = tagStart
+        let startLine = line
+        window.floor = start
+        defer { window.floor = Int.max }
+        var entries: [XMLTree.Entry] = []
+        var segments: [XMLTree.Segment] = []
+        var open: [Int] = []
+        // The root's start tag is still in the window: index it again.
+        let resume = pos
+        pos = start
+        let root = try scanTag()
+        pos = resume
+        entries.append(entry(root, base: start))
+        if pendingEnd != nil {
+            pendingEnd = nil  // self-closing root: the tree is complete
+            entries[0].end = 1
+        } else {
+            open.append(0)
+        }
+        while let top = open.last {
+            guard try ensure(1) else { throw truncated(inside: qname(entries[top], base: start)) }
+            if window[pos] != UInt8(ascii: "<") {
+                let (range, eof) = try scanText()
+                if eof { throw truncated(inside: qname(entries[top], base: start)) }
+                let references = try check(range, entities: true)
+                append(XMLTree.Segment(start: range.lowerBound - start, end: range.upperBound - start, cdata: false, references: references),
+                       to: top, &entries, &segments)
+                advance(to: range.upperBound)
+                continue
+            }
+            guard try ensure(2) else { throw error("unexpected end of file after '<'; the file is truncated") }
+            switch window[pos + 1] {
+            case UInt8(ascii: "/"):
+                let (close, nameEnd) = try scanEndTag()
+                let e = entries[top]
+                guard XMLText.equal(window.bytes((pos + 2)..<nameEnd), 0..<(nameEnd - pos - 2), window.bytes((start + e.nameStart)..<(start + e.nameEnd))) else {
+                    throw endTagMismatch(nameEnd, open: qname(e, base: start))
+                }
+                entries[top].end = entries.count
+                open.removeLast()
+                advance(to: close + 1)
+            case UInt8(ascii: "?"), UInt8(ascii: "!"):
+                if let cdata = try readDeclaration() {
+                    _ = try check(cdata, entities: false)
+                    append(XMLTree.Segment(start: cdata.lowerBound - start, end: cdata.upperBound - start, cdata: true, references: false),
+                           to: top, &entries, &segments)
+                }
+            default:
+                let tag = try scanTag()
+                try checkAttributes(tag)
+                let index = entries.count
+                entries.append(entry(tag, base: start))
+                advance(to: tag.close + 1)
+                if tag.selfClosing {
+                    entries[index].end = index + 1
+                } else {
+                    open.append(index)
+                    try checkDepth(stack.count + open.count - 1)
+                }
+            }
+            if pos - start > maxBytes {
+                throw FormatError.limitExceeded(file: name, message: "line \(startLine): <\(qname(entries[0], base: start))> is larger than \(maxBytes) bytes (ReaderLimits.maxFeatureBytes)")
+            }
+        }
+        if !root.selfClosing {
+            stack.removeLast()
+            depth = stack.count
+        }
+        return XMLTree(copying: window.bytes(start..<pos), entries: entries, segments: segments, latin1: latin1)
+    }
+
+    private func entry(_ tag: TagScan, base: Int) -> XMLTree.Entry {
+        XMLTree.Entry(nameStart: tag.name.lowerBound - base, localStart: (tag.colon < 0 ? tag.name.lowerBound : tag.colon + 1) - base,
+                      nameEnd: tag.name.upperBound - base, attributesEnd: tag.contentEnd - base)
+    }
+
+    private func qname(_ e: XMLTree.Entry, base: Int) -> String {
+        String(decoding: window.bytes((base + e.nameStart)..<(base + e.nameEnd)), as: UTF8.self)
+    }
+
+    private func append(_ segment: XMLTree.Segment, to element: Int, _ entries: inout [XMLTree.Entry], _ segments: inout [XMLTree.Segment]) {
+        let index = segments.count
+        segments.append(segment)
+        if entries[element].lastSegment >= 0 {
+            segments[entries[element].lastSegment].next = index
+        } else {
+            entries[element].firstSegment = index
+        }
+        entries[element].lastSegment = index
+    }
+
+    /// Checks character data at `range` (UTF-8, references); true when it has references.
+    private func check(_ range: Range<Int>, entities: Bool) throws(FormatError) -> Bool {
+        do throws(XMLText.Problem) {
+            return try XMLText.validate(window.bytes(range), entities: entities, latin1: latin1)
+        } catch {
+            throw self.error(error.message)
+        }
+    }
+
+    /// Checks the attribute syntax and values of the start tag at `pos`.
+    private func checkAttributes(_ tag: TagScan) throws(FormatError) {
+        guard tag.name.upperBound < tag.contentEnd else { return }
+        let base = pos
+        let p = window.bytes(base..<tag.close)
+        let latin1 = self.latin1
+        do throws(XMLText.Problem) {
+            try XMLText.attributes(p, (tag.name.upperBound - base)..<(tag.contentEnd - base),
+                                   tag: { XMLText.string(p, (tag.name.lowerBound - base)..<(tag.name.upperBound - base)) }) { a throws(XMLText.Problem) in
+                _ = try XMLText.validate(UnsafeRawBufferPointer(rebasing: p[a.value]), entities: true, latin1: latin1)
+            }
+        } catch {
+            throw self.error(error.message)
+        }
+    }
+}
