@@ -17,18 +17,19 @@ enum KMLCoordinates {
 
     static func parse(_ u: UnsafeRawBufferPointer) throws(FormatError) -> [Position] {
         var out: [Position] = []
-        var values: [Double] = []
-        values.reserveCapacity(4)
+        // The current tuple's first three values (later ones are dropped) and how many it had.
+        var v0 = 0.0, v1 = 0.0, v2 = 0.0
+        var count = 0
         var i = 0
         var pendingComma = false
         let n = u.count
         func finish() throws(FormatError) {
-            guard !values.isEmpty else { return }
-            guard values.count >= 2 else { throw GeoJSONCoding.invalid("coordinate tuple with a single value (\(values[0])); KML needs lon,lat[,alt]") }
-            let p = Position(lon: values[0], lat: values[1], alt: values.count >= 3 ? values[2] : nil)
+            guard count > 0 else { return }
+            guard count >= 2 else { throw GeoJSONCoding.invalid("coordinate tuple with a single value (\(v0)); KML needs lon,lat[,alt]") }
+            let p = Position(lon: v0, lat: v1, alt: count >= 3 ? v2 : nil)
             try GeoJSONCoding.check(p)
             out.append(p)
-            values.removeAll(keepingCapacity: true)
+            count = 0
         }
         while i < n {
             var sawSpace = false
@@ -46,7 +47,13 @@ enum KMLCoordinates {
                 let token = String(decoding: UnsafeRawBufferPointer(rebasing: u[start..<min(i, start + 30)]), as: UTF8.self)
                 throw GeoJSONCoding.invalid("non-numeric coordinate \"\(token)\"")
             }
-            if values.count < 3 { values.append(d) }
+            switch count {
+            case 0: v0 = d
+            case 1: v1 = d
+            case 2: v2 = d
+            default: break
+            }
+            count += 1
             pendingComma = false
         }
         try finish()

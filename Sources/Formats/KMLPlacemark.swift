@@ -36,8 +36,12 @@ enum KMLPlacemark {
         for field in node.name == "NetworkLink" ? networkLinkFields : placemarkFields {
             if let v = node.value(field), !v.isEmpty { p[field] = .string(v) }
         }
-        if let html = node.first("description")?.cdata {
-            p["description"] = ["@type": "html", "value": .string(html)]
+        if let d = node.first("description") {
+            if let html = d.cdata {
+                p["description"] = ["@type": "html", "value": .string(html)]
+            } else if case let v = d.textContent, !v.isEmpty {
+                p["description"] = .string(v)
+            }
         }
         if let url = node.value("styleUrl"), !url.isEmpty {
             let id = KMLStyleTable.normalize(url)
@@ -59,13 +63,16 @@ enum KMLPlacemark {
         return feature
     }
 
-    /// Text members copied as string properties, in togeojson's order.
-    private static let placemarkFields = ["name", "address", "visibility", "open", "phoneNumber", "description"]
-    private static let networkLinkFields = ["name", "address", "visibility", "open", "phoneNumber", "styleUrl", "refreshVisibility", "flyToView", "description"]
+    /// Text members copied as string properties, in togeojson's order (`description`, an
+    /// HTML object when it is CDATA, comes last).
+    private static let placemarkFields = ["name", "address", "visibility", "open", "phoneNumber"]
+    private static let networkLinkFields = ["name", "address", "visibility", "open", "phoneNumber", "styleUrl", "refreshVisibility", "flyToView"]
 
     /// Walks geometry children, flattening MultiGeometry / MultiTrack as togeojson does.
     private static func collect(_ node: XMLNode, into parts: inout [Geometry], times: inout [JSONValue], sawMulti: inout Bool) throws(FormatError) {
-        for child in node.children {
+        var next = node.firstChild
+        while let child = next {
+            next = child.nextSibling(in: node)
             switch child.name {
             case "MultiGeometry", "MultiTrack":
                 sawMulti = true
@@ -177,10 +184,10 @@ enum KMLPlacemark {
 
     /// ExtendedData (KML 2.2 §9.3): `Data` values as strings, `SimpleData` typed by the Schema.
     private static func extendedData(_ node: XMLNode, schema: [String: String], into p: inout JSONObject) {
-        for data in node.all("Data") {
+        node.forEach("Data") { data in
             p[data.attribute("name") ?? ""] = .string(data.value("value") ?? "")
         }
-        for simple in node.all("SimpleData") {
+        node.forEach("SimpleData") { simple in
             let key = simple.attribute("name") ?? ""
             p[key] = typed(simple.textContent, type: schema[key] ?? "string")
         }

@@ -52,6 +52,26 @@ struct XMLNode: Sendable {
         return out
     }
 
+    /// The first child element, if any.
+    var firstChild: XMLNode? {
+        index + 1 < entry.end ? XMLNode(tree: tree, index: index + 1) : nil
+    }
+
+    /// The next element after this one (and its descendants) inside `parent`, if any.
+    func nextSibling(in parent: XMLNode) -> XMLNode? {
+        let next = entry.end
+        return next < parent.entry.end ? XMLNode(tree: tree, index: next) : nil
+    }
+
+    /// Calls `body` with every descendant named `name`, in document order.
+    func forEach(_ name: String, _ body: (XMLNode) -> Void) {
+        var name = name
+        name.withUTF8 { u in
+            let n = UnsafeRawBufferPointer(u)
+            for j in (index + 1)..<entry.end where tree.hasName(j, n) { body(XMLNode(tree: tree, index: j)) }
+        }
+    }
+
     /// Reads the rest of the element whose start tag `scanner` just returned.
     static func read(_ scanner: XMLScanner, maxBytes: Int) throws(FormatError) -> XMLNode {
         XMLNode(tree: try scanner.readTree(maxBytes: maxBytes), index: 0)
@@ -110,15 +130,9 @@ struct XMLNode: Sendable {
 
     /// Every descendant named `name`, in document order.
     func all(_ name: String) -> [XMLNode] {
-        var name = name
-        return name.withUTF8 { u -> [XMLNode] in
-            var out: [XMLNode] = []
-            let n = UnsafeRawBufferPointer(u)
-            for j in (index + 1)..<entry.end where tree.hasName(j, n) {
-                out.append(XMLNode(tree: tree, index: j))
-            }
-            return out
-        }
+        var out: [XMLNode] = []
+        forEach(name) { out.append($0) }
+        return out
     }
 
     /// All character data of this element and its descendants, each element's own text

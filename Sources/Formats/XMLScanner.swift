@@ -46,6 +46,14 @@ final class XMLScanner {
     var pendingEnd: String?
     /// Absolute offset of the `<` of the last start tag.
     private(set) var tagStart = 0
+    /// Arrays `readTree` reuses from one element to the next.
+    var treeScratch = TreeScratch()
+
+    struct TreeScratch {
+        var entries: [XMLTree.Entry] = []
+        var segments: [XMLTree.Segment] = []
+        var open: [Int] = []
+    }
 
     init(input: ByteInput, name: String, limits: ReaderLimits) {
         self.window = ByteWindow(input: input, name: name, maxKeep: limits.maxFeatureBytes)

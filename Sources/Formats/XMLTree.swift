@@ -42,27 +42,39 @@ final class XMLTree: @unchecked Sendable {
         var next = -1
     }
 
+    /// The element's source bytes, its entries (document order) and text segments: views
+    /// into one allocation owned by the tree.
     let bytes: UnsafeRawBufferPointer
-    let entries: [Entry]
-    let segments: [Segment]
+    let entries: UnsafeBufferPointer<Entry>
+    let segments: UnsafeBufferPointer<Segment>
+    private let storage: UnsafeMutableRawPointer
     /// The document is ISO-8859-1 / Windows-1252 (values are transcoded when decoded).
     let latin1: Bool
     /// Bit n is set when some local name is n bytes long (n ≥ 63 share bit 63).
     let lengths: UInt64
 
+    /// Copies `source`, `entries` and `segments` into one allocation (the builder reuses
+    /// its arrays, so a tree costs two allocations whatever its size).
     init(copying source: UnsafeRawBufferPointer, entries: [Entry], segments: [Segment], latin1: Bool) {
-        let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: source.count, alignment: 1)
-        if source.count > 0 { storage.copyMemory(from: source) }
-        self.bytes = UnsafeRawBufferPointer(storage)
-        self.entries = entries
-        self.segments = segments
+        let entryBytes = entries.count * MemoryLayout<Entry>.stride
+        let segmentBytes = segments.count * MemoryLayout<Segment>.stride
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, entryBytes + segmentBytes + source.count), alignment: 16)
+        let e = storage.bindMemory(to: Entry.self, capacity: entries.count)
+        _ = UnsafeMutableBufferPointer(start: e, count: entries.count).initialize(from: entries)
+        let s = (storage + entryBytes).bindMemory(to: Segment.self, capacity: segments.count)
+        _ = UnsafeMutableBufferPointer(start: s, count: segments.count).initialize(from: segments)
+        let b = storage + entryBytes + segmentBytes
+        if source.count > 0 { b.copyMemory(from: source.baseAddress!, byteCount: source.count) }
+        self.entries = UnsafeBufferPointer(start: e, count: entries.count)
+        self.segments = UnsafeBufferPointer(start: s, count: segments.count)
+        self.bytes = UnsafeRawBufferPointer(start: b, count: source.count)
         self.latin1 = latin1
         var lengths: UInt64 = 0
-        for e in entries { lengths |= 1 << UInt64(min(e.localLength, 63)) }
+        for entry in entries { lengths |= 1 << UInt64(min(entry.localLength, 63)) }
         self.lengths = lengths
     }
 
-    deinit { bytes.deallocate() }
+    deinit { storage.deallocate() }
 
     /// The bytes of `segment` as character data, decoded.
     func decode(_ segment: Segment) -> String {
@@ -90,9 +102,15 @@ extension XMLScanner {
         let startLine = line
         window.floor = start
         defer { window.floor = Int.max }
-        var entries: [XMLTree.Entry] = []
-        var segments: [XMLTree.Segment] = []
-        var open: [Int] = []
+        // Scratch arrays kept by the scanner: no allocation per tree once they have grown.
+        var entries = treeScratch.entries
+        var segments = treeScratch.segments
+        var open = treeScratch.open
+        treeScratch = TreeScratch()
+        entries.removeAll(keepingCapacity: true)
+        segments.removeAll(keepingCapacity: true)
+        open.removeAll(keepingCapacity: true)
+        defer { treeScratch = TreeScratch(entries: entries, segments: segments, open: open) }
         // The root's start tag is still in the window: index it again.
         let resume = pos
         pos = start
