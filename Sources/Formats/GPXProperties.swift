@@ -35,7 +35,7 @@ struct GPXProperties {
         if node.name == "link" {
             var link = JSONObject()
             link["href"] = node.attribute("href").map { .string($0) } ?? .null
-            for key in ["text", "type"] { if let v = node.value(key), !v.isEmpty { link[key] = .string(v) } }
+            for key: XMLName in ["text", "type"] { if let v = node.value(key), !v.isEmpty { link[key.string] = .string(v) } }
             links.append(.object(link))
         }
         if node.name == "line", line == nil {

@@ -34,7 +34,7 @@ enum KMLPlacemark {
             geometry = combine(parts)
         }
         for field in node.name == "NetworkLink" ? networkLinkFields : placemarkFields {
-            if let v = node.value(field), !v.isEmpty { p[field] = .string(v) }
+            if let v = node.value(field), !v.isEmpty { p[field.string] = .string(v) }
         }
         if let d = node.first("description") {
             if let html = d.cdata {
@@ -65,8 +65,8 @@ enum KMLPlacemark {
 
     /// Text members copied as string properties, in togeojson's order (`description`, an
     /// HTML object when it is CDATA, comes last).
-    private static let placemarkFields = ["name", "address", "visibility", "open", "phoneNumber"]
-    private static let networkLinkFields = ["name", "address", "visibility", "open", "phoneNumber", "styleUrl", "refreshVisibility", "flyToView"]
+    private static let placemarkFields: [XMLName] = ["name", "address", "visibility", "open", "phoneNumber"]
+    private static let networkLinkFields: [XMLName] = ["name", "address", "visibility", "open", "phoneNumber", "styleUrl", "refreshVisibility", "flyToView"]
 
     /// Walks geometry children, flattening MultiGeometry / MultiTrack as togeojson does.
     private static func collect(_ node: XMLNode, into parts: inout [Geometry], times: inout [JSONValue], sawMulti: inout Bool) throws(FormatError) {
@@ -207,8 +207,8 @@ enum KMLPlacemark {
 
     private static func networkLink(_ node: XMLNode, into p: inout JSONObject) {
         if let link = node.first("Link") ?? node.first("Url") {
-            for key in ["href", "refreshMode", "refreshInterval", "viewRefreshMode", "viewRefreshTime", "viewBoundScale", "viewFormat", "httpQuery"] {
-                if let v = link.value(key), !v.isEmpty { p[key] = .string(v) }
+            for key: XMLName in ["href", "refreshMode", "refreshInterval", "viewRefreshMode", "viewRefreshTime", "viewBoundScale", "viewFormat", "httpQuery"] {
+                if let v = link.value(key), !v.isEmpty { p[key.string] = .string(v) }
             }
         }
         if let region = node.first("Region") {

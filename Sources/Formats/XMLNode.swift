@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A small element tree for one KML/GPX element (a Placemark, a Style, a trkpt …).
 ///
 /// Readers stream the document and build a tree only for the element they are converting,
@@ -35,9 +39,8 @@ struct XMLNode: Sendable {
     }
 
     /// Whether the local name is `name`, without building a string.
-    func isNamed(_ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { tree.hasName(index, UnsafeRawBufferPointer($0)) }
+    func isNamed(_ name: XMLName) -> Bool {
+        tree.hasName(index, name.bytes)
     }
 
     /// Direct children, in document order.
@@ -64,12 +67,30 @@ struct XMLNode: Sendable {
     }
 
     /// Calls `body` with every descendant named `name`, in document order.
-    func forEach(_ name: String, _ body: (XMLNode) -> Void) {
-        var name = name
-        name.withUTF8 { u in
-            let n = UnsafeRawBufferPointer(u)
-            for j in (index + 1)..<entry.end where tree.hasName(j, n) { body(XMLNode(tree: tree, index: j)) }
+    func forEach(_ name: XMLName, _ body: (XMLNode) -> Void) {
+        var j = index
+        while let found = nextIndex(name, after: j) {
+            body(XMLNode(tree: tree, index: found))
+            j = found
         }
+    }
+
+    /// The index of the first descendant named `name` after entry `after` (in document
+    /// order), or nil. The scan reads the tree's entries and bytes directly.
+    @inline(__always) private func nextIndex(_ name: XMLName, after: Int) -> Int? {
+        let n = name.bytes
+        // Converters ask for many names an element does not have: answer those at once.
+        if tree.lengths & (1 << UInt64(min(n.count, 63))) == 0 { return nil }
+        let entries = tree.entries
+        let base = tree.bytes.baseAddress!
+        let end = entries[index].end
+        var j = after + 1
+        while j < end {
+            let e = entries[j]
+            if e.nameEnd - e.localStart == n.count, memcmp(base + e.localStart, n.baseAddress!, n.count) == 0 { return j }
+            j += 1
+        }
+        return nil
     }
 
     /// Reads the rest of the element whose start tag `scanner` just returned.
@@ -78,17 +99,15 @@ struct XMLNode: Sendable {
     }
 
     /// The value of the attribute with local name `name` (entities decoded).
-    func attribute(_ name: String) -> String? {
+    func attribute(_ name: XMLName) -> String? {
         let e = entry
         guard e.nameEnd < e.attributesEnd else { return nil }
         let p = tree.bytes
-        var name = name
+        let n = name.bytes
         var found: Range<Int>?
-        name.withUTF8 { n in
-            try? XMLText.attributes(p, e.nameEnd..<e.attributesEnd, tag: { "" }) { a throws(XMLText.Problem) in
-                if found == nil, XMLText.equal(p, (a.colon < 0 ? a.name.lowerBound : a.colon + 1)..<a.name.upperBound, UnsafeRawBufferPointer(n)) {
-                    found = a.value
-                }
+        try? XMLText.attributes(p, e.nameEnd..<e.attributesEnd, tag: { "" }) { a throws(XMLText.Problem) in
+            if found == nil, XMLText.equal(p, (a.colon < 0 ? a.name.lowerBound : a.colon + 1)..<a.name.upperBound, n) {
+                found = a.value
             }
         }
         guard let found else { return nil }
@@ -97,39 +116,24 @@ struct XMLNode: Sendable {
     }
 
     /// The first direct child named `name`.
-    func child(_ name: String) -> XMLNode? {
-        var name = name
-        return name.withUTF8 { u -> XMLNode? in
-            let n = UnsafeRawBufferPointer(u)
-            var j = index + 1
-            let end = entry.end
-            while j < end {
-                if tree.hasName(j, n) { return XMLNode(tree: tree, index: j) }
-                j = tree.entries[j].end
-            }
-            return nil
+    func child(_ name: XMLName) -> XMLNode? {
+        let n = name.bytes
+        var j = index + 1
+        let end = entry.end
+        while j < end {
+            if tree.hasName(j, n) { return XMLNode(tree: tree, index: j) }
+            j = tree.entries[j].end
         }
+        return nil
     }
 
     /// The first descendant named `name` in document order (DOM `getElementsByTagName(name)[0]`).
-    func first(_ name: String) -> XMLNode? {
-        var name = name
-        return name.withUTF8 { u -> XMLNode? in
-            // Converters ask for many names a Placemark does not have: answer those at once.
-            if tree.lengths & (1 << UInt64(min(u.count, 63))) == 0 { return nil }
-            let n = UnsafeRawBufferPointer(u)
-            let end = entry.end
-            var j = index + 1
-            while j < end {
-                if tree.hasName(j, n) { return XMLNode(tree: tree, index: j) }
-                j += 1
-            }
-            return nil
-        }
+    func first(_ name: XMLName) -> XMLNode? {
+        nextIndex(name, after: index).map { XMLNode(tree: tree, index: $0) }
     }
 
     /// Every descendant named `name`, in document order.
-    func all(_ name: String) -> [XMLNode] {
+    func all(_ name: XMLName) -> [XMLNode] {
         var out: [XMLNode] = []
         forEach(name) { out.append($0) }
         return out
@@ -171,12 +175,13 @@ struct XMLNode: Sendable {
     }
 
     /// `textContent` of the first descendant named `name`, or nil when there is none.
-    func value(_ name: String) -> String? {
-        first(name)?.textContent
+    func value(_ name: XMLName) -> String? {
+        guard let j = nextIndex(name, after: index) else { return nil }
+        return concatenated(j..<tree.entries[j].end)
     }
 
     /// The first descendant's text parsed as a number the way JavaScript's `parseFloat` does.
-    func number(_ name: String) -> Double? {
+    func number(_ name: XMLName) -> Double? {
         value(name).flatMap(XMLNode.parseFloat)
     }
 
@@ -204,4 +209,15 @@ struct XMLNode: Sendable {
         }
         return Double(String(decoding: u[start..<i], as: UTF8.self))
     }
+}
+
+/// An element or attribute name to look up: a string literal's UTF-8 bytes, compared with
+/// the source bytes directly (no `String`, no reference counting).
+struct XMLName: ExpressibleByStringLiteral, Sendable {
+    let literal: StaticString
+
+    init(stringLiteral value: StaticString) { literal = value }
+
+    var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount) }
+    var string: String { literal.description }
 }
