@@ -20,20 +20,20 @@ enum KMLPlacemark {
         var p = JSONObject()
         var geometry: Geometry?
         var times: [JSONValue] = []
-        switch node.name {
-        case "GroundOverlay":
+        let isNetworkLink = node.isNamed("NetworkLink")
+        if node.isNamed("GroundOverlay") {
             p["@geometry-type"] = "groundoverlay"
             geometry = try groundOverlayBox(node)
-        case "NetworkLink":
+        } else if isNetworkLink {
             p["@geometry-type"] = "networklink"
             if let box = node.first("Region")?.first("LatLonAltBox") { geometry = try latLonBox(box, rotation: nil) }
-        default:
+        } else {
             var parts: [Geometry] = []
             var sawMulti = false
             try collect(node, into: &parts, times: &times, sawMulti: &sawMulti)
             geometry = combine(parts)
         }
-        for field in node.name == "NetworkLink" ? networkLinkFields : placemarkFields {
+        for field in isNetworkLink ? networkLinkFields : placemarkFields {
             if let v = node.value(field), !v.isEmpty { p[field.string] = .string(v) }
         }
         if let d = node.first("description") {
@@ -49,13 +49,13 @@ enum KMLPlacemark {
             if let shared = styles.lookup(id) { KMLStyle.merge(shared, into: &p) }
         }
         KMLStyle.merge(KMLStyle.properties(of: node), into: &p)
-        if node.name != "Placemark", let href = KMLStyle.iconHref(node) { p["icon"] = .string(href) }
+        if !node.isNamed("Placemark"), let href = KMLStyle.iconHref(node) { p["icon"] = .string(href) }
         if let data = node.first("ExtendedData") { extendedData(data, schema: schema, into: &p) }
         if let span = node.first("TimeSpan") {
             p["timespan"] = ["begin": .string(span.value("begin") ?? ""), "end": .string(span.value("end") ?? "")]
         }
         if let stamp = node.first("TimeStamp") { p["timestamp"] = .string(stamp.value("when") ?? "") }
-        if node.name == "NetworkLink" { networkLink(node, into: &p) }
+        if isNetworkLink { networkLink(node, into: &p) }
         if !times.isEmpty { p["coordinateProperties"] = ["times": times.count == 1 ? times[0] : .array(times)] }
         if let v = p["visibility"]?.stringValue { p["visibility"] = .bool(v != "0") }
         var feature = Feature(geometry: geometry, properties: p)
@@ -73,18 +73,18 @@ enum KMLPlacemark {
         var next = node.firstChild
         while let child = next {
             next = child.nextSibling(in: node)
-            switch child.name {
-            case "MultiGeometry", "MultiTrack":
+            switch part(child) {
+            case .multi:
                 sawMulti = true
                 try collect(child, into: &parts, times: &times, sawMulti: &sawMulti)
-            case "Point":
+            case .point:
                 let ps = try coordinates(child)
                 if let first = ps.first { parts.append(.point(first)) }
-            case "LineString", "LinearRing":
+            case .line:
                 let ps = try coordinates(child)
                 if ps.count == 1 { throw GeoJSONCoding.invalid("\(child.name) has a single position; at least 2 are needed") }
                 if ps.count >= 2 { parts.append(.lineString(ps)) }
-            case "Polygon":
+            case .polygon:
                 var rings: [[Position]] = []
                 var ignored: [String] = []
                 for ring in child.all("LinearRing") {
@@ -93,15 +93,27 @@ enum KMLPlacemark {
                     rings.append(try GeoJSONCoding.ring(ps, notes: &ignored))
                 }
                 if !rings.isEmpty { parts.append(.polygon(rings)) }
-            case "Track":
+            case .track:
                 if let (g, when) = try track(child) {
                     parts.append(g)
                     if !when.isEmpty { times.append(.array(when.map { .string($0) })) }
                 }
-            default:
+            case .other:
                 continue
             }
         }
+    }
+
+    /// The geometry elements `collect` knows (KML 2.2 §10, gx:Track / gx:MultiTrack).
+    private enum Part { case point, line, polygon, multi, track, other }
+
+    private static func part(_ n: XMLNode) -> Part {
+        if n.isNamed("Point") { return .point }
+        if n.isNamed("LineString") || n.isNamed("LinearRing") { return .line }
+        if n.isNamed("Polygon") { return .polygon }
+        if n.isNamed("MultiGeometry") || n.isNamed("MultiTrack") { return .multi }
+        if n.isNamed("Track") { return .track }
+        return .other
     }
 
     private static func coordinates(_ node: XMLNode) throws(FormatError) -> [Position] {

@@ -80,7 +80,7 @@ struct XMLNode: Sendable {
     @inline(__always) private func nextIndex(_ name: XMLName, after: Int) -> Int? {
         let n = name.bytes
         // Converters ask for many names an element does not have: answer those at once.
-        if tree.lengths & (1 << UInt64(min(n.count, 63))) == 0 { return nil }
+        guard n.count > 0, tree.names & XMLTree.nameBit(n[0], n[n.count - 1], n.count) != 0 else { return nil }
         let entries = tree.entries
         let base = tree.bytes.baseAddress!
         let end = entries[index].end

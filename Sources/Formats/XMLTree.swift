@@ -50,8 +50,9 @@ final class XMLTree: @unchecked Sendable {
     private let storage: UnsafeMutableRawPointer
     /// The document is ISO-8859-1 / Windows-1252 (values are transcoded when decoded).
     let latin1: Bool
-    /// Bit n is set when some local name is n bytes long (n ≥ 63 share bit 63).
-    let lengths: UInt64
+    /// A 64-bit Bloom filter of the local names (`nameBit`): lookups of names the element
+    /// does not contain, most of what converters ask, end without a scan.
+    let names: UInt64
 
     /// Copies `source`, `entries` and `segments` into one allocation (the builder reuses
     /// its arrays, so a tree costs two allocations whatever its size).
@@ -69,9 +70,11 @@ final class XMLTree: @unchecked Sendable {
         self.segments = UnsafeBufferPointer(start: s, count: segments.count)
         self.bytes = UnsafeRawBufferPointer(start: b, count: source.count)
         self.latin1 = latin1
-        var lengths: UInt64 = 0
-        for entry in entries { lengths |= 1 << UInt64(min(entry.localLength, 63)) }
-        self.lengths = lengths
+        var names: UInt64 = 0
+        for entry in entries where entry.localLength > 0 {
+            names |= Self.nameBit(source[entry.localStart], source[entry.nameEnd - 1], entry.localLength)
+        }
+        self.names = names
     }
 
     deinit { storage.deallocate() }
@@ -82,6 +85,11 @@ final class XMLTree: @unchecked Sendable {
         if !segment.references, !latin1 { return JSONParser.string(raw) }
         // Checked when the tree was built, so decoding cannot fail; repair just in case.
         return (try? XMLText.decode(raw, entities: !segment.cdata, latin1: latin1)) ?? String(decoding: raw, as: UTF8.self)
+    }
+
+    /// The filter bit of a name with these first and last bytes and length.
+    @inline(__always) static func nameBit(_ first: UInt8, _ last: UInt8, _ count: Int) -> UInt64 {
+        1 << UInt64((Int(first) &* 7 &+ Int(last) &* 13 &+ count) & 63)
     }
 
     /// Whether `name` (UTF-8) is the local name of entry `j`.
