@@ -121,7 +121,9 @@ final class KMLPrefetch: @unchecked Sendable {
             nextInBatch = 0
             bytesRead = bytes
         }
-        let item = batch[nextInBatch]
+        // Move the element out (no reference counting for the copy left behind).
+        var item = Item.success(.end)
+        swap(&item, &batch[nextInBatch])
         nextInBatch += 1
         switch item {
         case .success(let e):

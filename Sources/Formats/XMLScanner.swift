@@ -36,8 +36,12 @@ final class XMLScanner {
     let name: String
     let maxDepth: Int
     var pos = 0
-    private(set) var line = 1
+    /// Line bookkeeping is lazy: newlines are counted up to `pos` only when a position is
+    /// asked for (`line`, `column`, errors) or before the window discards bytes, so the
+    /// scanning loops do not stop at every token to count them.
+    private var lineCount = 1
     private var lineStart = 0
+    private var counted = 0
     var depth = 0
     /// Open elements: qualified name as written, and local name (returned by `.end`).
     var stack: [(qname: String, local: String)] = []
@@ -67,7 +71,16 @@ final class XMLScanner {
     var offset: Int { pos }
 
     /// The 1-based column of the next unread byte.
-    var column: Int { pos - lineStart + 1 }
+    var column: Int {
+        countLines()
+        return pos - lineStart + 1
+    }
+
+    /// The 1-based line of the next unread byte.
+    var line: Int {
+        countLines()
+        return lineCount
+    }
 
     func error(_ message: String) -> FormatError {
         .malformed(file: name, line: line, column: column, message: message)
@@ -219,7 +232,7 @@ final class XMLScanner {
                 i += 1
             }
             if i < window.end { break }
-            guard try window.fill(keepingFrom: tagStart) else { throw error("unexpected end of file inside a tag; the file is truncated") }
+            guard try fill(keepingFrom: tagStart) else { throw error("unexpected end of file inside a tag; the file is truncated") }
         }
         let selfClosing = window[i - 1] == UInt8(ascii: "/")
         let contentEnd = selfClosing ? i - 1 : i
@@ -304,7 +317,7 @@ final class XMLScanner {
                 i += 1
             }
             if i < window.end { break }
-            guard try window.fill(keepingFrom: start) else { throw error("unexpected end of file inside <!DOCTYPE>; the file is truncated") }
+            guard try fill(keepingFrom: start) else { throw error("unexpected end of file inside <!DOCTYPE>; the file is truncated") }
         }
         let body = String(decoding: window.bytes(start..<i), as: UTF8.self)
         if body.contains("<!ENTITY") {
@@ -329,7 +342,7 @@ final class XMLScanner {
                 return (start..<(window.base + (UnsafeMutableRawPointer(hit) - window.storage)), false)
             }
             i = window.end
-            guard try window.fill(keepingFrom: start) else { return (start..<i, true) }
+            guard try fill(keepingFrom: start) else { return (start..<i, true) }
         }
     }
 
@@ -349,13 +362,14 @@ final class XMLScanner {
         if window.end - pos >= 3, window[pos] == 0xEF, window[pos + 1] == 0xBB, window[pos + 2] == 0xBF {
             pos = 3
             lineStart = 3
+            counted = 3
         }
     }
 
     /// Makes sure `n` bytes from `pos` are in the window; false at end of input.
     func ensure(_ n: Int) throws(FormatError) -> Bool {
         while window.end - pos < n {
-            guard try window.fill(keepingFrom: pos) else { return false }
+            guard try fill(keepingFrom: pos) else { return false }
         }
         return true
     }
@@ -380,7 +394,7 @@ final class XMLScanner {
                 }
                 i += 1
             }
-            guard try window.fill(keepingFrom: keep) else { throw error("unexpected end of file inside a \(what); the file is truncated") }
+            guard try fill(keepingFrom: keep) else { throw error("unexpected end of file inside a \(what); the file is truncated") }
         }
     }
 
@@ -389,16 +403,28 @@ final class XMLScanner {
         advance(to: end + terminator.utf8CodeUnitCount)
     }
 
-    /// Moves `pos` to `to`, counting the newlines passed.
-    func advance(to: Int) {
+    /// Moves `pos` to `to` (lines are counted later, see `lineCount`).
+    @inline(__always) func advance(to: Int) {
+        pos = to
+    }
+
+    /// Counts the newlines between `counted` and `pos`.
+    private func countLines() {
+        guard counted < pos else { return }
         let p = UnsafeRawPointer(window.storage - window.base)
-        var i = pos
-        while i < to, let hit = memchr(p + i, 0x0A, to - i) {
+        var i = counted
+        while i < pos, let hit = memchr(p + i, 0x0A, pos - i) {
             i = UnsafeRawPointer(hit) - p + 1
-            line += 1
+            lineCount += 1
             lineStart = i
         }
-        pos = to
+        counted = pos
+    }
+
+    /// Reads more input keeping bytes from `mark` on, after counting the lines it may discard.
+    private func fill(keepingFrom mark: Int) throws(FormatError) -> Bool {
+        countLines()
+        return try window.fill(keepingFrom: mark)
     }
 
     private static func equal(_ bytes: UnsafeRawBufferPointer, _ name: String) -> Bool {
