@@ -7,16 +7,21 @@ import GeoModel
 /// or a one-value tuple makes the geometry invalid (the reader then skips the feature with
 /// a warning). Values after the third are dropped, as togeojson does.
 enum KMLCoordinates {
-    static func parse(_ text: String) throws(FormatError) -> [Position] {
-        var text = text
-        let result = text.withUTF8 { u -> Result<[Position], FormatError> in
-            do throws(FormatError) { return .success(try parse(UnsafeRawBufferPointer(u))) } catch { return .failure(error) }
-        }
-        return try result.get()
-    }
-
     static func parse(_ u: UnsafeRawBufferPointer) throws(FormatError) -> [Position] {
         var out: [Position] = []
+        try forEach(u) { out.append($0) }
+        return out
+    }
+
+    /// The first position (a Point's); every tuple is still checked, as `parse` does.
+    static func first(_ u: UnsafeRawBufferPointer) throws(FormatError) -> Position? {
+        var first: Position?
+        try forEach(u) { p in if first == nil { first = p } }
+        return first
+    }
+
+    /// Calls `body` with each position in order; throws for the first malformed tuple.
+    static func forEach(_ u: UnsafeRawBufferPointer, _ body: (Position) -> Void) throws(FormatError) {
         // The current tuple's first three values (later ones are dropped) and how many it had.
         var v0 = 0.0, v1 = 0.0, v2 = 0.0
         var count = 0
@@ -28,7 +33,7 @@ enum KMLCoordinates {
             guard count >= 2 else { throw GeoJSONCoding.invalid("coordinate tuple with a single value (\(v0)); KML needs lon,lat[,alt]") }
             let p = Position(lon: v0, lat: v1, alt: count >= 3 ? v2 : nil)
             try GeoJSONCoding.check(p)
-            out.append(p)
+            body(p)
             count = 0
         }
         while i < n {
@@ -57,7 +62,6 @@ enum KMLCoordinates {
             pendingComma = false
         }
         try finish()
-        return out
     }
 
     @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }

@@ -38,7 +38,10 @@ enum KMLPlacemark {
         }
         if let d = node.first("description") {
             if let html = d.cdata {
-                p["description"] = ["@type": "html", "value": .string(html)]
+                var o = roomyPair
+            o.appendUnchecked(key: "@type", value: "html")
+            o.appendUnchecked(key: "value", value: .string(html))
+            p["description"] = .object(o)
             } else if case let v = d.textContent, !v.isEmpty {
                 p["description"] = .string(v)
             }
@@ -67,12 +70,16 @@ enum KMLPlacemark {
     /// allocates once with that room (Array keeps the capacity of the shared buffer it grows
     /// from), so a Placemark's ~10 properties do not reallocate 5 times; GeoModel's
     /// `JSONObject` has no `reserveCapacity`.
-    private static let roomyProperties: JSONObject = {
+    private static let roomyProperties = roomy(16)
+    /// The same for the two members of an HTML description object.
+    private static let roomyPair = roomy(2)
+
+    private static func roomy(_ n: Int) -> JSONObject {
         var o = JSONObject()
-        for i in 0..<16 { o.appendUnchecked(key: String(i), value: .null) }
-        for i in 0..<16 { o[String(i)] = nil }  // removing keeps the capacity
+        for i in 0..<n { o.appendUnchecked(key: String(i), value: .null) }
+        for i in 0..<n { o[String(i)] = nil }  // removing keeps the capacity
         return o
-    }()
+    }
 
     /// Text members copied as string properties, in togeojson's order (`description`, an
     /// HTML object when it is CDATA, comes last).
@@ -89,8 +96,7 @@ enum KMLPlacemark {
                 sawMulti = true
                 try collect(child, into: &parts, times: &times, sawMulti: &sawMulti)
             case .point:
-                let ps = try coordinates(child)
-                if let first = ps.first { parts.append(.point(first)) }
+                if let first = try firstCoordinate(child) { parts.append(.point(first)) }
             case .line:
                 let ps = try coordinates(child)
                 if ps.count == 1 { throw GeoJSONCoding.invalid("\(child.name) has a single position; at least 2 are needed") }
@@ -128,13 +134,26 @@ enum KMLPlacemark {
     }
 
     private static func coordinates(_ node: XMLNode) throws(FormatError) -> [Position] {
-        guard let c = node.first("coordinates") else { return [] }
-        // Straight from the source bytes when they need no decoding (the usual case).
+        try withCoordinates(node) { u throws(FormatError) in try KMLCoordinates.parse(u) } ?? []
+    }
+
+    private static func firstCoordinate(_ node: XMLNode) throws(FormatError) -> Position? {
+        try withCoordinates(node) { u throws(FormatError) in try KMLCoordinates.first(u) } ?? nil
+    }
+
+    /// Runs `body` on the text of the first `<coordinates>` below `node`: straight from the
+    /// source bytes when they need no decoding (the usual case). Nil without `<coordinates>`.
+    private static func withCoordinates<R>(_ node: XMLNode, _ body: (UnsafeRawBufferPointer) throws(FormatError) -> R) throws(FormatError) -> R? {
+        guard let c = node.first("coordinates") else { return nil }
         if let raw = c.rawTextContent {
             defer { withExtendedLifetime(c) {} }
-            return try KMLCoordinates.parse(raw)
+            return try body(raw)
         }
-        return try KMLCoordinates.parse(c.textContent)
+        var text = c.textContent
+        let result = text.withUTF8 { u -> Result<R, FormatError> in
+            do throws(FormatError) { return .success(try body(UnsafeRawBufferPointer(u))) } catch { return .failure(error) }
+        }
+        return try result.get()
     }
 
     /// gx:Track (KML 2.2 gx extension): `when` + `gx:coord` ("lon lat alt") lists.

@@ -9,10 +9,11 @@ import Glibc
 /// Lookups mirror the DOM calls togeojson makes (first descendant by local name), which
 /// keeps our property conventions identical to the reference converter's.
 ///
-/// The tree is stored flat, in document (pre)order, in one `XMLTree` array: a node is an
-/// index, and its descendants are the entries up to its `end`. Building a Placemark is
-/// then one array append per element instead of one object per element (whose reference
-/// counting dominated KML conversion), and descendant lookups are a linear scan.
+/// A node is an index into an `XMLTree` (the element's source bytes plus a flat, preorder
+/// index of its descendants: a node's descendants are the entries up to its `end`). Names
+/// are compared as bytes against `XMLName` literals and values become `String`s only when
+/// asked for, so a Placemark costs a few plain appends to build instead of a `String` per
+/// tag and text (whose allocation and reference counting dominated KML conversion).
 struct XMLNode: Sendable {
     let tree: XMLTree
     let index: Int

@@ -90,23 +90,34 @@ enum XMLText {
             guard JSONParser.isValidUTF8(bytes) else { throw invalidUTF8 }
             return JSONParser.string(bytes)
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            let b = bytes[i]
-            if b != UInt8(ascii: "&") {
-                out.append(b)
-                i += 1
-                continue
+        // A reference is never shorter than its UTF-8 (`&lt;` → 1 byte, `&#x10000;` → 4), so
+        // the decoded text fits in the input's size: decode straight into the string.
+        var problem: Problem?
+        let s = String(unsafeUninitializedCapacity: bytes.count) { out in
+            var i = 0, n = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                if b != UInt8(ascii: "&") {
+                    out[n] = b
+                    n += 1
+                    i += 1
+                    continue
+                }
+                do throws(Problem) {
+                    let j = try referenceEnd(bytes, at: i)
+                    guard let scalar = entity(bytes, (i + 1)..<j) else { throw undefined(bytes, (i + 1)..<j) }
+                    UTF8.encode(scalar) { out[n] = $0; n += 1 }
+                    i = j + 1
+                } catch {
+                    problem = error
+                    return 0
+                }
             }
-            let j = try referenceEnd(bytes, at: i)
-            guard let scalar = entity(bytes, (i + 1)..<j) else { throw undefined(bytes, (i + 1)..<j) }
-            out.append(contentsOf: String(Character(scalar)).utf8)
-            i = j + 1
+            return n
         }
-        let s = out.withUnsafeBytes { JSONParser.isValidUTF8($0) ? JSONParser.string($0) : nil }
-        guard let s else { throw invalidUTF8 }
+        if let problem { throw problem }
+        // References decode to whole scalars, so the text is valid exactly when the input is.
+        guard JSONParser.isValidUTF8(bytes) else { throw invalidUTF8 }
         return s
     }
 
