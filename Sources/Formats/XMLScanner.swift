@@ -50,19 +50,26 @@ final class XMLScanner {
     var pendingEnd: String?
     /// Absolute offset of the `<` of the last start tag.
     private(set) var tagStart = 0
-    /// Arrays `readTree` reuses from one element to the next.
+    /// Buffers `readTree` reuses from one element to the next (freed in deinit).
     var treeScratch = TreeScratch()
 
     struct TreeScratch {
-        var entries: [XMLTree.Entry] = []
-        var segments: [XMLTree.Segment] = []
-        var open: [Int] = []
+        var entries = PODBuffer<XMLTree.Entry>()
+        var segments = PODBuffer<XMLTree.Segment>()
+        /// Indices of the open elements.
+        var open = PODBuffer<Int>()
     }
 
     init(input: ByteInput, name: String, limits: ReaderLimits) {
         self.window = ByteWindow(input: input, name: name, maxKeep: limits.maxFeatureBytes)
         self.name = name
         self.maxDepth = limits.maxNesting
+    }
+
+    deinit {
+        treeScratch.entries.deallocate()
+        treeScratch.segments.deallocate()
+        treeScratch.open.deallocate()
     }
 
     var bytesRead: Int { window.input.consumed }

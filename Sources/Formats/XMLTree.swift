@@ -55,15 +55,15 @@ final class XMLTree: @unchecked Sendable {
     let names: UInt64
 
     /// Copies `source`, `entries` and `segments` into one allocation (the builder reuses
-    /// its arrays, so a tree costs two allocations whatever its size).
-    init(copying source: UnsafeRawBufferPointer, entries: [Entry], segments: [Segment], latin1: Bool) {
+    /// its buffers, so a tree costs two allocations whatever its size).
+    init(copying source: UnsafeRawBufferPointer, entries: UnsafeBufferPointer<Entry>, segments: UnsafeBufferPointer<Segment>, latin1: Bool) {
         let entryBytes = entries.count * MemoryLayout<Entry>.stride
         let segmentBytes = segments.count * MemoryLayout<Segment>.stride
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(1, entryBytes + segmentBytes + source.count), alignment: 16)
+        if entryBytes > 0 { storage.copyMemory(from: entries.baseAddress!, byteCount: entryBytes) }
+        if segmentBytes > 0 { (storage + entryBytes).copyMemory(from: segments.baseAddress!, byteCount: segmentBytes) }
         let e = storage.bindMemory(to: Entry.self, capacity: entries.count)
-        _ = UnsafeMutableBufferPointer(start: e, count: entries.count).initialize(from: entries)
         let s = (storage + entryBytes).bindMemory(to: Segment.self, capacity: segments.count)
-        _ = UnsafeMutableBufferPointer(start: s, count: segments.count).initialize(from: segments)
         let b = storage + entryBytes + segmentBytes
         if source.count > 0 { b.copyMemory(from: source.baseAddress!, byteCount: source.count) }
         self.entries = UnsafeBufferPointer(start: e, count: entries.count)
@@ -110,35 +110,33 @@ extension XMLScanner {
         let startLine = line
         window.floor = start
         defer { window.floor = Int.max }
-        // Scratch arrays kept by the scanner: no allocation per tree once they have grown.
-        var entries = treeScratch.entries
-        var segments = treeScratch.segments
-        var open = treeScratch.open
-        treeScratch = TreeScratch()
-        entries.removeAll(keepingCapacity: true)
-        segments.removeAll(keepingCapacity: true)
-        open.removeAll(keepingCapacity: true)
-        defer { treeScratch = TreeScratch(entries: entries, segments: segments, open: open) }
+        // Buffers kept by the scanner (no allocation per tree once they have grown); the
+        // grown buffers must go back to it whatever happens.
+        var scratch = treeScratch
+        scratch.entries.removeAll()
+        scratch.segments.removeAll()
+        scratch.open.removeAll()
+        defer { treeScratch = scratch }
         // The root's start tag is still in the window: index it again.
         let resume = pos
         pos = start
         let root = try scanTag()
         pos = resume
-        entries.append(entry(root, base: start))
+        scratch.entries.append(entry(root, base: start))
         if pendingEnd != nil {
             pendingEnd = nil  // self-closing root: the tree is complete
-            entries[0].end = 1
+            scratch.entries[0].end = 1
         } else {
-            open.append(0)
+            scratch.open.append(0)
         }
-        while let top = open.last {
-            guard try ensure(1) else { throw truncated(inside: qname(entries[top], base: start)) }
+        while let top = scratch.open.last {
+            guard try ensure(1) else { throw truncated(inside: qname(scratch.entries[top], base: start)) }
             if window[pos] != UInt8(ascii: "<") {
                 let (range, eof) = try scanText()
-                if eof { throw truncated(inside: qname(entries[top], base: start)) }
+                if eof { throw truncated(inside: qname(scratch.entries[top], base: start)) }
                 let references = try check(range, entities: true)
                 append(XMLTree.Segment(start: range.lowerBound - start, end: range.upperBound - start, cdata: false, references: references),
-                       to: top, &entries, &segments)
+                       to: top, &scratch)
                 advance(to: range.upperBound)
                 continue
             }
@@ -146,41 +144,41 @@ extension XMLScanner {
             switch window[pos + 1] {
             case UInt8(ascii: "/"):
                 let (close, nameEnd) = try scanEndTag()
-                let e = entries[top]
+                let e = scratch.entries[top]
                 guard XMLText.equal(window.bytes((pos + 2)..<nameEnd), 0..<(nameEnd - pos - 2), window.bytes((start + e.nameStart)..<(start + e.nameEnd))) else {
                     throw endTagMismatch(nameEnd, open: qname(e, base: start))
                 }
-                entries[top].end = entries.count
-                open.removeLast()
+                scratch.entries[top].end = scratch.entries.count
+                scratch.open.removeLast()
                 advance(to: close + 1)
             case UInt8(ascii: "?"), UInt8(ascii: "!"):
                 if let cdata = try readDeclaration() {
                     _ = try check(cdata, entities: false)
                     append(XMLTree.Segment(start: cdata.lowerBound - start, end: cdata.upperBound - start, cdata: true, references: false),
-                           to: top, &entries, &segments)
+                           to: top, &scratch)
                 }
             default:
                 let tag = try scanTag()
                 try checkAttributes(tag)
-                let index = entries.count
-                entries.append(entry(tag, base: start))
+                let index = scratch.entries.count
+                scratch.entries.append(entry(tag, base: start))
                 advance(to: tag.close + 1)
                 if tag.selfClosing {
-                    entries[index].end = index + 1
+                    scratch.entries[index].end = index + 1
                 } else {
-                    open.append(index)
-                    try checkDepth(stack.count + open.count - 1)
+                    scratch.open.append(index)
+                    try checkDepth(stack.count + scratch.open.count - 1)
                 }
             }
             if pos - start > maxBytes {
-                throw FormatError.limitExceeded(file: name, message: "line \(startLine): <\(qname(entries[0], base: start))> is larger than \(maxBytes) bytes (ReaderLimits.maxFeatureBytes)")
+                throw FormatError.limitExceeded(file: name, message: "line \(startLine): <\(qname(scratch.entries[0], base: start))> is larger than \(maxBytes) bytes (ReaderLimits.maxFeatureBytes)")
             }
         }
         if !root.selfClosing {
             stack.removeLast()
             depth = stack.count
         }
-        return XMLTree(copying: window.bytes(start..<pos), entries: entries, segments: segments, latin1: latin1)
+        return XMLTree(copying: window.bytes(start..<pos), entries: scratch.entries.buffer, segments: scratch.segments.buffer, latin1: latin1)
     }
 
     private func entry(_ tag: TagScan, base: Int) -> XMLTree.Entry {
@@ -192,15 +190,15 @@ extension XMLScanner {
         String(decoding: window.bytes((base + e.nameStart)..<(base + e.nameEnd)), as: UTF8.self)
     }
 
-    private func append(_ segment: XMLTree.Segment, to element: Int, _ entries: inout [XMLTree.Entry], _ segments: inout [XMLTree.Segment]) {
-        let index = segments.count
-        segments.append(segment)
-        if entries[element].lastSegment >= 0 {
-            segments[entries[element].lastSegment].next = index
+    private func append(_ segment: XMLTree.Segment, to element: Int, _ scratch: inout TreeScratch) {
+        let index = scratch.segments.count
+        scratch.segments.append(segment)
+        if scratch.entries[element].lastSegment >= 0 {
+            scratch.segments[scratch.entries[element].lastSegment].next = index
         } else {
-            entries[element].firstSegment = index
+            scratch.entries[element].firstSegment = index
         }
-        entries[element].lastSegment = index
+        scratch.entries[element].lastSegment = index
     }
 
     /// Checks character data at `range` (UTF-8, references); true when it has references.
@@ -227,4 +225,43 @@ extension XMLScanner {
             throw self.error(error.message)
         }
     }
+}
+
+/// A growable buffer of plain values (no references inside) that `readTree` reuses from
+/// one element to the next: unlike an Array it has no reference counting or uniqueness
+/// checks. Its owner calls `deallocate()` once.
+struct PODBuffer<T> {
+    private(set) var base: UnsafeMutablePointer<T>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int = 64) {
+        base = .allocate(capacity: capacity)
+        self.capacity = capacity
+    }
+
+    func deallocate() { base.deallocate() }
+
+    var buffer: UnsafeBufferPointer<T> { UnsafeBufferPointer(start: base, count: count) }
+    var last: T? { count > 0 ? base[count - 1] : nil }
+
+    subscript(i: Int) -> T {
+        get { base[i] }
+        nonmutating set { base[i] = newValue }
+    }
+
+    mutating func append(_ value: T) {
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<T>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = bigger
+            capacity *= 2
+        }
+        (base + count).initialize(to: value)
+        count += 1
+    }
+
+    mutating func removeLast() { count -= 1 }
+    mutating func removeAll() { count = 0 }
 }
