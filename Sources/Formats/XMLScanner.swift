@@ -122,7 +122,9 @@ final class XMLScanner {
             case UInt8(ascii: "/"): return try readEndTag()
             case UInt8(ascii: "?"), UInt8(ascii: "!"):
                 if let cdata = try readDeclaration() {
-                    return .text(try decode(cdata, entities: false), cdata: true)
+                    let text = try decode(cdata, entities: false)
+                    advance(to: cdata.upperBound + 3)
+                    return .text(text, cdata: true)
                 }
             default: return try readStartTag()
             }
@@ -137,7 +139,8 @@ final class XMLScanner {
 
     /// Reads the `<?…?>` or `<!…>` at `pos`: skips comments, processing instructions and a
     /// DOCTYPE (refusing entity declarations); for a CDATA section returns the absolute range
-    /// of its content (still in the window), with `pos` already past it.
+    /// of its content (in the window), and the caller moves `pos` past its `]]>` once it
+    /// has checked the content (so errors point at the section).
     func readDeclaration() throws(FormatError) -> Range<Int>? {
         if window[pos + 1] == UInt8(ascii: "?") {
             try readProcessingInstruction()
@@ -146,7 +149,6 @@ final class XMLScanner {
         } else if try hasPrefix("<![CDATA[") {
             let start = pos + 9
             let end = try find("]]>", from: start, keep: pos, what: "CDATA section")
-            advance(to: end + 3)
             return start..<end
         } else if try hasPrefix("<!DOCTYPE") {
             try readDoctype()

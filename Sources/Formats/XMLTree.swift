@@ -154,6 +154,7 @@ extension XMLScanner {
             case UInt8(ascii: "?"), UInt8(ascii: "!"):
                 if let cdata = try readDeclaration() {
                     _ = try check(cdata, entities: false)
+                    advance(to: cdata.upperBound + 3)
                     append(XMLTree.Segment(start: cdata.lowerBound - start, end: cdata.upperBound - start, cdata: true, references: false),
                            to: top, &scratch)
                 }

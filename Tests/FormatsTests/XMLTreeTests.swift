@@ -66,6 +66,17 @@ final class XMLTreeTests: XCTestCase {
         }
     }
 
+    func testInvalidUTF8InCDATAPointsAtTheSection() throws {
+        let bytes: [UInt8] = Array("<kml>\n<Placemark>\n<description><![CDATA[a".utf8) + [0xFF] + Array("]]></description></Placemark></kml>".utf8)
+        let path = try TestSupport.tempFile("cdata.kml", bytes)
+        XCTAssertThrowsError(try TestSupport.readAll(path)) { error in
+            guard case let FormatError.malformed(_, line, column, message) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(line, 3)
+            XCTAssertEqual(column, 14)
+            XCTAssertTrue(message.contains("invalid UTF-8"), message)
+        }
+    }
+
     func testQueueReleasesTakenElementsWhileTheProducerKeepsItFull() {
         final class Token: Sendable {}
         let queue = BoundedQueue<Token>(capacity: 2)
