@@ -40,6 +40,15 @@ public final class Daemon {
         for dir in [config.root, config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
             do { try fileSystem.createDirectories(dir) } catch { throw .system(error) }
         }
+        let lockPath = config.root + "/tiledrop.lock"
+        let rootLock: FileLock
+        do {
+            rootLock = try FileLock(path: lockPath)
+        } catch {
+            if error.errno == EWOULDBLOCK { throw .alreadyRunning(root: config.root, pid: FileLock.holder(of: lockPath)) }
+            throw .system(error)
+        }
+        defer { withExtendedLifetime(rootLock) {} }
         let store: StateStore
         do { store = try StateStore(path: config.statePath) } catch { throw .storage(error) }
         let listener: UnixSocket
