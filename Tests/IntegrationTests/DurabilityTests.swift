@@ -57,16 +57,14 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0)
     }
 
-    func testCrashDuringPublishKeepsThePreviousTilesetAndTheJobRunsAgain() throws {
+    /// Installs a small v1 tileset for map `w`, then drops the world so a slow z0–9 publish of
+    /// `w` is running when this returns. Returns v1's bytes.
+    private func startSlowPublish(_ harness: DaemonHarness) throws -> Data {
         let countries = DaemonHarness.fixtures + "/real/ne_110m_admin_0_countries.json"
         guard let world = FileManager.default.contents(atPath: countries) else {
             throw XCTSkip("fixture \(countries) not found (set TILEDROP_FIXTURES)")
         }
-        // A slow publish: the default recipe at z9 takes tens of seconds in a debug build.
-        let harness = try DaemonHarness(extraConfig: "default_maxzoom = 9")
-        defer { harness.cleanUp() }
         try harness.start()
-        // Version 1 of the tileset: a small container installed as tiles/w.mbtiles.
         let work = harness.root + "/work"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         try collection(file: 1, count: 5).write(to: URL(fileURLWithPath: work + "/p.geojson"))
@@ -76,10 +74,29 @@ final class DurabilityTests: XCTestCase {
         try harness.drop(v1, map: "w", name: "v1.mbtiles")
         let tileset = harness.root + "/tiles/w.mbtiles"
         XCTAssertTrue(waitUntil(timeout: 20) { FileManager.default.contents(atPath: tileset) == v1 })
-
         try harness.drop(world, map: "w", name: "world.geojson")
         XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["jobs"]?["processing"]?.intValue == 1 }, harness.log)
         usleep(1_500_000)
+        return v1
+    }
+
+    func testSIGTERMDuringAPublishExitsPromptlyAndCleanly() throws {
+        // The default recipe at z9 takes tens of seconds in a debug build.
+        let harness = try DaemonHarness(extraConfig: "default_maxzoom = 9")
+        defer { harness.cleanUp() }
+        let v1 = try startSlowPublish(harness)
+        let started = Date()
+        XCTAssertEqual(harness.stop(), 0, "SIGTERM mid-publish exits 0")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "without waiting for the publish")
+        XCTAssertEqual(FileManager.default.contents(atPath: harness.root + "/tiles/w.mbtiles"), v1)
+    }
+
+    func testCrashDuringPublishKeepsThePreviousTilesetAndTheJobRunsAgain() throws {
+        // The default recipe at z9 takes tens of seconds in a debug build.
+        let harness = try DaemonHarness(extraConfig: "default_maxzoom = 9")
+        defer { harness.cleanUp() }
+        let v1 = try startSlowPublish(harness)
+        let tileset = harness.root + "/tiles/w.mbtiles"
         harness.crash()
         XCTAssertEqual(FileManager.default.contents(atPath: tileset), v1, "the previous tileset is intact after kill -9 mid-publish")
 
