@@ -17,7 +17,7 @@ public final class Daemon {
     private let fileSystem = FileSystem()
     private let clock = MonotonicClock()
     private let notifier: ServiceNotifier
-    private let stopping = LockedStringSet()
+    private let stopping = StopFlag()
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
     private let live = LiveStatusBox()
@@ -40,6 +40,15 @@ public final class Daemon {
         for dir in [config.root, config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
             do { try fileSystem.createDirectories(dir) } catch { throw .system(error) }
         }
+        let lockPath = config.root + "/tiledrop.lock"
+        let rootLock: FileLock
+        do {
+            rootLock = try FileLock(path: lockPath)
+        } catch {
+            if error.errno == EWOULDBLOCK { throw .alreadyRunning(root: config.root, pid: FileLock.holder(of: lockPath)) }
+            throw .system(error)
+        }
+        defer { withExtendedLifetime(rootLock) {} }
         let store: StateStore
         do { store = try StateStore(path: config.statePath) } catch { throw .storage(error) }
         let listener: UnixSocket
@@ -57,7 +66,7 @@ public final class Daemon {
         let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, cancellations: cancellations,
                                         retiredSources: retired,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
-                                        isStopping: { stopping.contains("stop") })
+                                        isStopping: { stopping.isRaised })
         let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger)
         let (cfg, log, fs) = (config, logger, fileSystem)
         publisher.prepare()
@@ -78,7 +87,7 @@ public final class Daemon {
             let now = clock.now()
             var deadline = min(nextScan, nextPoll, nextStatusLine)
             if let settle = watcher.nextDeadline() { deadline = min(deadline, settle) }
-            if let interval = notifier.watchdogInterval { deadline = min(deadline, nextWatchdog) ; _ = interval }
+            if notifier.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
             let ready: Set<Int32>
             do {
                 ready = try Poller().waitReadable([watcher.fileDescriptor, signals.fileDescriptor, listener.fileDescriptor],
@@ -113,7 +122,7 @@ public final class Daemon {
                 let inFlight = self.inFlight
                 ingestQueue.async {
                     defer { inFlight.remove(candidate.path) }
-                    guard !stopping.contains("stop") else { return }
+                    guard !stopping.isRaised else { return }
                     processor.ingest(candidate)
                 }
             }
@@ -130,7 +139,7 @@ public final class Daemon {
 
         logger.info("stopping: finishing the current ingest")
         notifier.notify("STOPPING=1")
-        stopping.insert("stop")
+        stopping.raise()
         listener.close()
         ingestQueue.sync {}
         logger.info("stopped")

@@ -15,6 +15,8 @@ public enum DaemonError: Error, CustomStringConvertible {
     case format(FormatError)
     /// A recipe or tiling step failed.
     case tiling(TilingError)
+    /// Another daemon holds the root's lock.
+    case alreadyRunning(root: String, pid: Int32?)
     /// Anything else, with an actionable message.
     case other(String)
 
@@ -25,6 +27,8 @@ public enum DaemonError: Error, CustomStringConvertible {
         case .storage(let e): e.description
         case .format(let e): e.description
         case .tiling(let e): e.description
+        case let .alreadyRunning(root, pid):
+            "another tiledrop is already running on \(root)\(pid.map { " (pid \($0))" } ?? ""); stop it first or use another --root"
         case .other(let m): m
         }
     }

@@ -163,12 +163,16 @@ public final class StateDatabase {
     }
 
     public func ingestCounts() throws(StorageError) -> [IngestState: Int] {
-        var counts = Dictionary(uniqueKeysWithValues: IngestState.allCases.map { ($0, 0) })
-        let s = try db.prepare("SELECT state, count(*) FROM ingests GROUP BY state")
-        while try s.step() {
-            if let state = s.text(0).flatMap(IngestState.init(rawValue:)) { counts[state] = Int(s.int(1)) }
-        }
-        return counts
+        let raw = try counts("SELECT state, count(*) FROM ingests GROUP BY state")
+        return Dictionary(uniqueKeysWithValues: IngestState.allCases.map { ($0, raw[$0.rawValue] ?? 0) })
+    }
+
+    /// Runs a `SELECT key, count(*) … GROUP BY key` query into a dictionary.
+    private func counts(_ sql: String) throws(StorageError) -> [String: Int] {
+        let s = try db.prepare(sql)
+        var result: [String: Int] = [:]
+        while try s.step() { if let key = s.text(0) { result[key] = Int(s.int(1)) } }
+        return result
     }
 
     private func ingests(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [IngestRecord] {
@@ -224,12 +228,8 @@ public final class StateDatabase {
     }
 
     public func jobCounts() throws(StorageError) -> [JobStage: Int] {
-        var counts = Dictionary(uniqueKeysWithValues: JobStage.allCases.map { ($0, 0) })
-        let s = try db.prepare("SELECT stage, count(*) FROM jobs GROUP BY stage")
-        while try s.step() {
-            if let stage = s.text(0).flatMap(JobStage.init(rawValue:)) { counts[stage] = Int(s.int(1)) }
-        }
-        return counts
+        let raw = try counts("SELECT stage, count(*) FROM jobs GROUP BY stage")
+        return Dictionary(uniqueKeysWithValues: JobStage.allCases.map { ($0, raw[$0.rawValue] ?? 0) })
     }
 
     private func jobs(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [PublishJobRecord] {

@@ -11,6 +11,8 @@ enum ExitCode {
     static let unavailable: Int32 = 69
     /// An internal error.
     static let software: Int32 = 70
+    /// Temporary failure: another daemon already runs on the root.
+    static let tempFail: Int32 = 75
     /// An output file cannot be created.
     static let cantCreate: Int32 = 73
     /// A read or write failed.

@@ -28,6 +28,7 @@ enum RunCommand {
             return try daemon.run()
         } catch {
             printError("tiledrop run: \(error)")
+            if case .alreadyRunning = error { return ExitCode.tempFail }
             return ExitCode.software
         }
     }

@@ -22,7 +22,8 @@ enum Tiledrop {
       tiledrop --help | --version
 
     Exit codes: 0 ok, 64 usage, 65 invalid data, 66 missing input, 69 daemon unreachable,
-    70 internal error, 73 cannot create output, 74 I/O error, 78 bad configuration.
+    70 internal error, 73 cannot create output, 74 I/O error, 75 another daemon runs on the root,
+    78 bad configuration.
     """
 
     static func main(_ args: [String]) -> Int32 {

@@ -57,6 +57,63 @@ final class DurabilityTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0)
     }
 
+    /// Installs a small v1 tileset for map `w`, then drops the world so a slow z0–9 publish of
+    /// `w` is running when this returns. Returns v1's bytes.
+    private func startSlowPublish(_ harness: DaemonHarness) throws -> Data {
+        let countries = DaemonHarness.fixtures + "/real/ne_110m_admin_0_countries.json"
+        guard let world = FileManager.default.contents(atPath: countries) else {
+            throw XCTSkip("fixture \(countries) not found (set TILEDROP_FIXTURES)")
+        }
+        try harness.start()
+        let work = harness.root + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try collection(file: 1, count: 5).write(to: URL(fileURLWithPath: work + "/p.geojson"))
+        try #"{"version":1,"layers":{"w":{"source":"p.geojson","minzoom":0,"maxzoom":2}}}"#.write(toFile: work + "/r.json", atomically: true, encoding: .utf8)
+        XCTAssertEqual(try harness.cli(["publish", work + "/r.json", "-o", work + "/v1.mbtiles"]).status, 0)
+        let v1 = try Data(contentsOf: URL(fileURLWithPath: work + "/v1.mbtiles"))
+        try harness.drop(v1, map: "w", name: "v1.mbtiles")
+        let tileset = harness.root + "/tiles/w.mbtiles"
+        XCTAssertTrue(waitUntil(timeout: 20) { FileManager.default.contents(atPath: tileset) == v1 })
+        try harness.drop(world, map: "w", name: "world.geojson")
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["jobs"]?["processing"]?.intValue == 1 }, harness.log)
+        usleep(1_500_000)
+        return v1
+    }
+
+    func testSIGTERMDuringAPublishExitsPromptlyAndCleanly() throws {
+        // The default recipe at z9 takes tens of seconds in a debug build.
+        let harness = try DaemonHarness(extraConfig: "default_maxzoom = 9")
+        defer { harness.cleanUp() }
+        let v1 = try startSlowPublish(harness)
+        let started = Date()
+        XCTAssertEqual(harness.stop(), 0, "SIGTERM mid-publish exits 0")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "without waiting for the publish")
+        XCTAssertEqual(FileManager.default.contents(atPath: harness.root + "/tiles/w.mbtiles"), v1)
+    }
+
+    func testCrashDuringPublishKeepsThePreviousTilesetAndTheJobRunsAgain() throws {
+        // The default recipe at z9 takes tens of seconds in a debug build.
+        let harness = try DaemonHarness(extraConfig: "default_maxzoom = 9")
+        defer { harness.cleanUp() }
+        let v1 = try startSlowPublish(harness)
+        let tileset = harness.root + "/tiles/w.mbtiles"
+        harness.crash()
+        XCTAssertEqual(FileManager.default.contents(atPath: tileset), v1, "the previous tileset is intact after kill -9 mid-publish")
+
+        // Restart with a quicker default so the re-run finishes promptly.
+        try (try String(contentsOfFile: harness.configPath, encoding: .utf8)).replacingOccurrences(of: "default_maxzoom = 9", with: "default_maxzoom = 2")
+            .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
+        try harness.start()
+        XCTAssertTrue(waitUntil(timeout: 60) {
+            let jobs = (try? harness.status())?["jobs"]
+            return jobs?["success"]?.intValue == 1 && jobs?["queued"]?.intValue == 0 && jobs?["processing"]?.intValue == 0
+        }, harness.log)
+        let tile = try harness.cli(["tile", tileset, "0/0/0"])
+        let names = (try JSONParser.parse(Array(tile.stdout))["features"]?.arrayValue ?? []).compactMap { $0["properties"]?["NAME"]?.stringValue }
+        XCTAssertEqual(Set(names).count, 177, "the re-run job published the new source")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root + "/tiles").filter { $0.hasPrefix(".") }, [], "no temporary file left")
+    }
+
     func testFileArrivingByHardLinkIsIngested() throws {
         let harness = try DaemonHarness()
         defer { harness.cleanUp() }

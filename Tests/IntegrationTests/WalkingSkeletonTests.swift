@@ -61,6 +61,10 @@ final class WalkingSkeletonTests: XCTestCase {
         let human = try harness.cli(["status", "--root", harness.root])
         XCTAssertTrue(String(decoding: human.stdout, as: UTF8.self).contains("1 completed"))
 
+        let second = try harness.cli(["run", "--root", harness.root])
+        XCTAssertEqual(second.status, 75, "a second daemon on the same root refuses to start")
+        XCTAssertTrue(second.stderr.contains("already running"), second.stderr)
+
         XCTAssertEqual(harness.stop(), 0, "SIGTERM exits 0")
         XCTAssertFalse(FileManager.default.fileExists(atPath: harness.root + "/tiledrop.sock"), "socket removed on exit")
     }
