@@ -24,7 +24,7 @@ public final class GeoJSONSeqWriter {
     private var batch: [Feature] = []
     private var batchCost = 0
     /// A batch goes to the encoder at this many features or about this many bytes.
-    private let batchFeatures = 256
+    private let batchFeatures = 1024
     private let batchBytes = 1 << 20
 
     /// Creates (or truncates) the file at `path` with mode 0644.

@@ -80,9 +80,9 @@ final class KMLPrefetch: @unchecked Sendable {
     // @unchecked: after init, the thread only touches `queue` (itself thread-safe); the
     // other members belong to the consumer.
     private typealias Item = Result<KMLElementReader.Element, FormatError>
-    /// Elements travel in batches (up to 256 elements or 1 MB of source each) so the two
-    /// threads synchronise rarely; at most 4 batches or 4 MB wait in the queue.
-    private let queue = BoundedQueue<(items: [Item], bytesRead: Int)>(capacity: 4, maxCost: 4 << 20)
+    /// Elements travel in batches (up to 1024 elements or 1 MB of source each) so the two
+    /// threads synchronise (and context-switch) rarely; at most 2 batches wait in the queue.
+    private let queue = BoundedQueue<(items: [Item], bytesRead: Int)>(capacity: 2, maxCost: 4 << 20)
     private let thread: pthread_t
     private var batch: [Item] = []
     private var nextInBatch = 0
@@ -102,10 +102,10 @@ final class KMLPrefetch: @unchecked Sendable {
                 if case .success(.end) = item { last = true }
                 if case .failure = item { last = true }
                 let after = elements.bytesRead
-                if last || batch.count >= 256 || after - before >= 1 << 20 {
+                if last || batch.count >= 1024 || after - before >= 1 << 20 {
                     guard queue.put((batch, after), cost: after - before), !last else { return }
                     batch = []
-                    batch.reserveCapacity(256)
+                    batch.reserveCapacity(1024)
                     before = after
                 }
             }
