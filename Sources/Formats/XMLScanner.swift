@@ -418,7 +418,7 @@ final class XMLScanner {
     }
 
     /// Counts the newlines between `counted` and `pos`.
-    private func countLines() {
+    func countLines() {
         guard counted < pos else { return }
         let p = UnsafeRawPointer(window.storage - window.base)
         var i = counted

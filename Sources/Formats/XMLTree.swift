@@ -179,7 +179,11 @@ extension XMLScanner {
             stack.removeLast()
             depth = stack.count
         }
-        return XMLTree(copying: window.bytes(start..<pos), entries: scratch.entries.buffer, segments: scratch.segments.buffer, latin1: latin1)
+        let tree = XMLTree(copying: window.bytes(start..<pos), entries: scratch.entries.buffer, segments: scratch.segments.buffer, latin1: latin1)
+        // One huge element must not pin a huge window for the rest of the document.
+        countLines()
+        window.shrinkIfLarge(keepingFrom: pos)
+        return tree
     }
 
     private func entry(_ tag: TagScan, base: Int) -> XMLTree.Entry {
