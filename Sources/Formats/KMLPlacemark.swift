@@ -17,7 +17,7 @@ import Glibc
 /// NetworkLink's Region as polygons.
 enum KMLPlacemark {
     static func feature(from node: XMLNode, styles: KMLStyleTable, schema: [String: String], notes: inout [String]) throws(FormatError) -> Feature {
-        var p = roomyProperties
+        var p = JSONObject(capacity: 16)
         var geometry: Geometry?
         var times: [JSONValue] = []
         let isNetworkLink = node.isNamed("NetworkLink")
@@ -38,7 +38,7 @@ enum KMLPlacemark {
         }
         if let d = node.first("description") {
             if let html = d.cdata {
-                var o = roomyPair
+                var o = JSONObject(capacity: 2)
             o.appendUnchecked(key: "@type", value: "html")
             o.appendUnchecked(key: "value", value: .string(html))
             p["description"] = .object(o)
@@ -64,21 +64,6 @@ enum KMLPlacemark {
         var feature = Feature(geometry: geometry, properties: p)
         if let id = node.attribute("id"), !id.isEmpty { feature.id = .string(id) }
         return feature
-    }
-
-    /// An empty property set whose storage has room for 16 members. A copy's first insert
-    /// allocates once with that room (Array keeps the capacity of the shared buffer it grows
-    /// from), so a Placemark's ~10 properties do not reallocate 5 times; GeoModel's
-    /// `JSONObject` has no `reserveCapacity`.
-    private static let roomyProperties = roomy(16)
-    /// The same for the two members of an HTML description object.
-    private static let roomyPair = roomy(2)
-
-    private static func roomy(_ n: Int) -> JSONObject {
-        var o = JSONObject()
-        for i in 0..<n { o.appendUnchecked(key: String(i), value: .null) }
-        for i in 0..<n { o[String(i)] = nil }  // removing keeps the capacity
-        return o
     }
 
     /// Text members copied as string properties, in togeojson's order (`description`, an

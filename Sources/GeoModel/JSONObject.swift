@@ -16,6 +16,12 @@ public struct JSONObject: Sendable, Hashable, Sequence {
 
     public init() { members = [] }
 
+    /// An empty object with room for `capacity` members, so building it does not reallocate.
+    public init(capacity: Int) {
+        members = []
+        members.reserveCapacity(capacity)
+    }
+
     public init(_ members: [Member]) {
         self.members = []
         for m in members { self[m.key] = m.value }
