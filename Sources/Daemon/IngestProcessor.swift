@@ -187,7 +187,7 @@ final class IngestProcessor: @unchecked Sendable {
             if let group = record.group, f.properties["group"] == nil { f.properties["group"] = .string(group) }
             try writer.write(f)
             count += 1
-            if count % 512 == 0 {
+            if count % 64 == 0 {
                 let now = clock.now()
                 if isStopping() { _ = try? writer.finish(sync: false); throw Interruption.stopping }
                 if cancellations.remove(record.id) { _ = try? writer.finish(sync: false); throw Interruption.canceled }

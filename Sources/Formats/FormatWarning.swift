@@ -23,3 +23,25 @@ public struct FormatWarning: Sendable, CustomStringConvertible, Hashable {
 
     public var description: String { message }
 }
+
+/// The warnings of one reader: the first `limit` in full, then only a count.
+///
+/// `list` ends with a summary line when some were dropped, so every report still says how
+/// many features were skipped in total.
+struct WarningLog {
+    private(set) var kept: [FormatWarning] = []
+    private(set) var total = 0
+    let limit: Int
+
+    init(limit: Int) { self.limit = max(0, limit) }
+
+    mutating func append(_ warning: FormatWarning) {
+        total += 1
+        if kept.count < limit { kept.append(warning) }
+    }
+
+    var list: [FormatWarning] {
+        guard total > kept.count else { return kept }
+        return kept + [FormatWarning(message: "… and \(total - kept.count) more warnings (\(total) in all; only the first \(kept.count) are listed)")]
+    }
+}

@@ -11,7 +11,8 @@ import GeoModel
 /// reads the file again for each kind instead, so memory stays bounded.
 final class GPXReader: FeatureReader {
     let format = InputFormat.gpx
-    private(set) var warnings: [FormatWarning] = []
+    private var warningLog: WarningLog
+    var warnings: [FormatWarning] { warningLog.list }
     let groups: [FeatureGroup] = []
     var bytesRead: Int { file.consumed }
 
@@ -35,6 +36,7 @@ final class GPXReader: FeatureReader {
     private var elementIndex = 0
 
     init(file: FileInput, name: String, limits: ReaderLimits, maxHeldFeatures: Int = 50_000) {
+        warningLog = WarningLog(limit: limits.maxWarnings)
         self.file = file
         self.name = name
         self.limits = limits
@@ -142,7 +144,7 @@ final class GPXReader: FeatureReader {
     }
 
     private func skipped(_ index: Int, line: Int, _ error: FormatError) -> Feature? {
-        warnings.append(.feature(index, line: line, "\(error.reason); skipped"))
+        warningLog.append(.feature(index, line: line, "\(error.reason); skipped"))
         return nil
     }
 

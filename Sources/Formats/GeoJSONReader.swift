@@ -13,7 +13,8 @@ import Glibc
 /// A bad feature is skipped with a warning; bad JSON fails the file with line and column.
 final class GeoJSONReader: FeatureReader {
     private(set) var format: InputFormat
-    private(set) var warnings: [FormatWarning] = []
+    private var warningLog: WarningLog
+    var warnings: [FormatWarning] { warningLog.list }
     private(set) var groups: [FeatureGroup] = []
     var bytesRead: Int { window.input.consumed }
 
@@ -43,6 +44,7 @@ final class GeoJSONReader: FeatureReader {
     private var pending: [(value: JSONValue, line: Int)] = []
 
     init(input: ByteInput, name: String, limits: ReaderLimits, format: InputFormat) {
+        warningLog = WarningLog(limit: limits.maxWarnings)
         self.window = ByteWindow(input: input, name: name, maxKeep: limits.maxFeatureBytes)
         self.name = name
         self.limits = limits
@@ -165,7 +167,7 @@ final class GeoJSONReader: FeatureReader {
         let type = top["type"]?.stringValue
         if sawFeatures {
             if let type, type != "FeatureCollection" {
-                warnings.append(FormatWarning(message: "top-level object has a \"features\" array but \"type\": \"\(type)\"; read as a FeatureCollection"))
+                warningLog.append(FormatWarning(message: "top-level object has a \"features\" array but \"type\": \"\(type)\"; read as a FeatureCollection"))
             }
             return nil
         }
@@ -187,7 +189,7 @@ final class GeoJSONReader: FeatureReader {
         if let crs = value["crs"] { try checkCRS(crs) }
         if let g = value["groups"] { readGroups(g) }
         guard case .array(let items)? = value["features"] else {
-            warnings.append(FormatWarning(message: "line \(line): FeatureCollection without a \"features\" array skipped", line: line))
+            warningLog.append(FormatWarning(message: "line \(line): FeatureCollection without a \"features\" array skipped", line: line))
             return
         }
         pending.append(contentsOf: items.map { ($0, line) })
@@ -206,12 +208,12 @@ final class GeoJSONReader: FeatureReader {
     /// MapHub's top-level `"groups": [{"id": 1, "title": "…"}]`.
     private func readGroups(_ value: JSONValue) {
         guard case .array(let items) = value else {
-            warnings.append(FormatWarning(message: "top-level \"groups\" is not an array; ignored"))
+            warningLog.append(FormatWarning(message: "top-level \"groups\" is not an array; ignored"))
             return
         }
         for item in items {
             guard let id = item["id"], id != .null else {
-                warnings.append(FormatWarning(message: "a \"groups\" entry without an \"id\" ignored"))
+                warningLog.append(FormatWarning(message: "a \"groups\" entry without an \"id\" ignored"))
                 continue
             }
             let title = item["title"]?.stringValue ?? item["name"]?.stringValue ?? JSONWriter.string(id)
@@ -231,10 +233,10 @@ final class GeoJSONReader: FeatureReader {
             } else {
                 feature = try GeoJSONCoding.feature(from: value, notes: &notes)
             }
-            for n in notes { warnings.append(.feature(index, line: line, n)) }
+            for n in notes { warningLog.append(.feature(index, line: line, n)) }
             return feature
         } catch {
-            warnings.append(.feature(index, line: line, "\(error.reason); skipped"))
+            warningLog.append(.feature(index, line: line, "\(error.reason); skipped"))
             return nil
         }
     }

@@ -15,7 +15,8 @@ import Glibc
 /// (`kml:`, `gx:`) are ignored, so KML 2.1, 2.2 and prefixed documents read alike.
 final class KMLReader: FeatureReader {
     let format: InputFormat
-    private(set) var warnings: [FormatWarning] = []
+    private var warningLog: WarningLog
+    var warnings: [FormatWarning] { warningLog.list }
     private(set) var groups: [FeatureGroup] = []
     var bytesRead: Int { prefetch?.bytesRead ?? elements.bytesRead }
 
@@ -28,6 +29,7 @@ final class KMLReader: FeatureReader {
     private var featureIndex = 0
 
     init(input: ByteInput, name: String, limits: ReaderLimits, format: InputFormat) {
+        warningLog = WarningLog(limit: limits.maxWarnings)
         self.elements = KMLElementReader(input: input, name: name, limits: limits)
         self.prefetch = KMLPrefetch(elements)
         self.format = format
@@ -59,14 +61,14 @@ final class KMLReader: FeatureReader {
         do throws(FormatError) {
             var notes: [String] = []
             var feature = try KMLPlacemark.feature(from: node, styles: styles, schema: schema, notes: &notes)
-            for n in notes { warnings.append(.feature(index, line: line, n)) }
+            for n in notes { warningLog.append(.feature(index, line: line, n)) }
             if let path = folder {
                 feature.properties[FeatureGroup.folderProperty] = .string(path)
                 if knownGroups.insert(path).inserted { groups.append(FeatureGroup(id: .string(path), title: path)) }
             }
             return feature
         } catch {
-            warnings.append(.feature(index, line: line, "<\(node.name)> \(error.reason); skipped"))
+            warningLog.append(.feature(index, line: line, "<\(node.name)> \(error.reason); skipped"))
             return nil
         }
     }

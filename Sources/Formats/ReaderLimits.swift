@@ -15,14 +15,18 @@ public struct ReaderLimits: Sendable {
     public var maxNesting: Int
     /// Largest single feature (one GeoJSON feature's text, one KML Placemark's text) in bytes.
     public var maxFeatureBytes: Int
+    /// Most warnings kept in full; the rest are only counted, so a file with millions of
+    /// broken features cannot fill memory with messages.
+    public var maxWarnings: Int
 
     public init(maxFileBytes: Int = 16 << 30, maxUncompressedBytes: Int = 4 << 30, maxCompressionRatio: Int = 200,
-                maxNesting: Int = 256, maxFeatureBytes: Int = 64 << 20) {
+                maxNesting: Int = 256, maxFeatureBytes: Int = 64 << 20, maxWarnings: Int = 1000) {
         self.maxFileBytes = maxFileBytes
         self.maxUncompressedBytes = maxUncompressedBytes
         self.maxCompressionRatio = maxCompressionRatio
         self.maxNesting = maxNesting
         self.maxFeatureBytes = maxFeatureBytes
+        self.maxWarnings = maxWarnings
     }
 
     public static let `default` = ReaderLimits()

@@ -120,6 +120,18 @@ final class GeoJSONReaderTests: XCTestCase {
         }
     }
 
+    func testWarningsAreCappedButCounted() throws {
+        let bad = (0..<500).map { _ in #"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[500,1]}}"# }
+        let good = #"{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[5,1]}}"#
+        let path = try TestSupport.tempFile("many-bad.geojson", #"{"type":"FeatureCollection","features":["# + (bad + [good]).joined(separator: ",") + "]}")
+        var limits = ReaderLimits()
+        limits.maxWarnings = 10
+        let (features, reader) = try TestSupport.readAll(path, limits: limits)
+        XCTAssertEqual(features.count, 1)
+        XCTAssertEqual(reader.warnings.count, 11, "10 kept in full plus a summary")
+        XCTAssertTrue(reader.warnings.last!.message.contains("490 more warnings (500 in all"), reader.warnings.last!.message)
+    }
+
     func testMapHubGroups() throws {
         let text = #"{"type":"FeatureCollection","groups":[{"title":"Test group","id":12345}],"features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[23.45,34.56]},"properties":{"title":"Test point","group":12345}}]}"#
         let (features, reader) = try TestSupport.readAll(name: "m.geojson", text: text)

@@ -7,7 +7,7 @@ import XCTest
 final class MapsAndSocketTests: XCTestCase {
     private func points(_ tag: String, count: Int) -> Data {
         let features = (0..<count).map { i in
-            "{\"type\":\"Feature\",\"properties\":{\"tag\":\"\(tag)\",\"i\":\(i)},\"geometry\":{\"type\":\"Point\",\"coordinates\":[\(Double(i) * 0.5),\(Double(i) * 0.25)]}}"
+            "{\"type\":\"Feature\",\"properties\":{\"tag\":\"\(tag)\",\"i\":\(i)},\"geometry\":{\"type\":\"Point\",\"coordinates\":[\(Double(i % 3600) * 0.1 - 180),\(Double(i % 1700) * 0.1 - 85)]}}"
         }
         return Data("{\"type\":\"FeatureCollection\",\"features\":[\(features.joined(separator: ","))]}".utf8)
     }
@@ -140,6 +140,27 @@ final class MapsAndSocketTests: XCTestCase {
         try harness.drop(points("y", count: 3), map: "m2", name: "y.geojson")
         XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 2 }, harness.log)
         XCTAssertEqual((try harness.status())["maps"]?.arrayValue, [.string("m2")])
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
+    func testCancelingAnIngestThroughTheSocket() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try harness.start()
+        // Big enough that converting it takes a while in a debug build.
+        try harness.drop(points("big", count: 150_000), map: "slow", name: "big.geojson")
+        var id = ""
+        XCTAssertTrue(waitUntil(timeout: 30) {
+            let processing = (try? self.get(harness, "/v1/ingests?state=processing"))?.1.arrayValue ?? []
+            id = processing.first?["id"]?.stringValue ?? ""
+            return !id.isEmpty
+        }, harness.log)
+        let (status, body) = try request(harness, "POST", "/v1/ingests/\(id)/cancel")
+        XCTAssertEqual(status, 200, "\(body)")
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? self.get(harness, "/v1/ingests/\(id)"))?.1["state"]?.stringValue == "canceled" }, harness.log)
+        let report = try String(contentsOfFile: harness.root + "/failed/slow/big.geojson.error.json", encoding: .utf8)
+        XCTAssertTrue(report.contains("canceled by request"), report)
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: harness.root + "/sources/slow")) ?? [], [], "nothing was appended, no temporary left")
         XCTAssertEqual(harness.stop(), 0)
     }
 
