@@ -102,7 +102,7 @@ final class StatusServer: @unchecked Sendable {
         let jobs = try db.jobCounts()
         var o = JSONObject()
         o["version"] = .string(StatusServer.version)
-        o["uptime_seconds"] = .double((clock.now() - startedAt).rounded())
+        o["uptime"] = .int(Int64((clock.now() - startedAt).rounded()))
         o["pid"] = .int(Int64(getpid()))
         o["root"] = .string(config.root)
         o["maps"] = .array(snapshot.maps.map(JSONValue.string))

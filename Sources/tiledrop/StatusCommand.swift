@@ -29,7 +29,7 @@ enum StatusCommand {
         func counts(_ key: String, _ order: [String]) -> String {
             order.map { "\(s[key]?[$0]?.intValue ?? 0) \($0)" }.joined(separator: ", ")
         }
-        let uptime = Int(s["uptime_seconds"]?.doubleValue ?? 0)
+        let uptime = Int(s["uptime"]?.doubleValue ?? 0)
         let maps = s["maps"]?.arrayValue?.compactMap(\.stringValue) ?? []
         var lines = [
             "tiledrop \(s["version"]?.stringValue ?? "?") — up \(uptime / 3600)h \(uptime / 60 % 60)m \(uptime % 60)s, pid \(s["pid"]?.intValue ?? 0), root \(s["root"]?.stringValue ?? "?")",

@@ -58,6 +58,9 @@ final class WalkingSkeletonTests: XCTestCase {
         XCTAssertEqual(status["ingests"]?["failed"]?.intValue, 0)
         XCTAssertEqual(status["maps"]?.arrayValue, [.string("countries")])
         XCTAssertNotNil(status["version"]?.stringValue)
+        XCTAssertNotNil(status["uptime"]?.intValue)
+        for state in ["upload", "processing", "completed", "failed", "canceled"] { XCTAssertNotNil(status["ingests"]?[state]?.intValue, state) }
+        for stage in ["queued", "processing", "success", "failed"] { XCTAssertNotNil(status["jobs"]?[stage]?.intValue, stage) }
         let human = try harness.cli(["status", "--root", harness.root])
         XCTAssertTrue(String(decoding: human.stdout, as: UTF8.self).contains("1 completed"))
 
