@@ -52,21 +52,3 @@ final class LockedStringSet: @unchecked Sendable {
         return items.count
     }
 }
-
-/// A one-way "stop now" flag the event loop raises and the workers poll.
-final class StopFlag: @unchecked Sendable {
-    private var raised = false
-    private let lock = NSLock()
-
-    func raise() {
-        lock.lock()
-        raised = true
-        lock.unlock()
-    }
-
-    var isRaised: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return raised
-    }
-}

@@ -4,7 +4,7 @@ import XCTest
 import Storage
 import SystemSupport
 
-final class HTTPMessageTests: XCTestCase {
+final class HTTPRequestTests: XCTestCase {
     func testParsesRequestLineAndQuery() throws {
         let r = try XCTUnwrap(HTTPRequest(head: Array("GET /v1/ingests?state=failed&limit=5 HTTP/1.1\r\nHost: x\r\n\r\n".utf8)))
         XCTAssertEqual(r.method, "GET")
