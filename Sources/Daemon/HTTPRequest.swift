@@ -1,5 +1,3 @@
-import GeoModel
-
 /// A minimal HTTP/1.1 request, as the status socket needs: method, path, query.
 struct HTTPRequest: Equatable {
     var method: String
