@@ -148,7 +148,9 @@ final class IngestProcessor: @unchecked Sendable {
     /// the ingest is canceled; the next scan retries it (ingestion pauses below min_free_space).
     private func putBack(_ record: inout IngestRecord, reason: String) {
         do {
-            try fileSystem.rename(record.workPath, to: record.originalPath)
+            // Never over a file dropped meanwhile under the same name.
+            let back = paths.unusedPath(in: FileSystem.parent(of: record.originalPath), name: record.filename, fileSystem: fileSystem)
+            try fileSystem.rename(record.workPath, to: back)
             record.state = .canceled
             record.errors = ["no space left on the device (\(reason)); the file was put back in its drop folder and is retried once space is free"]
             record.updatedAt = epochMilliseconds()
