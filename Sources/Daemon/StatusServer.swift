@@ -86,13 +86,12 @@ final class StatusServer: @unchecked Sendable {
         guard let uid = peerUID, uid == 0 || uid == getuid() else {
             return .error(403, "only root or the daemon's user may cancel ingests")
         }
-        guard var r = try db.ingest(id: id) else { return .error(404, "no ingest with id \(id)") }
+        guard let r = try db.ingest(id: id) else { return .error(404, "no ingest with id \(id)") }
         guard !r.state.isFinished else {
             return .error(409, "ingest \(id) is already \(r.state.rawValue); only upload or processing ingests can be canceled")
         }
         cancellations.insert(id)
         logger.info("ingest \(id): cancellation requested")
-        r.state = .processing
         return HTTPResponse(status: 200, body: r.jsonValue)
     }
 
