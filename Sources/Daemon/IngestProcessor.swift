@@ -98,6 +98,10 @@ final class IngestProcessor: @unchecked Sendable {
         record.progress = 0
         record.updatedAt = epochMilliseconds()
         guard save(record) else { return }
+        if cancellations.remove(record.id) {
+            fail(&record, message: "canceled by request", state: .canceled)
+            return
+        }
         let started = clock.now()
         do {
             let status = try fileSystem.status(record.workPath)
