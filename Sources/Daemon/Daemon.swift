@@ -68,10 +68,9 @@ public final class Daemon {
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.isRaised })
         let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger)
-        let (cfg, log, fs) = (config, logger, fileSystem)
         publisher.prepare()
         ingestQueue.async {
-            processor.recover(config: cfg, store: store, fileSystem: fs, logger: log)
+            processor.recover()
             publisher.start()
         }
 

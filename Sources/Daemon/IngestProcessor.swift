@@ -16,8 +16,8 @@ final class IngestProcessor: @unchecked Sendable {
     /// Why a conversion stopped early.
     private enum Interruption: Error { case stopping, canceled, timedOut(Double) }
 
-    private let config: DaemonConfig
-    private let paths: DaemonPaths
+    let config: DaemonConfig
+    let paths: DaemonPaths
     let store: StateStore
     let fileSystem: FileSystem
     let logger: Logger
@@ -42,8 +42,6 @@ final class IngestProcessor: @unchecked Sendable {
         self.onSourceChanged = onSourceChanged
         self.isStopping = isStopping
     }
-
-    var configuration: DaemonConfig { config }
 
     // MARK: claim
 

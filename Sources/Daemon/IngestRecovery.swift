@@ -9,8 +9,7 @@ import SystemSupport
 extension IngestProcessor {
     /// Resumes every unfinished ingest, completes interrupted archive/failed moves, re-drops
     /// orphaned work files, and deletes source files no committed ingest refers to.
-    func recover(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger) {
-        let paths = DaemonPaths(config: config)
+    func recover() {
         let unfinished = (try? store.with { db throws(StorageError) in try db.unfinishedIngests() }) ?? []
         for var record in unfinished {
             try? fileSystem.remove(paths.temporarySourceFile(map: record.map, id: record.id))
@@ -34,12 +33,12 @@ extension IngestProcessor {
             logger.info("ingest \(record.id): resuming \(record.filename) after a restart")
             process(record)
         }
-        finishLeftoverWorkFiles(paths: paths, store: store, fileSystem: fileSystem, logger: logger)
-        removeUnreferencedSources(paths: paths, store: store, fileSystem: fileSystem, logger: logger)
+        finishLeftoverWorkFiles()
+        removeUnreferencedSources()
     }
 
-    private func finishLeftoverWorkFiles(paths: DaemonPaths, store: StateStore, fileSystem: FileSystem, logger: Logger) {
-        for map in (try? fileSystem.list(paths.config.dropDir)) ?? [] {
+    private func finishLeftoverWorkFiles() {
+        for map in (try? fileSystem.list(config.dropDir)) ?? [] {
             let folder = paths.workFolder(map: map)
             for name in (try? fileSystem.list(folder)) ?? [] {
                 guard let separator = name.range(of: "--") else { continue }
@@ -51,7 +50,7 @@ extension IngestProcessor {
                 case .failed?, .canceled?: finishFailed(record!)
                 case .upload?, .processing?: continue
                 case nil:
-                    let target = paths.unusedPath(in: paths.config.dropDir + "/" + map, name: original, fileSystem: fileSystem)
+                    let target = paths.unusedPath(in: config.dropDir + "/" + map, name: original, fileSystem: fileSystem)
                     logger.warning("work file \(folder)/\(name) has no ingest record; dropping it again as \(target)")
                     try? fileSystem.rename(folder + "/" + name, to: target)
                 }
@@ -59,8 +58,8 @@ extension IngestProcessor {
         }
     }
 
-    private func removeUnreferencedSources(paths: DaemonPaths, store: StateStore, fileSystem: FileSystem, logger: Logger) {
-        for map in (try? fileSystem.list(paths.config.sourcesDir)) ?? [] {
+    private func removeUnreferencedSources() {
+        for map in (try? fileSystem.list(config.sourcesDir)) ?? [] {
             let folder = paths.sourceFolder(map: map)
             guard let referenced = try? store.with({ db throws(StorageError) in try db.sourceFiles(map: map) }) else { continue }
             let keep = Set(referenced)
@@ -78,8 +77,6 @@ extension IngestProcessor {
     /// every ingest of the merged files at it (so duplicate detection keeps working); the old
     /// files are retired and deleted by the publish worker between jobs.
     func compactIfNeeded(map: String) {
-        let config = configuration
-        let paths = DaemonPaths(config: config)
         guard let files = try? store.with({ db throws(StorageError) in try db.sourceFiles(map: map) }),
               files.count > config.maxSourceFiles else { return }
         let merged = paths.sourceFolder(map: map) + "/compact-" + UUID().uuidString.lowercased() + ".geojsonl"
