@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Storage
 
 /// Log severity, ordered; the configured level drops anything below it.
 public enum LogLevel: String, Sendable, Comparable, CaseIterable {
@@ -45,22 +46,10 @@ public struct Logger: Sendable {
         if journal {
             line = l.syslogPrefix + message + "\n"
         } else {
-            var t = time(nil)
-            var tmv = tm()
-            gmtime_r(&t, &tmv)
-            let stamp = String(format4: Int(tmv.tm_year) + 1900) + "-" + String(two: Int(tmv.tm_mon) + 1) + "-" + String(two: Int(tmv.tm_mday))
-                + "T" + String(two: Int(tmv.tm_hour)) + ":" + String(two: Int(tmv.tm_min)) + ":" + String(two: Int(tmv.tm_sec)) + "Z"
+            let stamp = HTTPDate.utc(seconds: Int64(time(nil)), "%Y-%m-%dT%H:%M:%SZ")
             line = "\(stamp) \(l.rawValue): \(message)\n"
         }
         var bytes = Array(line.utf8)
         _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-    }
-}
-
-extension String {
-    init(two v: Int) { self = v < 10 ? "0\(v)" : "\(v)" }
-    init(format4 v: Int) {
-        let digits = Swift.String(v)
-        self = Swift.String(repeating: "0", count: Swift.max(0, 4 - digits.count)) + digits
     }
 }

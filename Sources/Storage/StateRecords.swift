@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import GeoModel
 
 /// The MapTiler `TilesetIngest` states (seeds/000): upload → processing → completed | failed | canceled.
@@ -144,23 +147,16 @@ public struct MapRecord: Sendable, Equatable {
 /// Formats timestamps the way MTS's `created_nice` does ("Wed Jun 19 2019 22:05:02 GMT+0000 (UTC)").
 public enum HTTPDate {
     public static func format(milliseconds: Int64) -> String {
-        let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        let seconds = milliseconds / 1000
-        let dayNumber = seconds / 86400
-        let secondOfDay = seconds % 86400
-        // Civil-from-days (Howard Hinnant's algorithm), proleptic Gregorian calendar.
-        let z = dayNumber + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let weekday = days[Int(((dayNumber % 7) + 7) % 7)]
-        return "\(weekday) \(months[Int(month - 1)]) \(two(day)) \(year) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT+0000 (UTC)"
+        utc(seconds: milliseconds / 1000, "%a %b %d %Y %H:%M:%S GMT+0000 (UTC)")
+    }
+
+    /// `strftime(3)` of a Unix time in UTC (C locale names).
+    public static func utc(seconds: Int64, _ format: String) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        var buffer = [CChar](repeating: 0, count: 128)
+        let n = strftime(&buffer, buffer.count, format, &parts)
+        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
