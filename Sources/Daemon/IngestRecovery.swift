@@ -10,7 +10,13 @@ extension IngestProcessor {
     /// Resumes every unfinished ingest, completes interrupted archive/failed moves, re-drops
     /// orphaned work files, and deletes source files no committed ingest refers to.
     func recover() {
-        let unfinished = (try? store.with { db throws(StorageError) in try db.unfinishedIngests() }) ?? []
+        let unfinished: [IngestRecord]
+        do {
+            unfinished = try store.with { db throws(StorageError) in try db.unfinishedIngests() }
+        } catch {
+            logger.error("recovery: cannot read unfinished ingests, they resume at the next start: \(error)")
+            return
+        }
         for var record in unfinished {
             try? fileSystem.remove(paths.temporarySourceFile(map: record.map, id: record.id))
             try? fileSystem.remove(paths.sourceFile(map: record.map, id: record.id))
@@ -44,7 +50,14 @@ extension IngestProcessor {
                 guard let separator = name.range(of: "--") else { continue }
                 let id = String(name[..<separator.lowerBound])
                 let original = String(name[separator.upperBound...])
-                let record = try? store.with { db throws(StorageError) in try db.ingest(id: id) }
+                let record: IngestRecord?
+                do {
+                    record = try store.with { db throws(StorageError) in try db.ingest(id: id) }
+                } catch {
+                    // Unknown is not "no record": re-dropping it could ingest the file twice.
+                    logger.error("recovery: cannot look up ingest \(id), leaving \(folder)/\(name) for the next start: \(error)")
+                    continue
+                }
                 switch record?.state {
                 case .completed?: finishCompleted(record!)
                 case .failed?, .canceled?: finishFailed(record!)

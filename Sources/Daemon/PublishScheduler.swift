@@ -92,15 +92,22 @@ final class PublishScheduler: @unchecked Sendable {
 
     private func runPending() {
         while true {
-            let next = try? store.with { db throws(StorageError) -> PublishJobRecord? in
-                guard var job = try db.nextQueuedJob() else { return nil }
-                job.stage = .processing
-                try db.updateJob(job)
-                return job
+            let next: PublishJobRecord?
+            do {
+                next = try store.with { db throws(StorageError) -> PublishJobRecord? in
+                    guard var job = try db.nextQueuedJob() else { return nil }
+                    job.stage = .processing
+                    try db.updateJob(job)
+                    return job
+                }
+            } catch {
+                // The queued jobs stay queued; the next source change or start-up runs them.
+                logger.error("cannot start the next publish job: \(error)")
+                return
             }
             // Between jobs no tiler reads the sources: delete the ones compaction or replace retired.
             for file in retiredSources.removeAll() { try? fileSystem.remove(file) }
-            guard var job = next ?? nil else { return }
+            guard var job = next else { return }
             run(&job)
             do {
                 try store.with { db throws(StorageError) in try db.updateJob(job) }

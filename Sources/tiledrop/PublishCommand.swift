@@ -32,7 +32,7 @@ enum PublishCommand {
         } catch {
             return fail("publish: \(recipePath): \(error)", code: ExitCode.dataError)
         }
-        let directory = recipePath.contains("/") ? String(recipePath[..<recipePath.lastIndex(of: "/")!]) : "."
+        let directory = FileSystem.parent(of: recipePath)
         let start = Date()
         do {
             let report = try Publisher(name: name, threads: threads).publish(recipe: recipe, recipeDirectory: directory, resolveSource: { source in
