@@ -102,12 +102,6 @@ final class PublishScheduler: @unchecked Sendable {
         queue.sync {}
     }
 
-    /// Deletes retired source files on the publish queue, between jobs (no tiler reads them then).
-    func deleteRetiredSources() {
-        let retiredSources = self.retiredSources
-        let fileSystem = self.fileSystem
-        queue.async { for file in retiredSources.removeAll() { try? fileSystem.remove(file) } }
-    }
 
     private func kick() {
         queue.async { self.runPending() }

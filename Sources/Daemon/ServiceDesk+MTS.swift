@@ -23,8 +23,10 @@ extension ServiceDesk: MTSBackend {
     func deleteSource(map: String) throws -> Bool {
         let files = try database { db throws(StorageError) in try db.detachAllSources(map: map) }
         guard !files.isEmpty else { return false }
-        retiredSources.insert(contentsOf: files)
-        publisher.deleteRetiredSources()
+        // MTS: "any in-progress jobs that use that tileset source will fail" — deleted now,
+        // so the start-up sweep never finds unreferenced files of a deleted source.
+        for file in files { try fileSystem.remove(file) }
+        try fileSystem.syncDirectory(paths.sourceFolder(map: map))
         logger.info("map \(map): source deleted through the API (\(files.count) files)")
         return true
     }

@@ -42,15 +42,6 @@ extension StateDatabase {
         return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(separator: "-")
     }
 
-    /// Gives every map recorded before UUIDs existed its own (migration 2).
-    func assignMissingUUIDs() throws(StorageError) {
-        let s = try db.prepare("SELECT id FROM maps WHERE uuid IS NULL")
-        var ids: [String] = []
-        while try s.step() { if let id = s.text(0) { ids.append(id) } }
-        let u = try db.prepare("UPDATE maps SET uuid = ? WHERE id = ?")
-        for id in ids { try u.run([.text(StateDatabase.newUUID()), .text(id)]) }
-    }
-
     // MARK: tilesets
 
     /// The recorded tilesets, by id.

@@ -33,12 +33,12 @@ final class ServiceDeskTests: XCTestCase {
         for dir in [config.root, config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
             try fs.createDirectories(dir)
         }
-        let store = try StateStore(path: config.statePath)
+        let store = try StateStore(path: config.statePath, root: config.root)
         let logger = Logger(level: .error)
         let retired = LockedStringSet()
         let cancellations = LockedStringSet()
         let publisher = PublishScheduler(config: config, store: store, fileSystem: fs, logger: logger, retiredSources: retired)
-        let processor = IngestProcessor(config: config, store: store, fileSystem: fs, logger: logger, cancellations: cancellations,
+        let processor = IngestProcessor(config: config, store: store, fileSystem: fs, logger: logger, notes: StatusNotes(), cancellations: cancellations,
                                         retiredSources: retired, onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { false })
         return ServiceDesk(config: config, store: store, fileSystem: fs, logger: logger, processor: processor, publisher: publisher,
