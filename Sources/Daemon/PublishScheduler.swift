@@ -102,7 +102,6 @@ final class PublishScheduler: @unchecked Sendable {
         queue.sync {}
     }
 
-
     private func kick() {
         queue.async { self.runPending() }
     }
