@@ -21,7 +21,8 @@ let package = Package(
         .target(name: "Storage", dependencies: ["GeoModel", "CSQLite"]),
         .target(name: "Rendering", dependencies: ["GeoModel", "Tiling", "CZlib"]),
         .target(name: "SystemSupport"),
-        .target(name: "Daemon", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
+        .target(name: "API", dependencies: ["GeoModel", "Storage", "Tiling"]),
+        .target(name: "Daemon", dependencies: ["API", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         .executableTarget(name: "tiledrop", dependencies: ["Daemon", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Daemon"]),
         .testTarget(name: "GeoModelTests", dependencies: ["GeoModel"]),
@@ -30,7 +31,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "GeoModel", "CSQLite"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Tiling", "GeoModel"]),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "API", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Daemon", "Rendering", "Storage", "Tiling", "GeoModel"]),
     ],
     swiftLanguageModes: [.v6]
