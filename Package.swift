@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Tiling", "GeoModel"]),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "API", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Daemon", "Rendering", "Storage", "Tiling", "GeoModel"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Daemon", "Rendering", "Storage", "Tiling", "GeoModel"], exclude: ["Mapnik"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -39,6 +39,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var recipesDir: String { root + "/recipes" }
     public var archiveDir: String { root + "/archive" }
     public var failedDir: String { root + "/failed" }
+    /// `previews/<map>.png`: the picture of each map, rendered after each publish.
+    public var previewsDir: String { root + "/previews" }
     /// Source files the start-up sweep found unreferenced; moved here, never deleted.
     public var quarantineDir: String { root + "/quarantine" }
     public var statePath: String { root + "/state.db" }

@@ -144,6 +144,7 @@ final class PublishScheduler: @unchecked Sendable {
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
             logger.info("tileset \(job.tileset): published \(paths.tileset(job.tileset)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (job \(job.id))")
+            MapPreviewWriter(config: config, fileSystem: fileSystem, logger: logger).write(tileset: job.tileset, recipe: recipe)
         } catch {
             job.stage = .failed
             job.errors = ["\(error)"]

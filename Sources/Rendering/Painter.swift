@@ -5,18 +5,15 @@ import Glibc
 /// Draws filled polygons, stroked lines and circle markers onto a canvas.
 ///
 /// Every shape becomes polygons in pixel space before it is filled by the one rasteriser:
-/// a stroke is the union of a quad per segment and a disc per vertex (round joins and caps),
-/// a marker a disc and a ring. Coordinates are pixels with y growing downwards.
+/// a stroke its outline with round joins and caps (`Stroker`), a marker a disc and a ring. Coordinates are pixels with y growing downwards.
 public final class Painter {
     public private(set) var canvas: Canvas
     private let raster: Rasterizer
-    private var mask: CoverageMask
     private var scratch: [Double] = []
 
     public init(canvas: Canvas) {
         self.canvas = canvas
         raster = Rasterizer(width: canvas.width, height: canvas.height)
-        mask = CoverageMask(width: canvas.width, height: canvas.height)
     }
 
     /// Limits drawing to a rectangle of the canvas (nil: the whole canvas).
@@ -32,31 +29,22 @@ public final class Painter {
     }
 
     /// Strokes open polylines (or closed rings, with `closed`) with round joins and caps.
+    ///
+    /// All lines of one call become one non-zero shape (`Stroker`), composited once.
     public func stroke(lines: [[Double]], width: Double, color: RenderColor, closed: Bool = false) {
         guard color.a > 0, width > 0, let box = Painter.bounds(lines) else { return }
         let r = width / 2
         guard !raster.isOutside(minX: box.0 - r, minY: box.1 - r, maxX: box.2 + r, maxY: box.3 + r) else { return }
-        let disc = Painter.unitCircle(radius: r)
+        let stroker = Stroker(width: width)
         for line in lines {
-            let n = line.count / 2
-            guard n >= 1 else { continue }
-            for i in 0..<n {
-                let x = line[2 * i], y = line[2 * i + 1]
-                addDisc(x: x, y: y, radius: r, unit: disc)
-                let j = i + 1 < n ? i + 1 : (closed && n > 2 ? 0 : -1)
-                guard j >= 0 else { continue }
-                let qx = line[2 * j], qy = line[2 * j + 1]
-                let dx = qx - x, dy = qy - y
-                let len = (dx * dx + dy * dy).squareRoot()
-                guard len > 1e-9 else { continue }
-                let nx = -dy / len * r, ny = dx / len * r
-                if raster.isOutside(minX: min(x, qx) - r, minY: min(y, qy) - r, maxX: max(x, qx) + r, maxY: max(y, qy) + r) { continue }
-                scratch = [x + nx, y + ny, qx + nx, qy + ny, qx - nx, qy - ny, x - nx, y - ny]
-                scratch.withUnsafeBufferPointer { raster.addRing($0) }
-                raster.sweep { row, x0, cov in mask.merge(row: row, x0: x0, coverage: cov) }
-            }
+            guard line.count >= 2 else { continue }
+            var path = line
+            if closed && line.count >= 6 { path += line[0..<2] }
+            scratch.removeAll(keepingCapacity: true)
+            stroker.outline(path, into: &scratch)
+            scratch.withUnsafeBufferPointer { raster.addRing($0) }
         }
-        mask.composite(into: &canvas, color: color)
+        raster.sweep { row, x0, cov in canvas.blendSpan(y: row, x0: x0, coverage: cov, color: color) }
     }
 
     /// Draws a circle marker: a disc of `diameter` filled with `fill`, outlined by a ring of
@@ -74,18 +62,6 @@ public final class Painter {
             addCircle(x: x, y: y, radius: max(0, r - outlineWidth / 2), reversed: true)
             raster.sweep { row, x0, cov in canvas.blendSpan(y: row, x0: x0, coverage: cov, color: outline) }
         }
-    }
-
-    /// Adds one stroke disc and unites it with the mask.
-    private func addDisc(x: Double, y: Double, radius r: Double, unit: [Double]) {
-        if raster.isOutside(minX: x - r, minY: y - r, maxX: x + r, maxY: y + r) { return }
-        scratch.removeAll(keepingCapacity: true)
-        for k in stride(from: 0, to: unit.count, by: 2) {
-            scratch.append(x + unit[k])
-            scratch.append(y + unit[k + 1])
-        }
-        scratch.withUnsafeBufferPointer { raster.addRing($0) }
-        raster.sweep { row, x0, cov in mask.merge(row: row, x0: x0, coverage: cov) }
     }
 
     private func addCircle(x: Double, y: Double, radius: Double, reversed: Bool) {
@@ -106,7 +82,7 @@ public final class Painter {
     }
 
     /// A circle of `radius` around the origin as a polygon whose chords stay within 1/16 px
-    /// of the true circle, with the same orientation as the stroke quads. The vertices sit
+    /// of the true circle. The vertices sit
     /// slightly outside the circle so the polygon's area equals the circle's.
     static func unitCircle(radius: Double) -> [Double] {
         let tolerance = 0.0625

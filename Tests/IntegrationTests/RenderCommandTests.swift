@@ -80,4 +80,22 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertEqual(try pngSize(dir + "/p.png").0, 300)
         XCTAssertEqual(try DaemonHarness.run(["preview", "shapes", "-o", out, "--size", "0x5"]).status, 64)
     }
+
+    func testDaemonRendersTheMapPreviewAfterEachPublish() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try harness.start()
+        let square = ##"{"type": "Feature", "properties": {"fill": "#00aa00"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]]}}"##
+        try harness.drop(Data((square + "\n").utf8), map: "parks", name: "a.geojsonl")
+        let preview = harness.root + "/previews/parks.png"
+        XCTAssertTrue(waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: preview) }, "no preview; log:\n\(harness.log)")
+        XCTAssertEqual(try pngSize(preview).0, 1200)
+        let first = try Data(contentsOf: URL(fileURLWithPath: preview))
+        // A second drop republishes the map; the picture is replaced (temp + rename, no leftovers).
+        let line = #"{"type": "Feature", "properties": {}, "geometry": {"type": "LineString", "coordinates": [[-20, -5], [30, 20]]}}"#
+        try harness.drop(Data((line + "\n").utf8), map: "parks", name: "b.geojsonl")
+        XCTAssertTrue(waitUntil(timeout: 60) { (try? Data(contentsOf: URL(fileURLWithPath: preview))) != first }, "preview not refreshed; log:\n\(harness.log)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root + "/previews"), ["parks.png"])
+        XCTAssertEqual(harness.stop(), 0)
+    }
 }
