@@ -20,6 +20,8 @@ final class PublishScheduler: @unchecked Sendable {
     private let fileSystem: FileSystem
     private let logger: Logger
     private let queue = DispatchQueue(label: "tiledrop.publish")
+    /// Map previews render here, so a picture never delays the next publish job.
+    private let previewQueue = DispatchQueue(label: "tiledrop.preview")
     private let retiredSources: LockedStringSet
 
     init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet) {
@@ -144,7 +146,8 @@ final class PublishScheduler: @unchecked Sendable {
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
             logger.info("tileset \(job.tileset): published \(paths.tileset(job.tileset)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (job \(job.id))")
-            MapPreviewWriter(config: config, fileSystem: fileSystem, logger: logger).write(tileset: job.tileset, recipe: recipe)
+            let writer = MapPreviewWriter(config: config, fileSystem: fileSystem, logger: logger), tileset = job.tileset
+            previewQueue.async { writer.write(tileset: tileset, recipe: recipe) }
         } catch {
             job.stage = .failed
             job.errors = ["\(error)"]
