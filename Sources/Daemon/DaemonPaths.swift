@@ -7,11 +7,14 @@ struct DaemonPaths: Sendable {
     /// The hidden work folder inside the map's drop folder (named by its folder name, not its id).
     func workFolder(folder: String) -> String { config.dropDir + "/" + folder + "/" + DropNames.workFolder }
     func workPath(folder: String, id: String, filename: String) -> String { workFolder(folder: folder) + "/" + id + "--" + filename }
+    /// For API uploads, which land in `drop/<map id>/`.
+    func workPath(map: String, id: String, filename: String) -> String { workPath(folder: map, id: id, filename: filename) }
     func sourceFolder(map: String) -> String { config.sourcesDir + "/" + map }
     func sourceFile(map: String, id: String) -> String { sourceFolder(map: map) + "/" + id + ".geojsonl" }
     func temporarySourceFile(map: String, id: String) -> String { sourceFolder(map: map) + "/." + id + ".geojsonl.tmp" }
     func archiveFolder(map: String) -> String { config.archiveDir + "/" + map }
     func failedFolder(map: String) -> String { config.failedDir + "/" + map }
+    func quarantineFolder(map: String) -> String { config.quarantineDir + "/" + map }
     func tileset(_ name: String) -> String { config.tilesDir + "/" + name + ".mbtiles" }
     func recipe(_ tileset: String) -> String { config.recipesDir + "/" + tileset + ".json" }
 

@@ -94,10 +94,18 @@ final class PublishScheduler: @unchecked Sendable {
     /// `tiledrop republish TILESET`: queues a job now, unless no recipe (nor map default)
     /// names the tileset.
     func republish(_ tileset: String) -> RepublishHandler.Outcome {
+        refreshRecipes()
         guard recipe(for: tileset) != nil else { return .unknownTileset }
         guard let id = enqueue(tileset: tileset, reason: "republish requested") else { return .failed }
         kick()
         return .queued(jobID: id)
+    }
+
+    /// Reads `recipes/` again now (a recipe written through the API may be newer than the
+    /// watcher's last look) and applies what changed.
+    func refreshRecipes() {
+        let changes = book.scan()
+        if !changes.isEmpty { recipesChanged(changes) }
     }
 
     /// Maps with sources whose tilesets (recipe or default) have no file yet.
@@ -165,15 +173,33 @@ final class PublishScheduler: @unchecked Sendable {
     @discardableResult
     private func enqueue(tileset: String, reason: String) -> String? {
         do {
-            let id = try store.with { db throws(StorageError) in
-                try db.enqueueJob(tileset: tileset, id: UUID().uuidString.lowercased(), now: epochMilliseconds())
-            }
-            logger.info("tileset \(tileset): publish job \(id) queued (\(reason))")
+            let id = try queueJob(tileset: tileset, reason: reason)
             return id
         } catch {
             logger.error("tileset \(tileset): cannot queue a publish job: \(error)")
             return nil
         }
+    }
+
+    private func queueJob(tileset: String, reason: String) throws(StorageError) -> String {
+        let id = try store.with { db throws(StorageError) in
+            try db.enqueueJob(tileset: tileset, id: UUID().uuidString.lowercased(), now: epochMilliseconds())
+        }
+        logger.info("tileset \(tileset): publish job \(id) queued (\(reason))")
+        return id
+    }
+
+    /// MTS "Publish a tileset": queues a job (or joins the one already queued) and returns its id.
+    func request(tileset: String) throws(StorageError) -> String {
+        refreshRecipes()
+        let id = try queueJob(tileset: tileset, reason: "publish requested through the API")
+        kick()
+        return id
+    }
+
+    /// Waits until the jobs queued so far have run (tests, shutdown).
+    func drain() {
+        queue.sync {}
     }
 
     private func kick() {

@@ -39,6 +39,8 @@ final class RecipeBook: @unchecked Sendable {
     private let fileSystem: FileSystem
     private let logger: Logger
     private let lock = NSLock()
+    /// Held for a whole `scan()`, so two threads never report the same change twice.
+    private let scanLock = NSLock()
     private var entries: [String: Entry] = [:]
     /// The last valid recipe of each tileset, kept while its file is invalid.
     private var lastValid: [String: Recipe] = [:]
@@ -53,6 +55,8 @@ final class RecipeBook: @unchecked Sendable {
 
     /// Re-reads every `recipes/*.json` and returns what changed since the previous scan.
     func scan() -> Changes {
+        scanLock.lock()
+        defer { scanLock.unlock() }
         var found: [String: Entry] = [:]
         for name in (try? fileSystem.list(recipesDir)) ?? [] where name.hasSuffix(".json") && !name.hasPrefix(".") {
             found[String(name.dropLast(5))] = read(name)
@@ -100,8 +104,7 @@ final class RecipeBook: @unchecked Sendable {
 
     /// The tilesets whose recipe reads `map`'s source (empty when none does).
     func tilesets(using map: String) -> [String] {
-        let uri = TilesetSourceURI.uri(map: map)
-        return recipes.filter { $0.value.layers.contains { $0.source == uri } }.keys.sorted()
+        recipes.filter { $0.value.layers.contains { TilesetSourceURI.map(from: $0.source) == map } }.keys.sorted()
     }
 
     /// The status's `recipes`: one object per file, shaped like `validate-recipe`'s answer.
@@ -156,9 +159,9 @@ final class RecipeBook: @unchecked Sendable {
     /// Why a layer's source may not be read by the daemon, or nil when it may.
     func sourceError(_ layer: Recipe.Layer) -> String? {
         let p = "layers.\(layer.name).source"
-        if layer.source.hasPrefix(TilesetSourceURI.prefix) {
-            return TilesetSourceURI.map(from: layer.source) == nil
-                ? "\(p): '\(layer.source)' does not name a map; use tiledrop://tileset-source/<map id> (see GET /v1/maps)" : nil
+        if TilesetSourceURI.map(from: layer.source) != nil { return nil }
+        if layer.source.hasPrefix(TilesetSourceURI.prefix) || layer.source.hasPrefix(TilesetSourceURI.mapboxPrefix) {
+            return "\(p): '\(layer.source)' does not name a map; use tiledrop://tileset-source/<map id> (see GET /v1/maps)"
         }
         if layer.source.contains("://") {
             return "\(p): '\(layer.source)' is not a source tiledrop can read; use tiledrop://tileset-source/<map> or a file path"
