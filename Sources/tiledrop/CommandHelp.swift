@@ -78,8 +78,19 @@ struct CommandHelp {
         summary: "Prints one tile of an MBTiles file as a GeoJSON FeatureCollection (XYZ addressing).",
         options: [])
 
+    static let render = CommandHelp(
+        name: "render", synopsis: "render TILESET.mbtiles|TILESET Z/X/Y[@2x].FORMAT -o FILE [--root DIR] [--config FILE]",
+        summary: "Renders one raster tile (png, png32-png256, jpg, jpg70-jpg90, webp) of a tileset; a bare TILESET is looked up in the root's tiles/.",
+        options: [Option(names: ["-o", "--output"], value: "FILE", help: "the image file to write (required)"), root, config])
+
+    static let preview = CommandHelp(
+        name: "preview", synopsis: "preview MAP|TILESET.mbtiles -o FILE.png [--size WIDTHxHEIGHT] [--root DIR] [--config FILE]",
+        summary: "Renders a picture of a map fitted to its data, as the daemon writes to previews/<map>.png after each publish.",
+        options: [Option(names: ["-o", "--output"], value: "FILE.png", help: "the image file to write (required)"),
+                  Option(names: ["--size"], value: "WIDTHxHEIGHT", help: "picture size in pixels (default 1200x800)"), root, config])
+
     /// Every subcommand, in the order `tiledrop --help` lists them.
-    static let all: [CommandHelp] = [run, status, republish, convert, publish, validateRecipe, tile]
+    static let all: [CommandHelp] = [run, status, republish, convert, publish, validateRecipe, tile, render, preview]
 
     static func named(_ name: String) -> CommandHelp? { all.first { $0.name == name } }
 }

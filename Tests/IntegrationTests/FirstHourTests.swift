@@ -177,6 +177,8 @@ final class FirstHourTests: XCTestCase {
             "publish": ["-o", "--output", "--json", "--name", "--root", "--threads"],
             "validate-recipe": [],
             "tile": [],
+            "render": ["-o", "--output", "--root", "--config"],
+            "preview": ["-o", "--output", "--size", "--root", "--config"],
         ]
         for (command, expected) in flags {
             for spelling in ["--help", "-h"] {
