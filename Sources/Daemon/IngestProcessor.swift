@@ -56,46 +56,60 @@ final class IngestProcessor: @unchecked Sendable {
     // MARK: claim
 
     /// Claims `candidate` and processes it. Returns false when ingestion is paused (low disk)
-    /// and the file was left where it is.
+    /// and the file was left where it is. `id` names the ingest (API uploads choose it so they can wait for the outcome).
     @discardableResult
-    func ingest(_ candidate: DropCandidate) -> Bool {
+    func ingest(_ candidate: DropCandidate, id: String = UUID().uuidString.lowercased()) -> Bool {
         if let refused = unclaimable[candidate.path], refused == candidate.status { return true }
         unclaimable[candidate.path] = nil
-        guard admitDespiteDiskSpace(candidate) else { return false }
+        guard admitDespiteDiskSpace(candidate.path) else { return false }
         let now = epochMilliseconds()
-        let id = UUID().uuidString.lowercased()
-        var record = IngestRecord(id: id, map: candidate.map, group: candidate.group, filename: candidate.name,
+        let record = IngestRecord(id: id, map: candidate.map, group: candidate.group, filename: candidate.name,
                                   size: candidate.status.size, originalPath: candidate.path,
                                   workPath: paths.workPath(map: candidate.map, id: id, filename: candidate.name),
                                   mode: candidate.mode.rawValue, createdAt: now, updatedAt: now)
         do {
-            try fileSystem.createDirectories(paths.workFolder(map: candidate.map), mode: 0o700)
-            try store.with { db throws(StorageError) in
-                try db.ensureMap(MapRecord(id: candidate.map, title: candidate.map, shortName: candidate.map,
-                                           owner: config.owner ?? currentUserName()), now: now)
-                if let group = candidate.group { try db.ensureGroup(map: candidate.map, title: group, now: now) }
-                try db.insertIngest(record)
-            }
+            try register(record)
         } catch {
             logger.error("cannot record the drop \(candidate.path): \(error); it stays in place and is retried")
             return false
         }
+        claim(record)
+        return true
+    }
+
+    /// Records a new ingest (and its map and group) before its file is claimed.
+    func register(_ record: IngestRecord) throws {
+        try fileSystem.createDirectories(paths.workFolder(map: record.map), mode: 0o700)
+        try store.with { db throws(StorageError) in
+            try db.ensureMap(MapRecord(id: record.map, title: record.map, shortName: record.map, owner: owner), now: record.createdAt)
+            if let group = record.group { try db.ensureGroup(map: record.map, title: group, now: record.createdAt) }
+            try db.insertIngest(record)
+        }
+    }
+
+    /// The account recorded on maps (MapHub `owner`, MTS `username`).
+    var owner: String { config.owner ?? currentUserName() }
+
+    /// Claims a recorded ingest's file by renaming it into the work folder, then processes it.
+    func claim(_ initial: IngestRecord) {
+        var record = initial
+        let candidate = (path: record.originalPath, map: record.map, group: record.group)
         do {
             try fileSystem.rename(candidate.path, to: record.workPath)
             try fileSystem.syncDirectory(paths.workFolder(map: candidate.map))
         } catch {
-            refuseClaim(&record, candidate: candidate, error: error)
-            return true
+            refuseClaim(&record, error: error)
+            return
         }
-        logger.info("ingest \(id): claimed \(candidate.path) for map \(candidate.map)\(candidate.group.map { " (group \($0))" } ?? "")")
+        logger.info("ingest \(record.id): claimed \(candidate.path) for map \(candidate.map)\(candidate.group.map { " (group \($0))" } ?? "")")
         process(record)
-        return true
     }
 
     /// The claim failed. A vanished file is canceled; a file still there cannot be claimed for
     /// good (say EACCES), so it goes to `failed/` once, or is remembered and skipped while it is
     /// unchanged, so that no scan ever creates a second row for it.
-    private func refuseClaim(_ record: inout IngestRecord, candidate: DropCandidate, error: SystemError) {
+    private func refuseClaim(_ record: inout IngestRecord, error: SystemError) {
+        let candidate = (path: record.originalPath, map: record.map)
         guard let status = try? fileSystem.status(candidate.path) else {
             record.state = .canceled
             record.errors = ["the file could not be claimed (\(error.message)); it was removed or renamed before tiledrop read it"]
@@ -170,7 +184,7 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// False (the file stays where it is) while ingestion is paused for disk space; see `DiskPause`.
     /// Logs only when a pause begins or ends, never once per scan.
-    private func admitDespiteDiskSpace(_ candidate: DropCandidate) -> Bool {
+    private func admitDespiteDiskSpace(_ path: String) -> Bool {
         let free = (try? fileSystem.availableBytes(config.root)) ?? Int64.max
         let now = clock.now()
         if let pause = diskPause {
@@ -182,7 +196,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
         guard free < config.minFreeBytes else { return true }
         pause(DiskPause.after(previousDelay: diskBackoff, now: now, free: free, needed: config.minFreeBytes))
-        logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(candidate.path) stays in place")
+        logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(path) stays in place")
         return false
     }
 
