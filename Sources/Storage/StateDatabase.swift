@@ -3,7 +3,7 @@ import GeoModel
 /// The daemon's durable state: ingests, publish jobs and maps, in one SQLite file (`state.db`).
 ///
 /// Opened in WAL mode with `synchronous=FULL`, so a committed transaction survives power loss
-/// and readers (the status server) never block the writer. Exactly one `StateDatabase` per
+/// and readers (the HTTP server) never block the writer. Exactly one `StateDatabase` per
 /// process writes; its owner serialises access (DESIGN habit 4). The schema is versioned with
 /// `PRAGMA user_version` and migrated forward on open.
 public final class StateDatabase {
@@ -62,7 +62,7 @@ public final class StateDatabase {
     ]
 
     /// Opens (creating and migrating) the state database at `path`; with `readOnly`, opens an
-    /// existing one for queries only (the status server's connection), without migrating.
+    /// existing one for queries only (the HTTP server's connection), without migrating.
     public init(path: String, readOnly: Bool = false) throws(StorageError) {
         db = try SQLiteDatabase(path: path, readOnly: readOnly)
         if readOnly { return }

@@ -1,0 +1,52 @@
+import GeoModel
+import Storage
+
+/// What only the running daemon knows (not in `state.db`), as the operator routes report it.
+public struct LiveState: Sendable {
+    public var version: String
+    public var uptimeSeconds: Double
+    public var pid: Int
+    public var root: String
+    /// Watched maps (folders under `drop/`).
+    public var maps: [String]
+    /// Files waiting to settle, and ready files queued for ingest.
+    public var settling: Int
+    public var queuedDrops: Int
+    public var pausedForDiskSpace: Bool
+    public var warnings: [String]
+
+    public init(version: String, uptimeSeconds: Double, pid: Int, root: String, maps: [String], settling: Int,
+                queuedDrops: Int, pausedForDiskSpace: Bool, warnings: [String]) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.pid = pid
+        self.root = root
+        self.maps = maps
+        self.settling = settling
+        self.queuedDrops = queuedDrops
+        self.pausedForDiskSpace = pausedForDiskSpace
+        self.warnings = warnings
+    }
+}
+
+/// The daemon as the API routes see it. `Daemon` implements it; each service's routes
+/// (`API/<Service>/`) use only this, so they can be read against their seed without the
+/// daemon's internals, and tested against a real daemon's backend on a temporary root.
+///
+/// Methods are called from the server's worker threads, concurrently.
+public protocol Backend: AnyObject, Sendable {
+    /// A snapshot of the daemon's live state.
+    func liveState() -> LiveState
+
+    /// Runs `body` with a read-only connection to `state.db` that no other thread uses meanwhile.
+    func read<T>(_ body: (StateDatabase) throws(StorageError) -> T) throws(StorageError) -> T
+
+    /// Asks the ingest worker to cancel ingest `id` (it checks between features).
+    func requestCancel(ingest id: String)
+
+    /// The absolute path of the MBTiles file of `tileset` (it may not exist).
+    func tilesetPath(_ tileset: String) -> String
+
+    /// Writes an informational line to the daemon's log.
+    func logInfo(_ message: String)
+}
