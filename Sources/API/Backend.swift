@@ -12,11 +12,12 @@ public struct LiveState: Sendable {
     /// Files waiting to settle, and ready files queued for ingest.
     public var settling: Int
     public var queuedDrops: Int
-    public var pausedForDiskSpace: Bool
+    /// Why ingestion is paused (disk full, …); nil while it runs.
+    public var pausedReason: String?
     public var warnings: [String]
 
     public init(version: String, uptimeSeconds: Double, pid: Int, root: String, maps: [String], settling: Int,
-                queuedDrops: Int, pausedForDiskSpace: Bool, warnings: [String]) {
+                queuedDrops: Int, pausedReason: String?, warnings: [String]) {
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.pid = pid
@@ -24,7 +25,7 @@ public struct LiveState: Sendable {
         self.maps = maps
         self.settling = settling
         self.queuedDrops = queuedDrops
-        self.pausedForDiskSpace = pausedForDiskSpace
+        self.pausedReason = pausedReason
         self.warnings = warnings
     }
 }

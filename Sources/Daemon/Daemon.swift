@@ -23,6 +23,7 @@ public final class Daemon {
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
     private let live = LiveStatusBox()
+    private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
 
     /// `signals` must have been created on the main thread before any other thread started.
@@ -38,9 +39,14 @@ public final class Daemon {
 
     /// Runs until SIGTERM or SIGINT; returns the process exit code.
     public func run() throws(DaemonError) -> Int32 {
-        for dir in [config.root, config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
-            do { try fileSystem.createDirectories(dir) } catch { throw .system(error) }
-        }
+        do {
+            // One spelling of the root for the whole run (`./R`, `R`, `R/` and `/abs/R` alike).
+            try fileSystem.createDirectories(config.root)
+            config.root = try fileSystem.canonicalPath(config.root)
+            for dir in [config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
+                try fileSystem.createDirectories(dir)
+            }
+        } catch { throw .system(error) }
         let lockPath = config.root + "/tiledrop.lock"
         let rootLock: FileLock
         do {
@@ -51,7 +57,7 @@ public final class Daemon {
         }
         defer { withExtendedLifetime(rootLock) {} }
         let store: StateStore
-        do { store = try StateStore(path: config.statePath) } catch { throw .storage(error) }
+        do { store = try StateStore(path: config.statePath, root: config.root) } catch { throw .storage(error) }
         let server: HTTPServer
         do {
             try fileSystem.createDirectories(config.uploadsDir, mode: 0o700)
@@ -73,8 +79,8 @@ public final class Daemon {
         let retired = LockedStringSet()
         let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired)
         let stopping = self.stopping
-        let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, cancellations: cancellations,
-                                        retiredSources: retired,
+        let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
+                                        cancellations: cancellations, retiredSources: retired,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.isRaised })
         publisher.prepare()
@@ -151,14 +157,14 @@ public final class Daemon {
     }
 
     private func publishLive(_ watcher: DropWatcher) {
-        var warnings = Array(watcher.warnings.values).sorted()
-        var paused = false
+        var warnings = Array(watcher.warnings.values).sorted() + notes.all
+        var paused: String?
         if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
-            paused = true
-            warnings.append("ingestion paused: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))")
+            paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"
+            warnings.append("ingestion paused: " + paused!)
         }
         live.set(LiveStatus(maps: watcher.maps, settling: watcher.pendingCount, queuedDrops: inFlight.count,
-                            warnings: warnings, pausedForDiskSpace: paused))
+                            warnings: warnings, pausedReason: paused))
     }
 
     private func summary(store: StateStore, watcher: DropWatcher) -> String {
@@ -172,7 +178,8 @@ public final class Daemon {
     private func reload(watcher: DropWatcher) {
         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(ServiceNotifier.monotonicMicroseconds())")
         do {
-            let fresh = try DaemonConfig.load(path: configPath, rootOverride: rootOverride)
+            var fresh = try DaemonConfig.load(path: configPath, rootOverride: rootOverride)
+            fresh.root = (try? fileSystem.canonicalPath(fresh.root)) ?? fresh.root
             if fresh.root != config.root || fresh.socketPath != config.socketPath {
                 logger.warning("reload: root and socket changes take effect only after a restart")
             }

@@ -26,7 +26,7 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     func liveState() -> LiveState {
         let s = live.get()
         return LiveState(version: TiledropVersion.string, uptimeSeconds: clock.now() - startedAt, pid: Int(getpid()), root: config.root,
-                         maps: s.maps, settling: s.settling, queuedDrops: s.queuedDrops, pausedForDiskSpace: s.pausedForDiskSpace,
+                         maps: s.maps, settling: s.settling, queuedDrops: s.queuedDrops, pausedReason: s.pausedReason,
                          warnings: s.warnings)
     }
 
@@ -35,7 +35,7 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     func read<T>(_ body: (StateDatabase) throws(StorageError) -> T) throws(StorageError) -> T {
         let reused = readers.withLock { idle.popLast() }
         let db: StateDatabase
-        if let reused { db = reused } else { db = try StateDatabase(path: config.statePath, readOnly: true) }
+        if let reused { db = reused } else { db = try StateDatabase(path: config.statePath, readOnly: true, root: config.root) }
         let result = try body(db)
         readers.withLock { if idle.count < 8 { idle.append(db) } }
         return result

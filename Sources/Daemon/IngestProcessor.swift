@@ -21,6 +21,8 @@ final class IngestProcessor: @unchecked Sendable {
     let store: StateStore
     let fileSystem: FileSystem
     let logger: Logger
+    /// Conditions the status must show (a refused sweep, a pause).
+    let notes: StatusNotes
     private let clock = MonotonicClock()
     private let onSourceChanged: @Sendable (String) -> Void
     private let isStopping: @Sendable () -> Bool
@@ -29,14 +31,15 @@ final class IngestProcessor: @unchecked Sendable {
     /// no tiler can be reading them.
     let retiredSources: LockedStringSet
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, cancellations: LockedStringSet,
-         retiredSources: LockedStringSet,
+    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, notes: StatusNotes,
+         cancellations: LockedStringSet, retiredSources: LockedStringSet,
          onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
         self.config = config
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem
         self.logger = logger
+        self.notes = notes
         self.cancellations = cancellations
         self.retiredSources = retiredSources
         self.onSourceChanged = onSourceChanged

@@ -74,7 +74,8 @@ struct OperatorRoutes: Sendable {
         o["maps"] = .array(live.maps.map(JSONValue.string))
         o["settling"] = .int(Int64(live.settling))
         o["queued_drops"] = .int(Int64(live.queuedDrops))
-        o["paused"] = .bool(live.pausedForDiskSpace)
+        o["paused"] = .bool(live.pausedReason != nil)
+        o["paused_reason"] = live.pausedReason.map(JSONValue.string) ?? .null
         o["ingests"] = .object(JSONObject(IngestState.allCases.map { .init(key: $0.rawValue, value: .int(Int64(ingests[$0] ?? 0))) }))
         o["jobs"] = .object(JSONObject(JobStage.allCases.map { .init(key: $0.rawValue, value: .int(Int64(jobs[$0] ?? 0))) }))
         o["warnings"] = .array(live.warnings.map(JSONValue.string))
