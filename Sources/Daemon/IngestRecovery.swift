@@ -21,6 +21,9 @@ extension IngestProcessor {
             try? fileSystem.remove(paths.temporarySourceFile(map: record.map, id: record.id))
             try? fileSystem.remove(paths.sourceFile(map: record.map, id: record.id))
             if (try? fileSystem.status(record.workPath)) == nil {
+                if record.state == .upload && UploadNames.isResumablePart(record.originalPath) {
+                    continue  // a MapTiler upload still arriving: it resumes where it stopped
+                }
                 if (try? fileSystem.status(record.originalPath)) != nil {
                     do {
                         try fileSystem.rename(record.originalPath, to: record.workPath)

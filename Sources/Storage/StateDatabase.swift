@@ -11,6 +11,7 @@ public final class StateDatabase {
     /// The canonical root paths are stored relative to (nil: stored as given).
     public let root: String?
 
+
     /// Opens (creating and migrating) the state database at `path`; with `readOnly`, opens an
     /// existing one for queries only (the HTTP server's connections), without migrating.
     ///
@@ -188,7 +189,7 @@ public final class StateDatabase {
         return Dictionary(uniqueKeysWithValues: JobStage.allCases.map { ($0, raw[$0.rawValue] ?? 0) })
     }
 
-    private func jobs(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [PublishJobRecord] {
+    func jobs(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [PublishJobRecord] {
         let s = try db.prepare("SELECT id, tileset, stage, created, published, errors, warnings, layer_stats, attempts FROM jobs WHERE \(clause)")
         try s.bind(values)
         var result: [PublishJobRecord] = []
@@ -205,8 +206,12 @@ public final class StateDatabase {
 
     /// Records a map the first time its folder is seen; later calls leave it unchanged.
     public func ensureMap(_ m: MapRecord, now: Int64) throws(StorageError) {
-        try db.prepare("INSERT OR IGNORE INTO maps (id, title, short_name, owner, visibility, created_at) VALUES (?,?,?,?,?,?)")
-            .run([.text(m.id), .text(m.title), .text(m.shortName), .text(m.owner), .text(m.visibility), .int(now)])
+        // A map and the tileset of the same name are one MapTiler document: they share the UUID.
+        try db.prepare("""
+            INSERT OR IGNORE INTO maps (id, title, short_name, owner, visibility, created_at, uuid)
+            VALUES (?,?,?,?,?,?, coalesce((SELECT uuid FROM tilesets WHERE id = ?), ?))
+            """).run([.text(m.id), .text(m.title), .text(m.shortName), .text(m.owner), .text(m.visibility), .int(now),
+                      .text(m.id), .text(StateDatabase.newUUID())])
     }
 
     public func ensureGroup(map: String, title: String, now: Int64) throws(StorageError) {
@@ -214,11 +219,11 @@ public final class StateDatabase {
     }
 
     public func maps() throws(StorageError) -> [MapRecord] {
-        let s = try db.prepare("SELECT id, title, short_name, owner, visibility FROM maps ORDER BY id")
+        let s = try db.prepare("SELECT id, title, short_name, owner, visibility, uuid FROM maps ORDER BY id")
         var result: [MapRecord] = []
         while try s.step() {
             result.append(MapRecord(id: s.text(0) ?? "", title: s.text(1) ?? "", shortName: s.text(2) ?? "",
-                                    owner: s.text(3) ?? "", visibility: s.text(4) ?? "private"))
+                                    owner: s.text(3) ?? "", visibility: s.text(4) ?? "private", uuid: s.text(5) ?? ""))
         }
         let g = try db.prepare("SELECT title FROM groups WHERE map = ? ORDER BY created_at, title")
         for i in result.indices {

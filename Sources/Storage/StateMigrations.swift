@@ -17,6 +17,23 @@ enum StateMigrations {
             ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
             """),
         .code(relativizePaths),
+        // v3 (issue 10): stable UUIDs for maps (MapTiler's `document_id`) and the tilesets
+        // table: MTS tileset information (name, description, attribution, private).
+        .sql("""
+            ALTER TABLE maps ADD COLUMN uuid TEXT;
+            CREATE UNIQUE INDEX maps_uuid ON maps (uuid);
+            CREATE TABLE tilesets (
+                id TEXT PRIMARY KEY,
+                uuid TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                description TEXT NOT NULL DEFAULT '',
+                attribution TEXT NOT NULL DEFAULT '[]',
+                private INTEGER NOT NULL DEFAULT 0,
+                created INTEGER NOT NULL,
+                modified INTEGER NOT NULL
+            );
+            """),
+        .code(assignMissingUUIDs),
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StorageError) {
@@ -49,6 +66,15 @@ enum StateMigrations {
                 source.map { .text(relative($0, folder: "sources", map: map)) } ?? .null, .text(id),
             ])
         }
+    }
+
+    /// Gives every map recorded before UUIDs existed its own.
+    static func assignMissingUUIDs(_ db: SQLiteDatabase) throws(StorageError) {
+        let s = try db.prepare("SELECT id FROM maps WHERE uuid IS NULL")
+        var ids: [String] = []
+        while try s.step() { if let id = s.text(0) { ids.append(id) } }
+        let u = try db.prepare("UPDATE maps SET uuid = ? WHERE id = ?")
+        for id in ids { try u.run([.text(StateDatabase.newUUID()), .text(id)]) }
     }
 
     /// `…/<folder>/<map>/rest` → `<folder>/<map>/rest`.

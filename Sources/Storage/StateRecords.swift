@@ -140,9 +140,13 @@ public struct MapRecord: Sendable, Equatable {
     public var owner: String
     public var visibility: String
     public var groups: [String]
+    /// Stable random UUID, MapTiler's `document_id` for the map (empty until recorded).
+    public var uuid: String
 
-    public init(id: String, title: String, shortName: String, owner: String, visibility: String = "private", groups: [String] = []) {
+    public init(id: String, title: String, shortName: String, owner: String, visibility: String = "private", groups: [String] = [],
+                uuid: String = "") {
         self.id = id
+        self.uuid = uuid
         self.title = title
         self.shortName = shortName
         self.owner = owner
