@@ -15,9 +15,13 @@ public struct LiveState: Sendable {
     /// Why ingestion is paused (disk full, …); nil while it runs.
     public var pausedReason: String?
     public var warnings: [String]
+    /// One entry per recipe file (`tileset`, `valid`, `errors`, `in_use`).
+    public var recipes: JSONValue
+    /// The running publish job (`tileset`, `job`, `progress`, `seconds`), or null.
+    public var activeJob: JSONValue
 
     public init(version: String, uptimeSeconds: Double, pid: Int, root: String, maps: [String], settling: Int,
-                queuedDrops: Int, pausedReason: String?, warnings: [String]) {
+                queuedDrops: Int, pausedReason: String?, warnings: [String], recipes: JSONValue = .array([]), activeJob: JSONValue = .null) {
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.pid = pid
@@ -27,6 +31,8 @@ public struct LiveState: Sendable {
         self.queuedDrops = queuedDrops
         self.pausedReason = pausedReason
         self.warnings = warnings
+        self.recipes = recipes
+        self.activeJob = activeJob
     }
 }
 
@@ -45,9 +51,21 @@ public protocol Backend: AnyObject, Sendable {
     /// Asks the ingest worker to cancel ingest `id` (it checks between features).
     func requestCancel(ingest id: String)
 
+    /// Queues a publish job for `tileset` now (MTS "publish a tileset", `tiledrop republish`).
+    func republish(tileset: String) -> RepublishOutcome
+
     /// The absolute path of the MBTiles file of `tileset` (it may not exist).
     func tilesetPath(_ tileset: String) -> String
 
     /// Writes an informational line to the daemon's log.
     func logInfo(_ message: String)
+}
+
+/// What asking the publish queue for a job gave.
+public enum RepublishOutcome: Sendable, Equatable {
+    case queued(jobID: String)
+    /// No recipe names the tileset and it is no map published with the default recipe.
+    case unknownTileset
+    /// The job could not be recorded (the log has the reason).
+    case failed
 }

@@ -25,6 +25,10 @@ public final class Daemon {
     private let live = LiveStatusBox()
     private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
+    /// Reads recipes off the ingest and event-loop threads (issue 8: a recipe never blocks them).
+    private let recipesQueue = DispatchQueue(label: "tiledrop.recipes")
+    /// Recent files moved to failed/ because they were dropped outside a map folder.
+    private let misplaced = RecentNotices(limit: 10)
 
     /// `signals` must have been created on the main thread before any other thread started.
     public init(config: DaemonConfig, configPath: String?, rootOverride: String?, signals: SignalSet,
@@ -58,6 +62,23 @@ public final class Daemon {
         defer { withExtendedLifetime(rootLock) {} }
         let store: StateStore
         do { store = try StateStore(path: config.statePath, root: config.root) } catch { throw .storage(error) }
+        let watcher: DropWatcher
+        do {
+            watcher = try DropWatcher(dropDir: config.dropDir, settleSeconds: config.settleSeconds, fileSystem: fileSystem, logger: logger)
+            try watcher.start(now: clock.now())
+        } catch { throw .system(error) }
+
+        let recipeWatcher: RecipeWatcher
+        do { recipeWatcher = try RecipeWatcher(folder: config.recipesDir, logger: logger) } catch { throw .system(error) }
+        let book = RecipeBook(config: config, fileSystem: fileSystem, logger: logger)
+        _ = book.scan()
+        let retired = LockedStringSet()
+        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired, recipes: book)
+        let stopping = self.stopping
+        let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
+                                        cancellations: cancellations, retiredSources: retired,
+                                        onSourceChanged: { publisher.sourceChanged(map: $0) },
+                                        isStopping: { stopping.isRaised })
         let server: HTTPServer
         do {
             try fileSystem.createDirectories(config.uploadsDir, mode: 0o700)
@@ -66,23 +87,11 @@ public final class Daemon {
             serverConfig.maxBodyBytes = config.maxFileBytes
             serverConfig.maxConnections = config.maxConnections
             serverConfig.corsOrigin = config.corsOrigin.isEmpty ? nil : config.corsOrigin
-            let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger)
+            let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
+                                        jobProgress: publisher.progress, republish: { publisher.republish($0) })
             let logger = self.logger
             server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend), log: { logger.warning($0) })
         } catch { throw .system(error) }
-        let watcher: DropWatcher
-        do {
-            watcher = try DropWatcher(dropDir: config.dropDir, settleSeconds: config.settleSeconds, fileSystem: fileSystem, logger: logger)
-            try watcher.start(now: clock.now())
-        } catch { throw .system(error) }
-
-        let retired = LockedStringSet()
-        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired)
-        let stopping = self.stopping
-        let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
-                                        cancellations: cancellations, retiredSources: retired,
-                                        onSourceChanged: { publisher.sourceChanged(map: $0) },
-                                        isStopping: { stopping.isRaised })
         publisher.prepare()
         ingestQueue.async {
             processor.recover()
@@ -102,10 +111,11 @@ public final class Daemon {
             let now = clock.now()
             var deadline = min(nextScan, nextPoll, nextStatusLine)
             if let settle = watcher.nextDeadline() { deadline = min(deadline, settle) }
+            if let recipes = recipeWatcher.deadline { deadline = min(deadline, recipes) }
             if notifier.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
             let ready: Set<Int32>
             do {
-                ready = try Poller().waitReadable([watcher.fileDescriptor, signals.fileDescriptor],
+                ready = try Poller().waitReadable([watcher.fileDescriptor, recipeWatcher.fileDescriptor, signals.fileDescriptor],
                                                   timeout: max(0.01, deadline - now))
             } catch { throw .system(error) }
 
@@ -120,6 +130,10 @@ public final class Daemon {
             if ready.contains(watcher.fileDescriptor) {
                 do { try watcher.handleEvents(now: now2) } catch { logger.error("inotify: \(error)") }
             }
+            if ready.contains(recipeWatcher.fileDescriptor) { recipeWatcher.handleEvents(now: now2) }
+            if recipeWatcher.due(now: now2) || now2 >= nextScan {
+                recipesQueue.async { publisher.refreshRecipes() }
+            }
             if now2 >= nextScan {
                 nextScan = now2 + config.scanIntervalSeconds
                 do { try watcher.rescan(now: now2) } catch { logger.error("safety scan failed: \(error)") }
@@ -130,6 +144,14 @@ public final class Daemon {
             }
             for candidate in watcher.takeReady(now: now2) where inFlight.insert(candidate.path) {
                 let inFlight = self.inFlight
+                if candidate.isMisplaced {
+                    let misplaced = self.misplaced
+                    ingestQueue.async {
+                        defer { inFlight.remove(candidate.path) }
+                        if let message = processor.rejectMisplaced(candidate) { misplaced.add(message) }
+                    }
+                    continue
+                }
                 ingestQueue.async {
                     defer { inFlight.remove(candidate.path) }
                     guard !stopping.isRaised else { return }
@@ -152,12 +174,13 @@ public final class Daemon {
         stopping.raise()
         server.stop()
         ingestQueue.sync {}
+        recipesQueue.sync {}
         logger.info("stopped")
         return 0
     }
 
     private func publishLive(_ watcher: DropWatcher) {
-        var warnings = Array(watcher.warnings.values).sorted() + notes.all
+        var warnings = Array(watcher.warnings.values).sorted() + notes.all + misplaced.all
         var paused: String?
         if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
             paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"

@@ -14,8 +14,15 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     private let startedAt: Double
     private let readers = NSLock()
     private var idle: [StateDatabase] = []
+    private let recipes: RecipeBook
+    private let jobProgress: JobProgressBox
+    private let republishTileset: @Sendable (String) -> RepublishOutcome
 
-    init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger) {
+    init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger, recipes: RecipeBook,
+         jobProgress: JobProgressBox, republish: @escaping @Sendable (String) -> RepublishOutcome) {
+        self.recipes = recipes
+        self.jobProgress = jobProgress
+        republishTileset = republish
         self.config = config
         self.live = live
         self.cancellations = cancellations
@@ -27,7 +34,7 @@ final class DaemonBackend: Backend, @unchecked Sendable {
         let s = live.get()
         return LiveState(version: TiledropVersion.string, uptimeSeconds: clock.now() - startedAt, pid: Int(getpid()), root: config.root,
                          maps: s.maps, settling: s.settling, queuedDrops: s.queuedDrops, pausedReason: s.pausedReason,
-                         warnings: s.warnings)
+                         warnings: s.warnings, recipes: recipes.statusJSON, activeJob: jobProgress.json)
     }
 
     /// Takes an idle read-only connection (or opens one), runs `body`, and puts it back; a
@@ -42,6 +49,8 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     }
 
     func requestCancel(ingest id: String) { cancellations.insert(id) }
+
+    func republish(tileset: String) -> RepublishOutcome { republishTileset(tileset) }
 
     func tilesetPath(_ tileset: String) -> String {
         let tiles = config.tilesDir.hasPrefix("/") ? config.tilesDir : FileManager.default.currentDirectoryPath + "/" + config.tilesDir

@@ -4,7 +4,8 @@ import Storage
 
 /// The operator's endpoints, formerly the status socket (README "Status socket"):
 /// `GET /v1/status`, `GET /v1/ingests`, `GET /v1/ingests/{id}`, `POST /v1/ingests/{id}/cancel`,
-/// `GET /v1/maps`, `GET /tilesets/v1/{tileset}/jobs`. Errors are `{"message": …}`.
+/// `GET /v1/maps`, `GET /tilesets/v1/{tileset}/jobs`, `POST /tilesets/v1/{tileset}/publish`.
+/// Errors are `{"message": …}`.
 struct OperatorRoutes: Sendable {
     let backend: any Backend
 
@@ -26,6 +27,9 @@ struct OperatorRoutes: Sendable {
         }
         router.post("/v1/ingests/{id}/cancel", options: RouteOptions(maxBodyBytes: 0)) { request in
             self.respond { db throws(StorageError) in try self.cancel(id: request.parameter("id"), db: db, peer: request.peer) }
+        }
+        router.post("/tilesets/v1/{tileset}/publish", options: RouteOptions(maxBodyBytes: 1 << 20)) { request in
+            self.publish(tileset: request.parameter("tileset"))
         }
         router.get("/v1/maps") { _ in self.answer { db throws(StorageError) in .array(try db.maps().map(self.mapJSON)) } }
         router.get("/tilesets/v1/{tileset}/jobs") { request in
@@ -79,7 +83,40 @@ struct OperatorRoutes: Sendable {
         o["ingests"] = .object(JSONObject(IngestState.allCases.map { .init(key: $0.rawValue, value: .int(Int64(ingests[$0] ?? 0))) }))
         o["jobs"] = .object(JSONObject(JobStage.allCases.map { .init(key: $0.rawValue, value: .int(Int64(jobs[$0] ?? 0))) }))
         o["warnings"] = .array(live.warnings.map(JSONValue.string))
+        o["recipes"] = live.recipes
+        o["last_job"] = try db.lastFinishedJob().map(lastJobJSON) ?? .null
+        var active = JSONObject()
+        active["ingests"] = .array(try db.ingests(state: .processing, limit: 20).map { r in
+            ["id": .string(r.id), "map": .string(r.map), "filename": .string(r.filename), "progress": .double((r.progress * 1000).rounded() / 1000)]
+        })
+        active["job"] = live.activeJob
+        active["queued_jobs"] = .array(try db.unfinishedJobs().filter { $0.stage == .queued }.map { .string($0.tileset) })
+        o["active"] = .object(active)
         return .object(o)
+    }
+
+    /// The last finished publish job, with its warnings (features dropped for `layer_size`, …).
+    private func lastJobJSON(_ job: PublishJobRecord) -> JSONValue {
+        var o = JSONObject()
+        o["tileset"] = .string(job.tileset)
+        o["id"] = .string(job.id)
+        o["stage"] = .string(job.stage.rawValue)
+        o["published"] = job.published.map { .string(HTTPDate.format(milliseconds: $0)) } ?? .null
+        o["errors"] = .array(job.errors.map(JSONValue.string))
+        o["warnings"] = .array(job.warnings.map(JSONValue.string))
+        return .object(o)
+    }
+
+    /// MTS answers a publish request with a message and the job id.
+    private func publish(tileset: String) -> Response {
+        switch backend.republish(tileset: tileset) {
+        case .queued(let id):
+            return JSONResponse.make(200, ["message": .string("Processing \(tileset)"), "jobId": .string(id)])
+        case .unknownTileset:
+            return .message(404, "no tileset \(tileset): there is no recipes/\(tileset).json and no map \(tileset) without a recipe; see GET /v1/maps and GET /v1/status (recipes)")
+        case .failed:
+            return .message(500, "the publish job for \(tileset) could not be queued; the daemon's log says why")
+        }
     }
 
     private func mapJSON(_ m: MapRecord) -> JSONValue {
