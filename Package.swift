@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "API", dependencies: ["HTTP", "Storage", "Tiling", "GeoModel", "SystemSupport"]),
         .target(name: "Daemon", dependencies: ["API", "HTTP", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         .executableTarget(name: "tiledrop", dependencies: ["Daemon", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
-        .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Daemon"]),
+        .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Rendering", "Daemon"]),
         .testTarget(name: "GeoModelTests", dependencies: ["GeoModel"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "GeoModel"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoModel"]),

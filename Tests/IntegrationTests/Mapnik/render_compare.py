@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference renderer for the pixel check: draws tiles with Mapnik and compares them with ours.
+"""Mapnik as the reference: the pixel check of the tests and the peer of `tiledrop-bench render`.
 
 Reads a JSON job from argv[1]:
   {"palette": ["#rrggbb", ...], "defaults": {...}, "layers": [names in drawing order],
@@ -191,5 +191,69 @@ def main():
                           "mae": mae, "within24": within}), flush=True)
 
 
+
+
+def bench(job):
+    """`--bench JOB`: Mapnik renders and PNG-encodes the listed tiles from the source files
+    (one GeoJSON datasource per layer, loaded once), timed as a loop; prints seconds and bytes."""
+    import time
+    xml = ['<Map srs="epsg:3857" background-color="transparent">']
+    layers_xml = []
+    for index, layer in enumerate(job["layers"]):
+        rules = []
+        for kind, geometry in (("polygon", "polygon"), ("line", "linestring"), ("point", "point")):
+            syms = symbolizers(kind, style_of(kind, index, {}, job), 1, job)
+            rules.append('<Rule><Filter>[mapnik::geometry_type] = %s</Filter>%s</Rule>' % (geometry, "".join(syms)))
+        xml.append('<Style name="s%d">%s</Style>' % (index, "".join(rules)))
+        layers_xml.append('<Layer name="l%d" srs="epsg:4326"><StyleName>s%d</StyleName><Datasource>'
+                          '<Parameter name="type">geojson</Parameter><Parameter name="file">%s</Parameter>'
+                          '</Datasource></Layer>' % (index, index, layer["file"]))
+    xml += layers_xml + ["</Map>"]
+    m = mapnik.Map(256, 256)
+    mapnik.load_map_from_string(m, "".join(xml))
+    m.zoom_to_box(mapnik.Box2d(*merc_bounds(0, 0, 0)))
+    mapnik.render(m, mapnik.Image(256, 256))  # loads and indexes the datasources once
+    total = 0
+    start = time.perf_counter()
+    for z, x, y in job["tiles"]:
+        m.zoom_to_box(mapnik.Box2d(*merc_bounds(z, x, y)))
+        im = mapnik.Image(256, 256)
+        mapnik.render(m, im)
+        total += len(im.tostring("png32"))
+    print(json.dumps({"seconds": time.perf_counter() - start, "bytes": total, "tiles": len(job["tiles"])}))
+
+
+def jpeg_compare(pairs_path):
+    """`--jpeg PAIRS`: for each [original PNG, our JPEG], Pillow's JPEG at q80 4:2:0 of the
+    same picture over white; prints total sizes and mean PSNR of both against the original."""
+    import io
+    with open(pairs_path) as f:
+        pairs = json.load(f)
+
+    def psnr(a, b):
+        pa, pb = a.tobytes(), b.tobytes()
+        se = sum((p - q) ** 2 for p, q in zip(pa, pb)) / len(pa)
+        return 99.0 if se == 0 else 10 * math.log10(255 * 255 / se)
+
+    ours_bytes = pillow_bytes = 0
+    ours_psnr = pillow_psnr = 0.0
+    for original, ours in pairs:
+        ref = over_white(original)
+        buf = io.BytesIO()
+        ref.save(buf, "JPEG", quality=80, subsampling=2)
+        pillow_bytes += buf.tell()
+        pillow_psnr += psnr(ref, Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+        ours_bytes += os.path.getsize(ours)
+        ours_psnr += psnr(ref, Image.open(ours).convert("RGB"))
+    n = max(1, len(pairs))
+    print(json.dumps({"ours_bytes": ours_bytes, "pillow_bytes": pillow_bytes, "ours_psnr": ours_psnr / n, "pillow_psnr": pillow_psnr / n, "tiles": len(pairs)}))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1] == "--bench":
+        with open(sys.argv[2]) as f:
+            bench(json.load(f))
+    elif sys.argv[1] == "--jpeg":
+        jpeg_compare(sys.argv[2])
+    else:
+        main()
