@@ -20,7 +20,8 @@ let package = Package(
         .target(name: "Tiling", dependencies: ["GeoModel", "CZlib"]),
         .target(name: "Storage", dependencies: ["GeoModel", "CSQLite", "CZlib", "SystemSupport"]),
         .target(name: "SystemSupport"),
-        .target(name: "Daemon", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "SystemSupport"]),
+        .target(name: "API", dependencies: ["GeoModel", "Storage", "Tiling"]),
+        .target(name: "Daemon", dependencies: ["API", "GeoModel", "Formats", "Tiling", "Storage", "SystemSupport"]),
         .executableTarget(name: "tiledrop", dependencies: ["Daemon", "GeoModel", "Formats", "Tiling", "Storage", "SystemSupport"]),
         .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Daemon"]),
         .testTarget(name: "GeoModelTests", dependencies: ["GeoModel"]),
@@ -28,7 +29,7 @@ let package = Package(
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoModel"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "GeoModel", "CSQLite", "SystemSupport"]),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Storage", "Tiling", "GeoModel", "SystemSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "API", "Storage", "Tiling", "GeoModel", "SystemSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Storage", "Tiling", "GeoModel"]),
     ],
     swiftLanguageModes: [.v6]
