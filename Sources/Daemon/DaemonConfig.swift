@@ -1,3 +1,4 @@
+import Storage
 import SystemSupport
 
 /// The daemon's settings: the embedded defaults, overridden by `/etc/tiledrop/tiledrop.conf`.
@@ -30,6 +31,12 @@ public struct DaemonConfig: Sendable, Equatable {
     public var logLevel: LogLevel = .info
     /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0).
     public var defaultMaxzoom: Int = 10
+    /// The containers each publish writes into `tiles/`: MBTiles, PMTiles, or both.
+    public var outputs: [TileArchiveFormat] = [.mbtiles]
+    /// The `after_publish` command's words (`%f` = the published file), nil for none.
+    public var afterPublish: [String]?
+    /// Longest the `after_publish` command may run per file before it is killed.
+    public var afterPublishTimeout: Double = 300
 
     public init(root: String = "./tiledrop-data") { self.root = root }
 
@@ -73,7 +80,7 @@ public struct DaemonConfig: Sendable, Equatable {
         return config
     }
 
-    struct ConfigValueError: Error { var message: String }
+    struct ConfigValueError: Error, Equatable { var message: String }
 
     private mutating func set(_ key: String, _ value: String) throws(ConfigValueError) {
         switch key {
@@ -97,6 +104,26 @@ public struct DaemonConfig: Sendable, Equatable {
         case "default_maxzoom":
             guard let z = Int(value), (0...16).contains(z) else { throw ConfigValueError(message: "default_maxzoom must be a zoom level from 0 to 16") }
             defaultMaxzoom = z
+        case "outputs":
+            var formats: [TileArchiveFormat] = []
+            for word in value.split(whereSeparator: { $0 == "," || $0 == " " }) {
+                guard let format = TileArchiveFormat(rawValue: String(word).lowercased()) else {
+                    throw ConfigValueError(message: "outputs lists '\(word)'; use mbtiles, pmtiles or both (outputs = mbtiles, pmtiles)")
+                }
+                if !formats.contains(format) { formats.append(format) }
+            }
+            guard !formats.isEmpty else { throw ConfigValueError(message: "outputs needs at least one of mbtiles, pmtiles") }
+            outputs = formats
+        case "after_publish":
+            if value.isEmpty {
+                afterPublish = nil
+            } else {
+                switch AfterPublishHook.parse(value) {
+                case .success(let words): afterPublish = words
+                case .failure(let error): throw error
+                }
+            }
+        case "after_publish_timeout": afterPublishTimeout = try Self.seconds(key, value)
         case "log_level":
             guard let l = LogLevel(rawValue: value) else {
                 throw ConfigValueError(message: "log_level must be one of debug, info, warning, error")

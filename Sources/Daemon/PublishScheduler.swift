@@ -50,7 +50,7 @@ final class PublishScheduler: @unchecked Sendable {
         let maps = (try? store.with { db throws(StorageError) in try db.maps() }) ?? []
         for map in maps {
             let hasSource = !((try? store.with { db throws(StorageError) in try db.sourceFiles(map: map.id) }) ?? []).isEmpty
-            for tileset in tilesets(using: map.id) where hasSource && (try? fileSystem.status(paths.tileset(tileset))) == nil {
+            for tileset in tilesets(using: map.id) where hasSource && (try? fileSystem.status(paths.tileset(tileset, format: config.outputs[0]))) == nil {
                 enqueue(tileset: tileset, reason: "no tileset file yet for map \(map.id)")
             }
         }
@@ -135,20 +135,44 @@ final class PublishScheduler: @unchecked Sendable {
 
     private func run(_ job: inout PublishJobRecord) {
         let started = Date()
+        let outputs = config.outputs.map { paths.tileset(job.tileset, format: $0) }
         do {
             let recipe = try recipe(for: job.tileset)
             let report = try Publisher().publish(recipe: recipe, recipeDirectory: config.recipesDir,
-                                                 resolveSource: resolveSource, outputPath: paths.tileset(job.tileset))
+                                                 resolveSource: resolveSource, outputPaths: outputs)
             job.stage = .success
             job.published = epochMilliseconds()
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
-            logger.info("tileset \(job.tileset): published \(paths.tileset(job.tileset)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (job \(job.id))")
+            logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (job \(job.id))")
         } catch {
             job.stage = .failed
             job.errors = ["\(error)"]
             logger.error("tileset \(job.tileset): publish job \(job.id) failed: \(error)")
+            return
         }
+        runAfterPublish(&job, files: outputs)
+    }
+
+    /// Runs the `after_publish` command once per published file; each result lands in the
+    /// job's `after_publish` field and the log. A failing hook does not fail the job (the
+    /// tileset is published); it adds a warning.
+    private func runAfterPublish(_ job: inout PublishJobRecord, files: [String]) {
+        guard let words = config.afterPublish else { return }
+        let hook = AfterPublishHook(words: words, timeout: config.afterPublishTimeout)
+        var results: [JSONValue] = []
+        for file in files {
+            let (record, succeeded, summary) = hook.run(file: file)
+            results.append(record)
+            let message = "after_publish \(hook.arguments(file: file).joined(separator: " ")) \(summary)"
+            if succeeded {
+                logger.info("tileset \(job.tileset): \(message)")
+            } else {
+                logger.warning("tileset \(job.tileset): \(message); output: \(record["output"]?.stringValue ?? "")")
+                job.warnings.append(message)
+            }
+        }
+        job.afterPublish = JSONWriter.string(.array(results))
     }
 
     /// Reads `tiledrop://tileset-source/<map>` from the map's committed source files (file-path

@@ -4,13 +4,14 @@ import GeoModel
 import SystemSupport
 import Tiling
 
-/// `tiledrop publish RECIPE.json -o OUT.mbtiles [--json] [--name NAME]`: one-shot tiling.
+/// `tiledrop publish RECIPE.json -o OUT.mbtiles|OUT.pmtiles [--json] [--name NAME]`: one-shot
+/// tiling; the output's extension chooses the container (anything but `.pmtiles` is MBTiles).
 ///
 /// Layer sources in the recipe are file paths (absolute or relative to the recipe file);
 /// `tiledrop://tileset-source/<map>` sources resolve to `<root>/sources/<map>/` when `--root`
 /// is given. Prints a summary, or with `--json` the MTS-shaped job report.
 enum PublishCommand {
-    static let usage = "usage: tiledrop publish RECIPE.json -o OUT.mbtiles [--json] [--name NAME] [--root DIR] [--threads N]"
+    static let usage = "usage: tiledrop publish RECIPE.json -o OUT.mbtiles|OUT.pmtiles [--json] [--name NAME] [--root DIR] [--threads N]"
 
     static func run(arguments: [String]) -> Int32 {
         if arguments.contains("-h") || arguments.contains("--help") {

@@ -15,10 +15,11 @@ enum Tiledrop {
       tiledrop status [--root DIR | --socket PATH] [--json]
                                                       ask a running daemon for its status
       tiledrop convert IN [-o OUT]                    convert a KML/KMZ/GPX/GeoJSON file to line-delimited GeoJSON
-      tiledrop publish RECIPE.json -o OUT.mbtiles [--json]
-                                                      tile the sources of an MTS recipe into an MBTiles file
+      tiledrop publish RECIPE.json -o OUT.mbtiles|OUT.pmtiles [--json]
+                                                      tile the sources of an MTS recipe into an MBTiles or PMTiles file
+      tiledrop convert-tiles IN OUT                   copy a tileset between MBTiles and PMTiles (by OUT's extension)
       tiledrop validate-recipe RECIPE.json            check a recipe; prints {"valid": true} or the errors
-      tiledrop tile FILE.mbtiles Z/X/Y                print one tile of an MBTiles file as GeoJSON
+      tiledrop tile FILE Z/X/Y                        print one tile of an MBTiles or PMTiles file as GeoJSON
       tiledrop --help | --version
 
     Exit codes: 0 ok, 64 usage, 65 invalid data, 66 missing input, 69 daemon unreachable,
@@ -45,6 +46,7 @@ enum Tiledrop {
         case "publish": return PublishCommand.run(arguments: rest)
         case "validate-recipe": return ValidateRecipeCommand.run(arguments: rest)
         case "tile": return TileCommand.run(arguments: rest)
+        case "convert-tiles": return ConvertTilesCommand.run(arguments: rest)
         default:
             printError("tiledrop: unknown command '\(command)'; see tiledrop --help")
             return ExitCode.usage
