@@ -187,7 +187,10 @@ final class IngestProcessor: @unchecked Sendable {
         try fileSystem.createDirectories(config.tilesDir)
         let destination = paths.tileset(record.map)
         let limit = config.maxProcessingSeconds
-        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) {
+        let id = record.id
+        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) { [clock, isStopping, cancellations] in
+            if isStopping() { throw Interruption.stopping }
+            if cancellations.remove(id) { throw Interruption.canceled }
             if clock.now() - started > limit { throw Interruption.timedOut(limit) }
         }
         logger.info("ingest \(record.id): installed tileset container \(record.filename) as \(destination) (\(tiles) tiles)")

@@ -20,6 +20,10 @@ enum Tiledrop {
       tiledrop convert-tiles IN OUT                   copy a tileset between MBTiles and PMTiles (by OUT's extension)
       tiledrop validate-recipe RECIPE.json            check a recipe; prints {"valid": true} or the errors
       tiledrop tile FILE Z/X/Y                        print one tile of an MBTiles or PMTiles file as GeoJSON
+      tiledrop render TILESET.mbtiles|TILESET Z/X/Y[@2x].FORMAT -o FILE [--root DIR]
+                                                      render a raster tile (png, png32-png256, jpg, jpg70-jpg90, webp)
+      tiledrop preview MAP|TILESET.mbtiles -o FILE.png [--size WxH] [--root DIR]
+                                                      render a picture of a map fitted to its data (default 1200x800)
       tiledrop --help | --version
 
     Exit codes: 0 ok, 64 usage, 65 invalid data, 66 missing input, 69 daemon unreachable,
@@ -47,6 +51,8 @@ enum Tiledrop {
         case "validate-recipe": return ValidateRecipeCommand.run(arguments: rest)
         case "tile": return TileCommand.run(arguments: rest)
         case "convert-tiles": return ConvertTilesCommand.run(arguments: rest)
+        case "render": return RenderCommand.run(arguments: rest)
+        case "preview": return PreviewCommand.run(arguments: rest)
         default:
             printError("tiledrop: unknown command '\(command)'; see tiledrop --help")
             return ExitCode.usage
