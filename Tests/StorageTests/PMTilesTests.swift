@@ -207,7 +207,7 @@ final class PMTilesTests: XCTestCase {
 
         func expectError(_ bytes: [UInt8], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
             let bad = dir + "/bad.pmtiles"
-            FileManager.default.createFile(atPath: bad, contents: Data(bytes))
+            XCTAssertTrue(FileManager.default.createFile(atPath: bad, contents: Data(bytes)))
             do {
                 let r = try PMTilesReader(path: bad)
                 let problems = try r.validate()
@@ -252,7 +252,7 @@ final class PMTilesTests: XCTestCase {
             var fuzz = good
             for _ in 0..<4 { fuzz[Int.random(in: 0..<fuzz.count)] = UInt8.random(in: 0...255) }
             let bad = dir + "/fuzz.pmtiles"
-            FileManager.default.createFile(atPath: bad, contents: Data(fuzz))
+            XCTAssertTrue(FileManager.default.createFile(atPath: bad, contents: Data(fuzz)))
             if let r = try? PMTilesReader(path: bad) {
                 _ = try? r.validate()
                 _ = try? r.tile(TileID(z: 2, x: 1, y: 1))
