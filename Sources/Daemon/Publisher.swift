@@ -22,6 +22,8 @@ public struct PublishReport: Sendable {
 
     /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).
     public var tilesetID: String
+    /// One line per layer whose maxzoom was chosen from the data (`default_maxzoom = auto`).
+    public var maxzoomChoices: [String] = []
 
     /// The MTS job object fields this report fills (`stage`, `tilesetId`, `errors`,
     /// `warnings`, `recipe`, `layer_stats`) and nothing else; the publish queue adds `id`,
@@ -47,6 +49,8 @@ public struct Publisher {
     public var description: String
     public var attribution: String
     public var threads: Int?
+    /// Called from the tiling thread with the fraction done (0–1) after each zoom level.
+    public var progress: (@Sendable (Double) -> Void)?
 
     public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil) {
         self.name = name
@@ -77,7 +81,8 @@ public struct Publisher {
             writers.forEach { $0.abort() }
             throw error
         }
-        let tiler = Tiler(recipe: recipe, threads: threads)
+        var tiler = Tiler(recipe: recipe, threads: threads)
+        tiler.progress = progress
         let report: TilingReport
         do {
             report = try tiler.run(resolveSource: { source in
@@ -115,7 +120,7 @@ public struct Publisher {
         }
         return PublishReport(layerStats: report.layerStats, warnings: report.warnings, errors: [], tileCount: report.tileCount,
                              uniqueTileCount: writers[0].uniqueTiles, featureCount: report.featureCount, metadata: m,
-                             recipe: recipe.json, outputPaths: outputPaths, tilesetID: tilesetName)
+                             recipe: report.recipe, outputPaths: outputPaths, tilesetID: tilesetName, maxzoomChoices: report.maxzoomChoices)
     }
 
     /// `path` made absolute against `directory` (when relative and a directory is given).

@@ -4,13 +4,9 @@ import Tiling
 
 /// `tiledrop convert-tiles IN OUT`: copies a tileset between MBTiles and PMTiles.
 enum ConvertTilesCommand {
-    static let usage = "usage: tiledrop convert-tiles IN.mbtiles|IN.pmtiles OUT.pmtiles|OUT.mbtiles"
+    static let usage = "usage: tiledrop " + CommandHelp.convertTiles.synopsis
 
     static func run(arguments: [String]) -> Int32 {
-        if arguments.contains("-h") || arguments.contains("--help") {
-            print(usage)
-            return ExitCode.ok
-        }
         guard arguments.count == 2, !arguments.contains(where: { $0.hasPrefix("-") }) else {
             return fail("convert-tiles: \(usage)", code: ExitCode.usage)
         }

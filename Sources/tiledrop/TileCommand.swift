@@ -6,7 +6,7 @@ import Tiling
 /// `tiledrop tile FILE Z/X/Y`: prints one tile of an MBTiles or PMTiles file (recognised by
 /// its content) as a GeoJSON FeatureCollection.
 enum TileCommand {
-    static let usage = "usage: tiledrop tile FILE.mbtiles|FILE.pmtiles Z/X/Y"
+    static let usage = "usage: tiledrop " + CommandHelp.tile.synopsis
 
     static func run(arguments: [String]) -> Int32 {
         guard arguments.count == 2 else { return fail("tile: \(usage)", code: ExitCode.usage) }
