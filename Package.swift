@@ -23,10 +23,10 @@ let package = Package(
         .target(name: "Rendering", dependencies: ["GeoModel", "Tiling", "CZlib"]),
         .target(name: "SystemSupport", dependencies: ["CLinux"]),
         .target(name: "HTTP", dependencies: ["SystemSupport"]),
-        .target(name: "API", dependencies: ["HTTP", "Storage", "Tiling", "GeoModel", "SystemSupport"]),
+        .target(name: "API", dependencies: ["HTTP", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport"]),
         .target(name: "Daemon", dependencies: ["API", "HTTP", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
-        .executableTarget(name: "tiledrop", dependencies: ["Daemon", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
-        .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Rendering", "Daemon"]),
+        .executableTarget(name: "tiledrop", dependencies: ["Daemon", "API", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
+        .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Rendering", "API", "Daemon"]),
         .testTarget(name: "GeoModelTests", dependencies: ["GeoModel"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "GeoModel"]),
         .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoModel"]),
@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "SystemSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "API", "HTTP", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Daemon", "Rendering", "Storage", "Tiling", "GeoModel"], exclude: ["Mapnik"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Daemon", "API", "Rendering", "Storage", "Tiling", "GeoModel"], exclude: ["Mapnik"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,6 +8,8 @@ public enum APIRoutes {
     public static func router(backend: any Backend) -> Router {
         var router = Router()
         OperatorRoutes(backend: backend).register(on: &router)
+        // Rendered tiles: at most 32 MB of encoded images, shared by the server's workers.
+        RasterTileRoutes(backend: backend, cache: RasterTileCache(maxBytes: 32 << 20)).register(on: &router)
         return router
     }
 }

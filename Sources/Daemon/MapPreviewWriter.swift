@@ -1,3 +1,4 @@
+import API
 import Rendering
 import SystemSupport
 import Tiling

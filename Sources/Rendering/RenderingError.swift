@@ -8,6 +8,8 @@ public enum RenderingError: Error, Sendable, Equatable, CustomStringConvertible 
     case invalidRequest(String)
     /// x or y is outside the 2^z × 2^z grid of its zoom level.
     case tileNotFound
+    /// A tileset file cannot be opened or one of its tiles cannot be decoded.
+    case unreadableTileset(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -15,6 +17,7 @@ public enum RenderingError: Error, Sendable, Equatable, CustomStringConvertible 
         case .unknownFormat(let e): "unknown raster format \"\(e)\"; use png, png32, png64, png128, png256, jpg, jpg70, jpg80, jpg90 or webp"
         case .invalidRequest(let m): m
         case .tileNotFound: "Tile not found"
+        case .unreadableTileset(let path, let reason): "cannot render \(path): \(reason); check that it is a vector MBTiles file (tiledrop tile FILE Z/X/Y shows one tile)"
         }
     }
 }

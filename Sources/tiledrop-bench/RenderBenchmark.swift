@@ -1,3 +1,4 @@
+import API
 import Daemon
 import Foundation
 import GeoModel

@@ -1,3 +1,4 @@
+import API
 import Daemon
 import Rendering
 import SystemSupport

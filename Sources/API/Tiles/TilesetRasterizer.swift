@@ -17,13 +17,13 @@ public final class TilesetRasterizer {
     public let bounds: BoundingBox
     private let renderer: TileRenderer
 
-    public init(path: String, style: StyleSheet = StyleSheet()) throws(DaemonError) {
+    public init(path: String, style: StyleSheet = StyleSheet()) throws(RenderingError) {
         self.path = path
         do {
             reader = try TileArchiveFormat.open(path: path)
             let meta = try reader.metadata()
             if let f = meta["format"], f != "pbf" {
-                throw DaemonError.other("\(path) holds \(f) tiles; only vector (pbf) tilesets can be rendered")
+                throw RenderingError.unreadableTileset(path: path, reason: "it holds \(f) tiles; only vector (pbf) tilesets can be rendered")
             }
             minzoom = Int(meta["minzoom"] ?? "") ?? 0
             maxzoom = Int(meta["maxzoom"] ?? "") ?? 14
@@ -34,35 +34,36 @@ public final class TilesetRasterizer {
                 for l in layers { if case .string(let id)? = l["id"] { order.append(id) } }
             }
             renderer = TileRenderer(style: style, layerOrder: order)
-        } catch let e as StorageError {
-            throw .storage(e)
-        } catch let e as DaemonError {
+        } catch let e as RenderingError {
             throw e
         } catch {
-            throw .other("\(path): \(error)")
+            throw .unreadableTileset(path: path, reason: "\(error)")
         }
     }
 
     /// The decoded vector tile at `id`, or nil when the tileset has none there.
-    func vectorTile(_ id: TileID) throws(DaemonError) -> MVTTile? {
+    func vectorTile(_ id: TileID) throws(RenderingError) -> MVTTile? {
         do {
             guard let stored = try reader.tile(id) else { return nil }
             let raw = Gzip.isGzip(stored) ? try Gzip.decompress(stored) : stored
             return try MVTTile(decoding: raw)
-        } catch let e as StorageError {
-            throw .storage(e)
-        } catch let e as TilingError {
-            throw .other("\(path) tile \(id): \(e)")
         } catch {
-            throw .other("\(path) tile \(id): \(error)")
+            throw .unreadableTileset(path: path, reason: "tile \(id): \(error)")
         }
     }
 
     /// Renders tile `id` at `pixelRatio` (1: 256 px, 2: 512 px); nil below the minzoom.
-    public func render(_ id: TileID, pixelRatio: Int = 1) throws(DaemonError) -> Canvas? {
-        guard id.z >= minzoom, id.z <= 30 else { return nil }
+    public func render(_ id: TileID, pixelRatio: Int = 1) throws(RenderingError) -> Canvas? {
         let size = 256 * pixelRatio
         let painter = Painter(canvas: Canvas(width: size, height: size, background: renderer.style.background ?? .transparent))
+        return try draw(id, pixelRatio: pixelRatio, with: painter) ? painter.canvas : nil
+    }
+
+    /// Draws tile `id` onto `painter`'s canvas (of 256 × `pixelRatio` px) over what is there
+    /// already, as composites of several tilesets need; false below the minzoom.
+    public func draw(_ id: TileID, pixelRatio: Int, with painter: Painter) throws(RenderingError) -> Bool {
+        guard id.z >= minzoom, id.z <= 30 else { return false }
+        let size = 256 * pixelRatio
         if id.z <= maxzoom {
             var placed: [PlacedTile] = []
             let n = 1 << id.z
@@ -88,14 +89,14 @@ public final class TilesetRasterizer {
                 renderer.draw([PlacedTile(tile: t)], with: painter, tileSize: scaled, originX: ox, originY: oy, pixelRatio: Double(pixelRatio))
             }
         }
-        return painter.canvas
+        return true
     }
 
     /// A `width`×`height` picture of the whole data set: the highest zoom at which the bounds
     /// fit with a margin, centred, on `background`.
-    public func preview(width: Int = 1200, height: Int = 800, background: RenderColor = .white) throws(DaemonError) -> Canvas {
+    public func preview(width: Int = 1200, height: Int = 800, background: RenderColor = .white) throws(RenderingError) -> Canvas {
         guard width > 0, height > 0, width <= 8192, height <= 8192 else {
-            throw .other("preview size \(width)x\(height) is out of range; use 1 to 8192 pixels per side")
+            throw .invalidRequest("preview size \(width)x\(height) is out of range; use 1 to 8192 pixels per side")
         }
         let nw = WebMercator.project(lon: bounds.west, lat: bounds.north), se = WebMercator.project(lon: bounds.east, lat: bounds.south)
         let spanX = max(1e-9, se.x - nw.x), spanY = max(1e-9, se.y - nw.y)

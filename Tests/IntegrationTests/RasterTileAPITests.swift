@@ -1,0 +1,77 @@
+import Foundation
+import GeoModel
+import SystemSupport
+import XCTest
+
+/// The Raster Tiles API over the daemon's socket: formats, errors, composites, the cache.
+final class RasterTileAPITests: XCTestCase {
+    private func get(_ harness: DaemonHarness, _ path: String) throws -> (status: Int, headers: String, body: [UInt8]) {
+        let socket = try UnixSocket.connect(path: harness.root + "/tiledrop.sock")
+        try socket.sendAll(Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8))
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = try socket.receive()
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return (0, "", []) }
+        let head = String(decoding: bytes[..<end], as: UTF8.self)
+        return (Int(head.split(separator: " ")[1]) ?? 0, head, Array(bytes[(end + 4)...]))
+    }
+
+    private func message(_ body: [UInt8]) -> String { (try? JSONParser.parse(body))?["message"]?.stringValue ?? String(decoding: body, as: UTF8.self) }
+
+    func testRasterTilesFormatsErrorsAndCache() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        try harness.start()
+        let square = ##"{"type": "Feature", "properties": {"fill": "#ff0000", "fill-opacity": 1}, "geometry": {"type": "Polygon", "coordinates": [[[-60, -30], [60, -30], [60, 30], [-60, 30], [-60, -30]]]}}"##
+        try harness.drop(Data((square + "\n").utf8), map: "boxes", name: "a.geojsonl")
+        let line = ##"{"type": "Feature", "properties": {"stroke": "#0000ff", "stroke-width": 8}, "geometry": {"type": "LineString", "coordinates": [[-170, 0], [170, 0]]}}"##
+        try harness.drop(Data((line + "\n").utf8), map: "lines", name: "b.geojsonl")
+        XCTAssertTrue(waitUntil(timeout: 60) {
+            FileManager.default.fileExists(atPath: harness.root + "/tiles/boxes.mbtiles") && FileManager.default.fileExists(atPath: harness.root + "/tiles/lines.mbtiles")
+        }, harness.log)
+
+        let magic: [String: [UInt8]] = ["png": [0x89, 0x50], "png64": [0x89, 0x50], "jpg": [0xFF, 0xD8], "jpg90": [0xFF, 0xD8], "webp": [0x52, 0x49]]
+        for (format, prefix) in magic {
+            let r = try get(harness, "/v4/boxes/1/0/1.\(format)")
+            XCTAssertEqual(r.status, 200, "\(format): \(message(r.body))")
+            XCTAssertEqual(Array(r.body.prefix(2)), prefix, format)
+            XCTAssertTrue(r.headers.contains("max-age=43200"), r.headers)
+        }
+        let png = try get(harness, "/v4/boxes/1/0/1@2x.png")
+        XCTAssertEqual(png.status, 200)
+        XCTAssertEqual(Int(png.body[16]) << 24 | Int(png.body[17]) << 16 | Int(png.body[18]) << 8 | Int(png.body[19]), 512, "@2x is 512 px wide")
+        XCTAssertTrue(try get(harness, "/v4/boxes/1/0/1.png").headers.contains("X-Tiledrop-Cache: HIT"), "the second request is served from the cache")
+
+        // A composite draws both tilesets; it differs from either alone.
+        let both = try get(harness, "/v4/boxes,lines/1/0/1.png")
+        XCTAssertEqual(both.status, 200, message(both.body))
+        XCTAssertNotEqual(both.body, try get(harness, "/v4/boxes/1/0/1.png").body)
+
+        let errors: [(String, Int, String)] = [
+            ("/v4/boxes/31/0/0.png", 422, "Zoom level must be between 0-30."),
+            ("/v4/boxes/1/0/0.png512", 422, "Invalid quality value 512 for raster format png"),
+            ("/v4/boxes/1/0/0.jpg101", 422, "Invalid quality value 101 for raster format jpg"),
+            ("/v4/boxes/1/0/0@3x.png", 404, "Tile not found"),
+            ("/v4/boxes/1/2/0.png", 404, "Tile not found"),
+            ("/v4/nope/1/0/0.png", 404, "Tileset nope does not exist"),
+            ("/v4/" + Array(repeating: "boxes", count: 16).joined(separator: ",") + "/1/0/0.png", 422, "at most 15"),
+        ]
+        for (path, status, text) in errors {
+            let r = try get(harness, path)
+            XCTAssertEqual(r.status, status, path)
+            XCTAssertTrue(message(r.body).contains(text), "\(path): \(message(r.body))")
+        }
+        XCTAssertEqual(try get(harness, "/v4/" + Array(repeating: "boxes", count: 15).joined(separator: ",") + "/1/0/0.png").status, 200)
+
+        // Republishing swaps the file: the cached tile is not served again.
+        let before = try get(harness, "/v4/boxes/2/1/1.png").body
+        let moved = ##"{"type": "Feature", "properties": {"fill": "#00ff00", "fill-opacity": 1}, "geometry": {"type": "Polygon", "coordinates": [[[-100, -50], [-80, -50], [-80, 50], [-100, 50], [-100, -50]]]}}"##
+        try harness.drop(Data((moved + "\n").utf8), map: "boxes", name: "c.geojsonl")
+        XCTAssertTrue(waitUntil(timeout: 60) { (try? self.get(harness, "/v4/boxes/2/1/1.png").body) != before }, "new tiles after republish; log:\n\(harness.log)")
+        XCTAssertEqual(harness.stop(), 0)
+    }
+}
