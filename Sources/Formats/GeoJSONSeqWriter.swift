@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import GeoModel
+import SystemSupport
 
 /// Writes line-delimited GeoJSON (GeoJSONSeq): one compact Feature per line, "\n"-terminated.
 ///
@@ -27,11 +28,15 @@ public final class GeoJSONSeqWriter {
     private let batchFeatures = 1024
     private let batchBytes = 1 << 20
 
-    /// Creates (or truncates) the file at `path` with mode 0644.
+    /// Creates the file at `path` with mode 0644 through `SystemSupport` (`openat` with
+    /// `O_EXCL | O_NOFOLLOW`); an existing entry there is replaced, never written through.
     public init(path: String) throws(FormatError) {
-        var fd: Int32
-        repeat { fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw FormatError.io(file: path, operation: "create", errno: errno) }
+        let fd: Int32
+        do {
+            fd = try FileSystem().createFile(path, mode: 0o644, replacingStale: true)
+        } catch {
+            throw FormatError.io(file: path, operation: "create", errno: error.errno)
+        }
         guard let encoder = BackgroundEncoder(fd: fd) else {
             close(fd)
             throw FormatError.io(file: path, operation: "start the encoder thread for", errno: EAGAIN)
