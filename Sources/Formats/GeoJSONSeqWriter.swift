@@ -29,11 +29,12 @@ public final class GeoJSONSeqWriter {
     private let batchBytes = 1 << 20
 
     /// Creates the file at `path` with mode 0644 through `SystemSupport` (`openat` with
-    /// `O_EXCL | O_NOFOLLOW`); an existing entry there is replaced, never written through.
+    /// `O_EXCL | O_NOFOLLOW`, `FileSystem.openOutput`): an existing file or link there is
+    /// replaced, never written through; an existing device such as `/dev/stdout` is written to.
     public init(path: String) throws(FormatError) {
         let fd: Int32
         do {
-            fd = try FileSystem().createFile(path, mode: 0o644, replacingStale: true)
+            fd = try FileSystem().openOutput(path, mode: 0o644)
         } catch {
             throw FormatError.io(file: path, operation: "create", errno: error.errno)
         }

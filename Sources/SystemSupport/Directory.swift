@@ -23,18 +23,27 @@ public final class Directory {
 
     /// `openat(O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW)`: a new file `name`, open for writing.
     ///
-    /// With `replacingStale` (for temporary names only the daemon uses) an existing entry is
-    /// unlinked and creation retried; otherwise an existing name fails with EEXIST.
+    /// With `replacingStale` (for temporary names only the daemon uses, and outputs the user
+    /// named) an existing regular file or symbolic link is unlinked and creation retried;
+    /// anything else there (a device, a FIFO, a folder) and, without it, any existing entry
+    /// fails with EEXIST.
     public func createFile(_ name: String, mode: mode_t = 0o644, replacingStale: Bool = false) throws(SystemError) -> Int32 {
         var attempts = 0
         while true {
             do {
                 return try retryingEINTR("open", join(name)) { openat(fd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode) }
-            } catch where error.errno == EEXIST && replacingStale && attempts < 3 {
+            } catch where error.errno == EEXIST && replacingStale && attempts < 3 && isReplaceable(name) {
                 attempts += 1
                 try remove(name)
             }
         }
+    }
+
+    /// True for a regular file or a symbolic link (`fstatat(AT_SYMLINK_NOFOLLOW)`).
+    private func isReplaceable(_ name: String) -> Bool {
+        var st = stat()
+        guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
+        return st.st_mode & S_IFMT == S_IFREG || st.st_mode & S_IFMT == S_IFLNK
     }
 
     /// `renameat(2)` within this directory: atomic, replaces `to` (a link there is replaced, not followed).
@@ -81,6 +90,18 @@ extension FileSystem {
     /// `fsync(2)`, retrying EINTR.
     public static func sync(_ fd: Int32, target: String) throws(SystemError) {
         _ = try retryingEINTR("fsync", target) { fsync(fd) }
+    }
+
+    /// An output the user named: a new file (`createFile`, replacing a regular file or link),
+    /// or, when `path` is an existing device or FIFO such as `/dev/stdout`, that opened for
+    /// writing (`O_NOFOLLOW`, never created or truncated).
+    public func openOutput(_ path: String, mode: mode_t = 0o644) throws(SystemError) -> Int32 {
+        do {
+            return try createFile(path, mode: mode, replacingStale: true)
+        } catch where error.errno == EEXIST {
+            guard let st = try status(path), st.kind == .other else { throw error }
+            return try retryingEINTR("open", path) { open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
+        }
     }
 
     /// Creates the new file `path` (see `Directory.createFile`) and returns it open for writing.

@@ -29,6 +29,18 @@ final class DirectoryTests: XCTestCase {
         XCTAssertEqual(try FileSystem().status(dir + "/link")?.kind, .regular, "the link itself was replaced")
     }
 
+    /// Devices and FIFOs are never unlinked to make room; outputs open them instead.
+    func testDevicesAreNeverReplaced() throws {
+        XCTAssertEqual(mkfifo(dir + "/fifo", 0o600), 0)
+        XCTAssertThrowsError(try Directory(dir).createFile("fifo", replacingStale: true)) { XCTAssertEqual(($0 as? SystemError)?.errno, EEXIST) }
+        XCTAssertEqual(try FileSystem().status(dir + "/fifo")?.kind, .other)
+        if access("/dev/null", W_OK) == 0 {
+            let fd = try FileSystem().openOutput("/dev/null")
+            close(fd)
+            XCTAssertEqual(try FileSystem().status("/dev/null")?.kind, .other, "/dev/null is still the device")
+        }
+    }
+
     func testWriteAtomicallyReplacesAPlantedTemporaryLink() throws {
         let victim = dir + "/victim"
         try "keep".write(toFile: victim, atomically: false, encoding: .utf8)
