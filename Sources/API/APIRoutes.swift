@@ -10,6 +10,7 @@ public enum APIRoutes {
         OperatorRoutes(backend: backend).register(on: &router)
         // Rendered tiles: at most 32 MB of encoded images, shared by the server's workers.
         RasterTileRoutes(backend: backend, cache: RasterTileCache(maxBytes: 32 << 20)).register(on: &router)
+        MapPageRoutes(backend: backend).register(on: &router)
         return router
     }
 }

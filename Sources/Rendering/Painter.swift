@@ -1,12 +1,29 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Tiling
+
+/// What `TileRenderer` draws with: the `Painter` for images, `UTFGridPainter` for UTFGrids.
+public protocol ShapePainter: AnyObject {
+    var width: Int { get }
+    var height: Int { get }
+    /// Called before the shapes of each feature.
+    func begin(feature: MVTTile.Feature, of layer: MVTTile.Layer)
+    func setClip(x0: Double, y0: Double, x1: Double, y1: Double)
+    func resetClip()
+    func fill(rings: [[Double]], color: RenderColor)
+    func stroke(lines: [[Double]], width: Double, color: RenderColor, closed: Bool)
+    func marker(x: Double, y: Double, diameter: Double, fill: RenderColor, outline: RenderColor, outlineWidth: Double)
+}
 
 /// Draws filled polygons, stroked lines and circle markers onto a canvas.
 ///
 /// Every shape becomes polygons in pixel space before it is filled by the one rasteriser:
 /// a stroke its outline with round joins and caps (`Stroker`), a marker a disc and a ring. Coordinates are pixels with y growing downwards.
-public final class Painter {
+public final class Painter: ShapePainter {
+    public var width: Int { canvas.width }
+    public var height: Int { canvas.height }
+
     public private(set) var canvas: Canvas
     private let raster: Rasterizer
     private var scratch: [Double] = []
@@ -15,6 +32,8 @@ public final class Painter {
         self.canvas = canvas
         raster = Rasterizer(width: canvas.width, height: canvas.height)
     }
+
+    public func begin(feature: MVTTile.Feature, of layer: MVTTile.Layer) {}
 
     /// Limits drawing to a rectangle of the canvas (nil: the whole canvas).
     public func setClip(x0: Double, y0: Double, x1: Double, y1: Double) { raster.setClip((x0, y0, x1, y1)) }

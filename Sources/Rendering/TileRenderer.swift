@@ -41,7 +41,7 @@ public struct TileRenderer: Sendable {
     }
 
     /// Draws placed tiles with the painter; tile (0, 0) has its top-left corner at (`originX`, `originY`) px.
-    public func draw(_ tiles: [PlacedTile], with painter: Painter, tileSize: Double, originX: Double = 0, originY: Double = 0, pixelRatio: Double = 1) {
+    public func draw(_ tiles: [PlacedTile], with painter: some ShapePainter, tileSize: Double, originX: Double = 0, originY: Double = 0, pixelRatio: Double = 1) {
         var names: [String] = layerOrder
         for t in tiles { for l in t.tile.layers where !names.contains(l.name) { names.append(l.name) } }
         for name in names {
@@ -55,12 +55,12 @@ public struct TileRenderer: Sendable {
         painter.resetClip()
     }
 
-    private func draw(_ layer: MVTTile.Layer, paletteIndex: Int, with painter: Painter, x0: Double, y0: Double, tileSize: Double, pixelRatio: Double) {
+    private func draw(_ layer: MVTTile.Layer, paletteIndex: Int, with painter: some ShapePainter, x0: Double, y0: Double, tileSize: Double, pixelRatio: Double) {
         let scale = tileSize / Double(layer.extent)
         let extent = Int32(clamping: layer.extent)
         let styleKeys: Set<String> = ["stroke", "stroke-width", "stroke-opacity", "fill", "fill-opacity", "marker-color", "marker-size"]
         let keyIsStyle = layer.keys.map { styleKeys.contains($0) }
-        let canvasW = Double(painter.canvas.width), canvasH = Double(painter.canvas.height)
+        let canvasW = Double(painter.width), canvasH = Double(painter.height)
         let visible = x0 < canvasW && y0 < canvasH && x0 + tileSize > 0 && y0 + tileSize > 0
         for feature in layer.features {
             let kind: StyleSheet.GeometryKind
@@ -76,6 +76,7 @@ public struct TileRenderer: Sendable {
                 props.append((layer.keys[Int(feature.tags[i])], layer.values[Int(feature.tags[i + 1])].json))
             }
             let s = style.style(layer: layer.name, layerIndex: paletteIndex, kind: kind, properties: props)
+            painter.begin(feature: feature, of: layer)
             let parts = feature.decoded.parts
             switch kind {
             case .point:
@@ -90,7 +91,7 @@ public struct TileRenderer: Sendable {
                 painter.setClip(x0: x0, y0: y0, x1: x0 + tileSize, y1: y0 + tileSize)
                 guard let c = s.stroke, s.strokeWidth > 0 else { continue }
                 let lines = parts.map { TileRenderer.pixels($0, x0: x0, y0: y0, scale: scale) }
-                painter.stroke(lines: lines, width: s.strokeWidth * pixelRatio, color: c.withOpacity(s.strokeOpacity))
+                painter.stroke(lines: lines, width: s.strokeWidth * pixelRatio, color: c.withOpacity(s.strokeOpacity), closed: false)
             case .polygon:
                 painter.setClip(x0: x0, y0: y0, x1: x0 + tileSize, y1: y0 + tileSize)
                 if let f = s.fill, s.fillOpacity > 0 {
@@ -99,7 +100,7 @@ public struct TileRenderer: Sendable {
                 if let c = s.stroke, s.strokeWidth > 0, s.strokeOpacity > 0 {
                     var runs: [[Double]] = []
                     for ring in parts { runs += TileRenderer.outlineRuns(ring, extent: extent, x0: x0, y0: y0, scale: scale) }
-                    painter.stroke(lines: runs, width: s.strokeWidth * pixelRatio, color: c.withOpacity(s.strokeOpacity))
+                    painter.stroke(lines: runs, width: s.strokeWidth * pixelRatio, color: c.withOpacity(s.strokeOpacity), closed: false)
                 }
             }
         }

@@ -90,8 +90,8 @@ final class NamesAndLoopsTests: XCTestCase {
         try FileManager.default.removeItem(atPath: filler)
         XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
         XCTAssertEqual(try ingests(harness, map: "full").count, 2)
-        // The pause note is cleared by the ingest queue after the commit the count shows: wait for it.
-        XCTAssertTrue(waitUntil(timeout: 10) { (try? harness.status())?["paused"]?.boolValue == false }, "\(String(describing: try? harness.status()))")
+        // The status snapshot is refreshed by the event loop, after the ingest row is committed.
+        XCTAssertTrue(waitUntil(timeout: 10) { (try? harness.status())?["paused"]?.boolValue == false }, harness.log)
         XCTAssertEqual(harness.stop(), 0)
     }
 }

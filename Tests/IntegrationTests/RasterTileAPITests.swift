@@ -67,6 +67,22 @@ final class RasterTileAPITests: XCTestCase {
         }
         XCTAssertEqual(try get(harness, "/v4/" + Array(repeating: "boxes", count: 15).joined(separator: ",") + "/1/0/0.png").status, 200)
 
+        // UTFGrid from the same geometry: 64 rows of 64 cells, the square's key and its fill.
+        let grid = try get(harness, "/v4/boxes/1/0/1.grid.json?fields=fill")
+        XCTAssertEqual(grid.status, 200, message(grid.body))
+        let g = try JSONParser.parse(grid.body)
+        let rows = g["grid"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        XCTAssertEqual(rows.count, 64)
+        XCTAssertTrue(rows.allSatisfy { $0.unicodeScalars.count == 64 })
+        XCTAssertEqual(g["keys"]?.arrayValue?.count, 2, "the empty key and the square")
+        XCTAssertEqual(rows[0].first, " ", "no feature at lon -180, lat 0 (top-left cell)")
+        XCTAssertEqual(rows[0].last, "!", "the square covers lon 0, lat 0 (top-right cell)")
+        XCTAssertEqual(rows[63].last, " ", "nor at lon 0, lat -85 (bottom-right cell)")
+        let key = try XCTUnwrap(g["keys"]?.arrayValue?.last?.stringValue)
+        XCTAssertEqual(g["data"]?[key]?["fill"]?.stringValue, "#ff0000")
+        XCTAssertEqual(try get(harness, "/v4/boxes/31/0/0.grid.json").status, 422)
+        XCTAssertEqual(try get(harness, "/v4/boxes/1/5/0.grid.json").status, 404)
+
         // Republishing swaps the file: the cached tile is not served again.
         let before = try get(harness, "/v4/boxes/2/1/1.png").body
         let moved = ##"{"type": "Feature", "properties": {"fill": "#00ff00", "fill-opacity": 1}, "geometry": {"type": "Polygon", "coordinates": [[[-100, -50], [-80, -50], [-80, 50], [-100, 50], [-100, -50]]]}}"##

@@ -3,7 +3,8 @@ import HTTP
 import Rendering
 import SystemSupport
 
-/// The Raster Tiles API (seeds/002): `GET /v4/{tileset_id}/{zoom}/{x}/{y}{@2x}.{format}`.
+/// The Raster Tiles API (seeds/002): `GET /v4/{tileset_id}/{zoom}/{x}/{y}{@2x}.{format}` and
+/// the UTFGrid `GET /v4/{tileset_id}/{zoom}/{x}/{y}.grid.json`.
 ///
 /// `tileset_id` may be a comma-separated list of up to 15 tilesets, drawn in order into one
 /// image. Formats and errors are the seed's: `Zoom level must be between 0-30.` (422),
@@ -19,7 +20,12 @@ struct RasterTileRoutes: Sendable {
     func register(on router: inout Router) {
         router.setErrorShape(prefix: "/v4/") { status, message in .message(status, message) }
         router.get("/v4/{tilesets}/{z}/{x}/{tail}") { request in
-            self.tile(tilesets: request.parameter("tilesets"), z: request.parameter("z"), x: request.parameter("x"), tail: request.parameter("tail"))
+            let (list, z, x, tail) = (request.parameter("tilesets"), request.parameter("z"), request.parameter("x"), request.parameter("tail"))
+            if tail.hasSuffix(".grid.json") {
+                let fields = request.query["fields"].map { Set($0.split(separator: ",").map(String.init)) }
+                return self.grid(tilesets: list, z: z, x: x, y: String(tail.dropLast(10)), fields: fields)
+            }
+            return self.tile(tilesets: list, z: z, x: x, tail: tail)
         }
     }
 
@@ -37,15 +43,10 @@ struct RasterTileRoutes: Sendable {
             default: return .message(404, "Tile not found")
             }
         }
-        // Every tileset must exist; its file identity goes into the cache key.
-        var files: [(name: String, path: String, identity: String)] = []
-        let fs = FileSystem()
-        for name in names {
-            let path = backend.tilesetPath(name)
-            guard RasterTileRoutes.isTilesetName(name), let status = try? fs.status(path), status.kind == .regular else {
-                return .message(404, "Tileset \(name) does not exist")
-            }
-            files.append((name, path, "\(status.inode):\(status.size):\(status.modified)"))
+        let files: [(name: String, path: String, identity: String)]
+        switch existing(names) {
+        case .success(let f): files = f
+        case .failure(let response): return response.response
         }
         let key = files.map(\.identity).joined(separator: ",") + "|\(address.tile)@\(address.pixelRatio)x.\(address.format)"
         var headers = HTTPHeaders()
@@ -56,7 +57,7 @@ struct RasterTileRoutes: Sendable {
         var drawn = false
         for file in files {
             do {
-                drawn = try TilesetRasterizer(path: file.path).draw(address.tile, pixelRatio: address.pixelRatio, with: painter) || drawn
+                drawn = try TilesetRasterizer(path: file.path).draw(address.tile, with: painter) || drawn
             } catch {
                 return .message(500, "Tileset \(file.name) cannot be rendered: \(error)")
             }
@@ -65,6 +66,53 @@ struct RasterTileRoutes: Sendable {
         let bytes = address.format.encode(painter.canvas)
         cache.put(key, bytes)
         return RasterTileRoutes.image(bytes, format: address.format, headers: headers, cache: "MISS")
+    }
+
+    /// `GET /v4/{tilesets}/{z}/{x}/{y}.grid.json[?fields=a,b]`: the UTFGrid of the tile,
+    /// drawn from the same geometry as the image (later tilesets over earlier ones).
+    func grid(tilesets list: String, z: String, x: String, y: String, fields: Set<String>?) -> Response {
+        let names = list.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard names.count <= RasterTileRoutes.maxComposite else {
+            return .message(422, "Too many tilesets: \(names.count) were requested, at most \(RasterTileRoutes.maxComposite) can be composited")
+        }
+        guard let zoom = Int(z), (0...30).contains(zoom) else { return .message(422, "Zoom level must be between 0-30.") }
+        guard let tile = TileID(path: "\(z)/\(x)/\(y)") else { return .message(404, "Tile not found") }
+        let files: [(name: String, path: String, identity: String)]
+        switch existing(names) {
+        case .success(let f): files = f
+        case .failure(let response): return response.response
+        }
+        let grid = UTFGridPainter(size: 64, fields: fields)
+        var drawn = false
+        for file in files {
+            do {
+                drawn = try TilesetRasterizer(path: file.path).draw(tile, with: grid) || drawn
+            } catch {
+                return .message(500, "Tileset \(file.name) cannot be rendered: \(error)")
+            }
+        }
+        guard drawn else { return .message(404, "Tile not found") }
+        var w = JSONWriter()
+        w.write(grid.json)
+        var response = Response(status: 200, contentType: "application/json", bytes: w.bytes)
+        response.headers.add("Cache-Control", "max-age=43200,s-maxage=300")
+        return response
+    }
+
+    struct Refusal: Error { var response: Response }
+
+    /// The tileset files, each with its identity (inode, size, mtime) for the cache key, or the 404 for the first that does not exist.
+    private func existing(_ names: [String]) -> Result<[(name: String, path: String, identity: String)], Refusal> {
+        var files: [(name: String, path: String, identity: String)] = []
+        let fs = FileSystem()
+        for name in names {
+            let path = backend.tilesetPath(name)
+            guard RasterTileRoutes.isTilesetName(name), let status = try? fs.status(path), status.kind == .regular else {
+                return .failure(Refusal(response: .message(404, "Tileset \(name) does not exist")))
+            }
+            files.append((name, path, "\(status.inode):\(status.size):\(status.modified)"))
+        }
+        return .success(files)
     }
 
     static func image(_ bytes: [UInt8], format: RasterFormat, headers: HTTPHeaders, cache: String) -> Response {

@@ -56,14 +56,23 @@ public final class TilesetRasterizer {
     public func render(_ id: TileID, pixelRatio: Int = 1) throws(RenderingError) -> Canvas? {
         let size = 256 * pixelRatio
         let painter = Painter(canvas: Canvas(width: size, height: size, background: renderer.style.background ?? .transparent))
-        return try draw(id, pixelRatio: pixelRatio, with: painter) ? painter.canvas : nil
+        return try draw(id, with: painter) ? painter.canvas : nil
     }
 
-    /// Draws tile `id` onto `painter`'s canvas (of 256 × `pixelRatio` px) over what is there
-    /// already, as composites of several tilesets need; false below the minzoom.
-    public func draw(_ id: TileID, pixelRatio: Int, with painter: Painter) throws(RenderingError) -> Bool {
+    /// The UTFGrid of tile `id` (64×64 cells for 256 px), with the properties named in
+    /// `fields` (nil: all) as `data`; nil below the minzoom.
+    public func grid(_ id: TileID, fields: Set<String>? = nil) throws(RenderingError) -> UTFGridPainter? {
+        let grid = UTFGridPainter(size: 64, fields: fields)
+        return try draw(id, with: grid) ? grid : nil
+    }
+
+    /// Draws tile `id` onto `painter`, whose width is the tile's size in pixels (256 × pixel
+    /// ratio; 64 for a UTFGrid), over what is there already, as composites of several tilesets
+    /// need; false below the minzoom.
+    public func draw(_ id: TileID, with painter: some ShapePainter) throws(RenderingError) -> Bool {
         guard id.z >= minzoom, id.z <= 30 else { return false }
-        let size = 256 * pixelRatio
+        let size = painter.width
+        let pixelRatio = Double(size) / 256
         if id.z <= maxzoom {
             var placed: [PlacedTile] = []
             let n = 1 << id.z
@@ -78,7 +87,7 @@ public final class TilesetRasterizer {
             }
             // The centre tile first: its layers set the drawing order of the rest.
             placed.sort { ($0.column == 0 && $0.row == 0) && !($1.column == 0 && $1.row == 0) }
-            renderer.draw(placed, with: painter, tileSize: Double(size), pixelRatio: Double(pixelRatio))
+            renderer.draw(placed, with: painter, tileSize: Double(size), pixelRatio: pixelRatio)
         } else {
             // Overzoom: the ancestor at maxzoom, magnified so the requested tile fills the canvas.
             let dz = id.z - maxzoom
@@ -86,7 +95,7 @@ public final class TilesetRasterizer {
             if let t = try vectorTile(parent) {
                 let scaled = Double(size) * Double(1 << dz)
                 let ox = -Double(id.x - (parent.x << dz)) * Double(size), oy = -Double(id.y - (parent.y << dz)) * Double(size)
-                renderer.draw([PlacedTile(tile: t)], with: painter, tileSize: scaled, originX: ox, originY: oy, pixelRatio: Double(pixelRatio))
+                renderer.draw([PlacedTile(tile: t)], with: painter, tileSize: scaled, originX: ox, originY: oy, pixelRatio: pixelRatio)
             }
         }
         return true

@@ -1,0 +1,78 @@
+import Foundation
+import GeoModel
+import SystemSupport
+import XCTest
+
+/// `GET /maps/{map}` (a self-contained HTML page), the map preview endpoints, and the page
+/// in a real browser: headless Chromium (Debian `chromium`) loads it over TCP and takes a
+/// screenshot, whose pixels must show the data.
+final class MapPageTests: XCTestCase {
+    private func request(_ harness: DaemonHarness, _ method: String, _ path: String) throws -> (status: Int, headers: String, body: [UInt8]) {
+        let socket = try UnixSocket.connect(path: harness.root + "/tiledrop.sock")
+        try socket.sendAll(Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = try socket.receive()
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return (0, "", []) }
+        let head = String(decoding: bytes[..<end], as: UTF8.self)
+        return (Int(head.split(separator: " ")[1]) ?? 0, head, Array(bytes[(end + 4)...]))
+    }
+
+    private func freePort() -> Int { 20000 + Int(getpid() % 20000) }
+
+    func testMapPagePreviewAndBrowser() throws {
+        let port = freePort()
+        let harness = try DaemonHarness(extraConfig: "listen = 127.0.0.1:\(port)")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let square = ##"{"type": "Feature", "properties": {"fill": "#d62728", "fill-opacity": 1}, "geometry": {"type": "Polygon", "coordinates": [[[2, 46], [8, 46], [8, 50], [2, 50], [2, 46]]]}}"##
+        try harness.drop(Data((square + "\n").utf8), map: "walks", name: "alps.geojsonl", group: "Summer")
+        XCTAssertTrue(waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: harness.root + "/previews/walks.png") }, harness.log)
+
+        let page = try request(harness, "GET", "/maps/walks")
+        XCTAssertEqual(page.status, 200)
+        XCTAssertTrue(page.headers.contains("text/html"))
+        let html = String(decoding: page.body, as: UTF8.self)
+        XCTAssertTrue(html.contains("Summer") && html.contains("alps.geojsonl"), "groups and last ingests are listed")
+        XCTAssertFalse(html.contains("src=\"http") || html.contains("href=\"http") || html.contains("@import"), "no external scripts, styles or fonts")
+        XCTAssertEqual(try request(harness, "GET", "/maps/nope").status, 404)
+        XCTAssertEqual(try request(harness, "GET", "/tilesets/walks").status, 200)
+
+        let preview = try request(harness, "GET", "/maps/walks/preview.png")
+        XCTAssertEqual(preview.status, 200)
+        XCTAssertEqual(Array(preview.body.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
+        let refreshed = try request(harness, "POST", "/maps/walks/preview/refresh")
+        XCTAssertEqual(refreshed.status, 200)
+        XCTAssertEqual(refreshed.body, preview.body, "the same data gives the same picture")
+
+        // A real browser: the page's script must fetch our tiles and draw the red square.
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("chromium is not installed (apt-get install chromium); the page was checked without a browser")
+        }
+        let shot = harness.root + "/page.png"
+        let r = try DaemonHarness.runTool("/usr/bin/timeout", ["60", chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                                                              "--virtual-time-budget=5000", "--window-size=900,600", "--screenshot=\(shot)",
+                                                              "http://127.0.0.1:\(port)/maps/walks"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: shot), "no screenshot: \(r.output)")
+        let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: shot)))
+        XCTAssertGreaterThan(png.count, 1000)
+        if let keep = ProcessInfo.processInfo.environment["TILEDROP_KEEP_SCREENSHOT"] {
+            try? Data(png).write(to: URL(fileURLWithPath: keep))
+        }
+        // Count the square's red in the screenshot with Pillow when it is there.
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"),
+           try DaemonHarness.runTool("/usr/bin/python3", ["-c", "import PIL"]).status == 0 {
+            let count = try DaemonHarness.runTool("/usr/bin/python3", ["-c", """
+                import sys; from PIL import Image
+                im = Image.open(sys.argv[1]).convert("RGB")
+                print(sum(1 for p in im.getdata() if abs(p[0] - 214) < 8 and abs(p[1] - 39) < 8 and abs(p[2] - 40) < 8))
+                """, shot])
+            XCTAssertGreaterThan(Int(count.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, 5000, "the red square shows in the browser: \(count.output)")
+        }
+        XCTAssertEqual(harness.stop(), 0)
+    }
+}
