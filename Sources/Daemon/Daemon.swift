@@ -169,6 +169,7 @@ public final class Daemon {
         stopping.raise()
         listener.close()
         ingestQueue.sync {}
+        publisher.interruptForShutdown()
         recipesQueue.sync {}
         logger.info("stopped")
         return 0

@@ -27,6 +27,8 @@ final class PublishScheduler: @unchecked Sendable {
     private let book: RecipeBook
     /// The running job's tileset, id and progress (0–1), for the status.
     let progress = JobProgressBox()
+    /// Raised by `start()`, after ingest recovery: no job runs before.
+    private let started = StopFlag()
 
     init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet, recipes: RecipeBook) {
         self.config = config
@@ -42,7 +44,12 @@ final class PublishScheduler: @unchecked Sendable {
     /// temporary files their MBTiles writers left in `tiles/`.
     func prepare() {
         do {
-            try store.with { db throws(StorageError) in try db.requeueInterruptedJobs() }
+            let poisoned = try store.with { db throws(StorageError) in
+                let failed = try db.failJobsInterrupted(atLeast: IngestProcessor.maxAttempts, reason: "publishing was interrupted \(IngestProcessor.maxAttempts) times (the daemon crashed or was killed while running this job), so it is not retried again; check the recipe and the sources, then republish")
+                try db.requeueInterruptedJobs()
+                return failed
+            }
+            for job in poisoned { logger.error("tileset \(job.tileset): publish job \(job.id) failed: \(job.errors[0])") }
         } catch {
             logger.error("cannot re-queue interrupted publish jobs: \(error)")
         }
@@ -67,6 +74,7 @@ final class PublishScheduler: @unchecked Sendable {
             retire(map, reason: "map \(map) has a recipe (\(book.tilesets(using: map).joined(separator: ", "))) instead of its default tileset")
         }
         publishMapsWithoutTileset()
+        started.raise()
         kick()
     }
 
@@ -88,6 +96,7 @@ final class PublishScheduler: @unchecked Sendable {
             }
         }
         publishMapsWithoutTileset()
+        started.raise()
         kick()
     }
 
@@ -203,7 +212,19 @@ final class PublishScheduler: @unchecked Sendable {
     }
 
     private func kick() {
+        guard started.isRaised else { return } // queued jobs wait in state.db until recovery is done
         queue.async { self.runPending() }
+    }
+
+    /// Shutdown: the job running now (the process exits under it; its temporary file is
+    /// removed at the next start) goes back to the queue without counting as an attempt.
+    func interruptForShutdown() {
+        guard let running = progress.runningJob else { return }
+        do {
+            try store.with { db throws(StorageError) in try db.requeueInterruptedByShutdown(id: running) }
+        } catch {
+            logger.error("cannot re-queue publish job \(running) at shutdown: \(error)")
+        }
     }
 
     private func runPending() {
@@ -213,6 +234,7 @@ final class PublishScheduler: @unchecked Sendable {
                 next = try store.with { db throws(StorageError) -> PublishJobRecord? in
                     guard var job = try db.nextQueuedJob() else { return nil }
                     job.stage = .processing
+                    job.attempts += 1
                     try db.updateJob(job)
                     return job
                 }
