@@ -66,7 +66,7 @@ final class PublishScheduler: @unchecked Sendable {
             let written = (try? fileSystem.status(paths.tileset(tileset)))??.modified
             let edited = (try? fileSystem.status(paths.recipe(tileset)))??.modified ?? 0
             if let written, written >= edited { continue }
-            if written != nil || book.recipe(for: tileset).map(hasSources) == true {
+            if (written != nil || book.recipe(for: tileset).map(hasSources) == true) && !isPoisoned(tileset) {
                 enqueue(tileset: tileset, reason: "recipes/\(tileset).json is newer than its tileset")
             }
         }
@@ -120,10 +120,17 @@ final class PublishScheduler: @unchecked Sendable {
     /// Maps with sources whose tilesets (recipe or default) have no file yet.
     private func publishMapsWithoutTileset() {
         for map in mapsWithSources() {
-            for tileset in tilesets(using: map) where (try? fileSystem.status(paths.tileset(tileset))) == nil {
+            for tileset in tilesets(using: map) where (try? fileSystem.status(paths.tileset(tileset))) == nil && !isPoisoned(tileset) {
                 enqueue(tileset: tileset, reason: "no tileset file yet for map \(map)")
             }
         }
+    }
+
+    /// True when the tileset's latest job was failed as a poison pill: start-up does not queue
+    /// it again by itself (a new drop, a recipe change or `tiledrop republish` does).
+    private func isPoisoned(_ tileset: String) -> Bool {
+        let last = try? store.with { db throws(StorageError) in try db.jobs(tileset: tileset, limit: 1).first }
+        return last?.stage == .failed && (last?.attempts ?? 0) >= IngestProcessor.maxAttempts
     }
 
     private func mapsWithSources() -> [String] {
