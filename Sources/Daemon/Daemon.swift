@@ -22,13 +22,13 @@ public final class Daemon {
     private let stopping = StopFlag()
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
-    private let live = LiveStatusBox()
-    private let notes = StatusNotes()
+    private let live: LiveStatusBox
+    private let notes: StatusNotes
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
     /// Reads recipes off the ingest and event-loop threads (issue 8: a recipe never blocks them).
     private let recipesQueue = DispatchQueue(label: "tiledrop.recipes")
     /// Recent files moved to failed/ because they were dropped outside a map folder.
-    private let misplaced = RecentNotices(limit: 10)
+    private let misplaced: RecentNotices
 
     /// `signals` must have been created on the main thread before any other thread started.
     public init(config: DaemonConfig, configPath: String?, rootOverride: String?, signals: SignalSet,
@@ -39,6 +39,13 @@ public final class Daemon {
         self.signals = signals
         logger = Logger(level: config.logLevel, environment: environment)
         notifier = ServiceNotifier(environment: environment)
+        let notes = StatusNotes(), misplaced = RecentNotices(limit: 10)
+        self.notes = notes
+        self.misplaced = misplaced
+        live = LiveStatusBox(workerNotes: {
+            let paused = notes.get(DiskPause.noteKey)
+            return (notes.all.filter { $0 != paused } + misplaced.all, paused)
+        })
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit code.
@@ -181,9 +188,9 @@ public final class Daemon {
     }
 
     private func publishLive(_ watcher: DropWatcher) {
-        var warnings = Array(watcher.warnings.values).sorted() + notes.all + misplaced.all
-        var paused = notes.get(DiskPause.noteKey)
-        if paused == nil, let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
+        var warnings = Array(watcher.warnings.values).sorted()
+        var paused: String?
+        if notes.get(DiskPause.noteKey) == nil, let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
             paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"
             warnings.append("ingestion paused: " + paused!)
         }

@@ -13,9 +13,17 @@ struct LiveStatus: Sendable {
 }
 
 /// The latest `LiveStatus`, shared between threads behind a lock.
+///
+/// Notes the workers set between two event-loop turns (`StatusNotes`, `RecentNotices`) are
+/// read at `get()` time through `workerNotes`, so the status never lags behind them.
 final class LiveStatusBox: @unchecked Sendable {
     private var value = LiveStatus()
     private let lock = NSLock()
+    private let workerNotes: @Sendable () -> (warnings: [String], paused: String?)
+
+    init(workerNotes: @escaping @Sendable () -> (warnings: [String], paused: String?) = { ([], nil) }) {
+        self.workerNotes = workerNotes
+    }
 
     func set(_ status: LiveStatus) {
         lock.lock()
@@ -25,8 +33,15 @@ final class LiveStatusBox: @unchecked Sendable {
 
     func get() -> LiveStatus {
         lock.lock()
-        defer { lock.unlock() }
-        return value
+        var status = value
+        lock.unlock()
+        let notes = workerNotes()
+        status.warnings += notes.warnings
+        if let paused = notes.paused {
+            status.pausedReason = paused
+            status.warnings.append("ingestion paused: " + paused)
+        }
+        return status
     }
 }
 

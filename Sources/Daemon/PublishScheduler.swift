@@ -46,9 +46,11 @@ final class PublishScheduler: @unchecked Sendable {
     func prepare() {
         do {
             let poisoned = try store.with { db throws(StorageError) in
-                let failed = try db.failJobsInterrupted(atLeast: IngestProcessor.maxAttempts, reason: "publishing was interrupted \(IngestProcessor.maxAttempts) times (the daemon crashed or was killed while running this job), so it is not retried again; check the recipe and the sources, then republish")
-                try db.requeueInterruptedJobs()
-                return failed
+                try db.transaction { () throws(StorageError) -> [PublishJobRecord] in
+                    let failed = try db.failJobsInterrupted(atLeast: IngestProcessor.maxAttempts, reason: "publishing was interrupted \(IngestProcessor.maxAttempts) times (the daemon crashed or was killed while running this job), so it is not retried again; check the recipe and the sources, then republish")
+                    try db.requeueInterruptedJobs()
+                    return failed
+                }
             }
             for job in poisoned { logger.error("tileset \(job.tileset): publish job \(job.id) failed: \(job.errors[0])") }
         } catch {

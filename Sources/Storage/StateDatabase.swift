@@ -183,7 +183,15 @@ public final class StateDatabase {
     /// Start-up, before `requeueInterruptedJobs`: a job that was processing when the daemon died
     /// for the `maxAttempts`-th time fails with `reason` instead of running again (a poison
     /// pill). Returns the jobs it failed.
+    ///
+    /// An interrupted job for which a newer request is already queued was asked for again with
+    /// new input (MTS collapses pending requests): the queued duplicate folds into it and its
+    /// count starts over, so only a job that keeps failing on the same input is set aside.
     public func failJobsInterrupted(atLeast maxAttempts: Int, reason: String) throws(StorageError) -> [PublishJobRecord] {
+        try db.execute("""
+            UPDATE jobs SET attempts = 0 WHERE stage = 'processing' AND tileset IN (SELECT tileset FROM jobs WHERE stage = 'queued');
+            DELETE FROM jobs WHERE stage = 'queued' AND tileset IN (SELECT tileset FROM jobs WHERE stage = 'processing');
+            """)
         var poisoned = try jobs(where: "stage = 'processing' AND attempts >= ?", [.int(Int64(maxAttempts))])
         for i in poisoned.indices {
             poisoned[i].stage = .failed
