@@ -22,13 +22,14 @@ public final class Daemon {
     private let stopping = StopFlag()
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
-    private let live: LiveStatusBox
-    private let notes: StatusNotes
+    private lazy var live = LiveStatusBox(compose: Daemon.liveComposer(notes: notes, misplaced: misplaced, inFlight: inFlight,
+                                                                      root: config.root, minFreeBytes: config.minFreeBytes))
+    private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
     /// Reads recipes off the ingest and event-loop threads (issue 8: a recipe never blocks them).
     private let recipesQueue = DispatchQueue(label: "tiledrop.recipes")
     /// Recent files moved to failed/ because they were dropped outside a map folder.
-    private let misplaced: RecentNotices
+    private let misplaced = RecentNotices(limit: 10)
 
     /// `signals` must have been created on the main thread before any other thread started.
     public init(config: DaemonConfig, configPath: String?, rootOverride: String?, signals: SignalSet,
@@ -39,13 +40,6 @@ public final class Daemon {
         self.signals = signals
         logger = Logger(level: config.logLevel, environment: environment)
         notifier = ServiceNotifier(environment: environment)
-        let notes = StatusNotes(), misplaced = RecentNotices(limit: 10)
-        self.notes = notes
-        self.misplaced = misplaced
-        live = LiveStatusBox(workerNotes: {
-            let paused = notes.get(DiskPause.noteKey)
-            return (notes.all.filter { $0 != paused } + misplaced.all, paused)
-        })
     }
 
     /// Runs until SIGTERM or SIGINT; returns the process exit code.
@@ -188,14 +182,26 @@ public final class Daemon {
     }
 
     private func publishLive(_ watcher: DropWatcher) {
-        var warnings = Array(watcher.warnings.values).sorted()
-        var paused: String?
-        if notes.get(DiskPause.noteKey) == nil, let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
-            paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"
-            warnings.append("ingestion paused: " + paused!)
+        live.set(LiveStatus(maps: watcher.maps, settling: watcher.pendingCount, warnings: Array(watcher.warnings.values).sorted()))
+    }
+
+    /// Completes the watcher's snapshot with what the workers change: queued drops, notes,
+    /// misplaced files and the disk pause, read at the moment the status is asked for.
+    private static func liveComposer(notes: StatusNotes, misplaced: RecentNotices, inFlight: LockedStringSet,
+                                     root: String, minFreeBytes: Int64) -> @Sendable (LiveStatus) -> LiveStatus {
+        let fileSystem = FileSystem()
+        return { base in
+            var s = base
+            s.queuedDrops = inFlight.count
+            s.warnings = base.warnings + notes.all + misplaced.all
+            var paused = notes.get(DiskPause.noteKey)
+            if paused == nil, let free = try? fileSystem.availableBytes(root), free < minFreeBytes {
+                paused = "disk full: \(free) bytes free under \(root), below min_free_space (\(minFreeBytes))"
+                s.warnings.append("ingestion paused: " + paused!)
+            }
+            s.pausedReason = paused
+            return s
         }
-        live.set(LiveStatus(maps: watcher.maps, settling: watcher.pendingCount, queuedDrops: inFlight.count,
-                            warnings: warnings, pausedReason: paused))
     }
 
     private func summary(store: StateStore, watcher: DropWatcher) -> String {

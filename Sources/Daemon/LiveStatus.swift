@@ -2,7 +2,9 @@ import Foundation
 import GeoModel
 
 /// What only the running daemon knows (not in `state.db`): watched maps, files settling,
-/// warnings. The event loop publishes a fresh snapshot; the HTTP server reads it.
+/// warnings. The event loop publishes the watcher's part; what other threads change (queued
+/// drops, notes, the disk pause) is composed when the HTTP server reads it, so an answer
+/// never lags behind the event loop's next wake-up.
 struct LiveStatus: Sendable {
     var maps: [String] = []
     var settling: Int = 0
@@ -13,16 +15,14 @@ struct LiveStatus: Sendable {
 }
 
 /// The latest `LiveStatus`, shared between threads behind a lock.
-///
-/// Notes the workers set between two event-loop turns (`StatusNotes`, `RecentNotices`) are
-/// read at `get()` time through `workerNotes`, so the status never lags behind them.
 final class LiveStatusBox: @unchecked Sendable {
     private var value = LiveStatus()
     private let lock = NSLock()
-    private let workerNotes: @Sendable () -> (warnings: [String], paused: String?)
+    private let compose: @Sendable (LiveStatus) -> LiveStatus
 
-    init(workerNotes: @escaping @Sendable () -> (warnings: [String], paused: String?) = { ([], nil) }) {
-        self.workerNotes = workerNotes
+    /// `compose` completes the stored snapshot at read time (identity by default).
+    init(compose: @escaping @Sendable (LiveStatus) -> LiveStatus = { $0 }) {
+        self.compose = compose
     }
 
     func set(_ status: LiveStatus) {
@@ -33,15 +33,9 @@ final class LiveStatusBox: @unchecked Sendable {
 
     func get() -> LiveStatus {
         lock.lock()
-        var status = value
+        let stored = value
         lock.unlock()
-        let notes = workerNotes()
-        status.warnings += notes.warnings
-        if let paused = notes.paused {
-            status.pausedReason = paused
-            status.warnings.append("ingestion paused: " + paused)
-        }
-        return status
+        return compose(stored)
     }
 }
 
