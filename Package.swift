@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Tiling", "GeoModel"]),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "SystemSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "GeoModel", "SystemSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "API", "HTTP", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Daemon", "API", "Rendering", "Storage", "Tiling", "GeoModel"], exclude: ["Mapnik"]),
     ],
