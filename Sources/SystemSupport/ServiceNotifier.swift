@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CLinux
 #endif
 
 /// Our own sd_notify(3): sends state strings to systemd over `$NOTIFY_SOCKET`.

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import CLinux
 #endif
 
 /// A blocking client stream socket in the AF_UNIX domain: the `tiledrop status` client.

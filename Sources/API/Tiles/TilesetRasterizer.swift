@@ -41,8 +41,20 @@ public final class TilesetRasterizer {
         }
     }
 
+    /// Recently decoded tiles: rendering neighbouring tiles in turn reads each tile up to nine
+    /// times (as the centre and as a neighbour); bounded, and only for this instance.
+    private var decoded: [TileID: MVTTile?] = [:]
+
     /// The decoded vector tile at `id`, or nil when the tileset has none there.
     func vectorTile(_ id: TileID) throws(RenderingError) -> MVTTile? {
+        if let hit = decoded[id] { return hit }
+        let tile = try readTile(id)
+        if decoded.count >= 64 { decoded.removeAll(keepingCapacity: true) }
+        decoded[id] = tile
+        return tile
+    }
+
+    private func readTile(_ id: TileID) throws(RenderingError) -> MVTTile? {
         do {
             guard let stored = try reader.tile(id) else { return nil }
             let raw = Gzip.isGzip(stored) ? try Gzip.decompress(stored) : stored
