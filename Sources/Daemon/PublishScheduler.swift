@@ -121,13 +121,14 @@ final class PublishScheduler: @unchecked Sendable {
         let started = Date()
         do {
             let recipe = try recipe(for: job.tileset)
-            let report = try Publisher().publish(recipe: recipe, recipeDirectory: config.recipesDir,
+            let report = try Publisher(memoryBudget: config.tilingMemory).publish(recipe: recipe, recipeDirectory: config.recipesDir,
                                                  resolveSource: resolveSource, outputPath: paths.tileset(job.tileset))
             job.stage = .success
             job.published = epochMilliseconds()
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
-            logger.info("tileset \(job.tileset): published \(paths.tileset(job.tileset)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (job \(job.id))")
+            let m = report.memory
+            logger.info("tileset \(job.tileset): published \(paths.tileset(job.tileset)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (job \(job.id)); tiler memory peak \(m.peak / 1_000_000) MB of \(m.budget / 1_000_000) MB, peak RSS \((m.peakRSS ?? 0) / 1_000_000) MB")
         } catch {
             job.stage = .failed
             job.errors = ["\(error)"]

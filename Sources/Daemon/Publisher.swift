@@ -15,13 +15,16 @@ public struct PublishReport: Sendable {
     public var metadata: TilesetMetadata
     public var recipe: JSONValue
     public var outputPath: String
+    /// What tiling held against its memory budget (`memory` in the JSON report).
+    public var memory: TilingMemoryReport
 
     /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).
     public var tilesetID: String
 
     /// The MTS job object fields this report fills (`stage`, `tilesetId`, `errors`,
     /// `warnings`, `recipe`, `layer_stats`) and nothing else; the publish queue adds `id`,
-    /// `created` and `published`. Tile and feature counts are properties, not job fields.
+    /// `created` and `published`. Tile and feature counts are properties, not job fields;
+    /// `memory` (budget, peak held by the tiler, peak RSS, spill and bands) is tiledrop's own.
     public var json: JSONValue {
         [
             "stage": errors.isEmpty ? "success" : "failed",
@@ -30,6 +33,7 @@ public struct PublishReport: Sendable {
             "warnings": .array(warnings.map { .string($0) }),
             "recipe": recipe,
             "layer_stats": layerStats,
+            "memory": memory.json,
         ]
     }
 }
@@ -43,12 +47,16 @@ public struct Publisher {
     public var description: String
     public var attribution: String
     public var threads: Int?
+    /// The tiler's memory budget in bytes (`tiling_memory`, `publish --memory`).
+    public var memoryBudget: Int
 
-    public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil) {
+    public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil,
+                memoryBudget: Int = TilingMemory.defaultBudget) {
         self.name = name
         self.description = description
         self.attribution = attribution
         self.threads = threads
+        self.memoryBudget = memoryBudget
     }
 
     /// Publishes `recipe` to `outputPath`.
@@ -59,7 +67,8 @@ public struct Publisher {
     /// `outputPath` (nor a temporary file) when it fails.
     public func publish(recipe: Recipe, recipeDirectory: String?, resolveSource: (String) throws -> any FeatureSource, outputPath: String) throws -> PublishReport {
         let writer = try MBTilesWriter(path: outputPath)
-        let tiler = Tiler(recipe: recipe, threads: threads)
+        var tiler = Tiler(recipe: recipe, threads: threads)
+        tiler.memoryBudget = memoryBudget
         let report: TilingReport
         do {
             report = try tiler.run(resolveSource: { source in
@@ -90,7 +99,7 @@ public struct Publisher {
         try writer.finish(metadata: rows)
         return PublishReport(layerStats: report.layerStats, warnings: report.warnings, errors: [], tileCount: report.tileCount,
                              uniqueTileCount: writer.uniqueTiles, featureCount: report.featureCount, metadata: m,
-                             recipe: recipe.json, outputPath: outputPath, tilesetID: tilesetName)
+                             recipe: recipe.json, outputPath: outputPath, memory: report.memory, tilesetID: tilesetName)
     }
 
     /// `path` made absolute against `directory` (when relative and a directory is given).

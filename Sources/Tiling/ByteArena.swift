@@ -9,17 +9,31 @@ import Glibc
 /// allocations instead of one array (and its retain/release traffic) each. Values are
 /// stored unaligned in native (little-endian) byte order; an arena is written by one
 /// thread and then only read.
+///
+/// The memory is mapped directly (`mmap`; growing maps twice the size and copies) rather than taken from
+/// malloc: freeing an arena gives its pages back to the system at once, so the process's
+/// resident size follows what the tiler holds instead of what malloc's per-thread heaps
+/// once grew to.
 final class ByteArena: @unchecked Sendable {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var count = 0
     private(set) var capacity: Int
+    private static let page = max(4096, Int(sysconf(Int32(_SC_PAGESIZE))))
 
     init(capacity: Int = 1 << 16) {
-        self.capacity = max(64, capacity)
-        base = malloc(self.capacity)!
+        self.capacity = ByteArena.rounded(max(64, capacity))
+        base = ByteArena.map(self.capacity)
     }
 
-    deinit { free(base) }
+    deinit { munmap(base, capacity) }
+
+    private static func rounded(_ n: Int) -> Int { (n + page - 1) / page * page }
+
+    private static func map(_ n: Int) -> UnsafeMutableRawPointer {
+        let p = mmap(nil, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let p, p != MAP_FAILED else { fatalError("out of memory mapping a tiling arena of \(n) bytes (errno \(errno))") }
+        return p
+    }
 
     /// Makes room for `n` more bytes.
     @inline(__always) func reserve(_ n: Int) {
@@ -29,7 +43,9 @@ final class ByteArena: @unchecked Sendable {
     private func grow(_ needed: Int) {
         var c = capacity
         while c < needed { c *= 2 }
-        guard let p = realloc(base, c) else { fatalError("out of memory growing a tiling arena to \(c) bytes") }
+        let p = ByteArena.map(c)
+        p.copyMemory(from: base, byteCount: count)
+        munmap(base, capacity)
         base = p
         capacity = c
     }

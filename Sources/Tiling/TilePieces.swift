@@ -142,7 +142,6 @@ struct ZoomPieces: @unchecked Sendable {
     /// Adds a block's pieces, then (once all are in) `sort()`.
     mutating func add(_ b: CutBlock) {
         let index = UInt64(blocks.count) << 32
-        refs.reserveCapacity(refs.count + b.keys.count)
         for i in b.keys.indices { refs.append(PieceRef(key: b.keys[i], location: index | UInt64(b.offsets[i]))) }
         var b = b
         b.keys = []

@@ -5,16 +5,17 @@ import Glibc
 /// The memory budget of one tiling run (`tiling_memory`, `publish --memory`) and what the
 /// big allocations hold against it.
 ///
-/// The budget is split: up to 35 % for loaded records (beyond that they are spilled to a
-/// temporary file) and 40 % for the tile pieces of one pass (a zoom level is cut in bands
+/// The budget is split: up to 15 % for loaded records (beyond that they are spilled to a
+/// temporary file, which every pass re-reads sequentially, mostly from the page cache) and
+/// 45 % for the tile pieces of one pass (a zoom level is cut in bands
 /// of columns sized so that each band's pieces fit; a tile denser than that is trimmed to
 /// its `layer_size` while it is cut). The rest is for the attribute table, readers, gzip
 /// and SQLite. Arenas report what they reserve here, so the job report can say how much the
 /// tiler held at most (`peak`), beside the process's peak RSS.
 public final class TilingMemory: @unchecked Sendable {
-    public static let defaultBudget = 256 << 20
+    public static let defaultBudget = 256_000_000
     /// Below this a budget cannot hold one block of records and one of pieces per core.
-    public static let minimumBudget = 32 << 20
+    public static let minimumBudget = 32_000_000
 
     public let budget: Int
     let recordBudget: Int
@@ -30,8 +31,8 @@ public final class TilingMemory: @unchecked Sendable {
     /// `recordBudget` and `pieceBudget` override the split (tests use tiny ones).
     public init(budget: Int = TilingMemory.defaultBudget, recordBudget: Int? = nil, pieceBudget: Int? = nil) {
         self.budget = max(TilingMemory.minimumBudget, budget)
-        self.recordBudget = recordBudget ?? self.budget / 100 * 35
-        self.pieceBudget = pieceBudget ?? self.budget / 100 * 40
+        self.recordBudget = recordBudget ?? self.budget / 100 * 15
+        self.pieceBudget = pieceBudget ?? self.budget / 100 * 45
         pthread_mutex_init(&mutex, nil)
     }
 

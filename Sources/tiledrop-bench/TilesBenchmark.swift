@@ -123,7 +123,11 @@ enum TilesBenchmark {
         guard (2...3).contains(arguments.count), let data = FileManager.default.contents(atPath: arguments[0]) else { return 64 }
         do {
             let recipe = try Recipe(json: try JSONParser.parse([UInt8](data)))
-            _ = try Publisher().publish(recipe: recipe, recipeDirectory: nil, resolveSource: { s in throw TilingError.source(name: s, message: "unexpected") }, outputPath: arguments[1])
+            let memory = arguments.count == 3 ? Int(arguments[2]).map { $0 * 1_000_000 } : nil
+            let report = try Publisher(memoryBudget: memory ?? TilingMemory.defaultBudget).publish(recipe: recipe, recipeDirectory: nil, resolveSource: { s in throw TilingError.source(name: s, message: "unexpected") }, outputPath: arguments[1])
+            let m = report.memory
+            FileHandle.standardError.write(Data(String(format: "  tiledrop memory: tiler peak %.1f MB of %.0f MB budget, peak RSS %.1f MB, spilled %.1f MB, max bands %d\n",
+                                                       Double(m.peak) / 1e6, Double(m.budget) / 1e6, Double(m.peakRSS ?? 0) / 1e6, Double(m.spilledBytes) / 1e6, m.maxBands).utf8))
             return 0
         } catch {
             FileHandle.standardError.write(Data("tiles-child: \(error)\n".utf8))

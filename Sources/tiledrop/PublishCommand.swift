@@ -10,14 +10,14 @@ import Tiling
 /// `tiledrop://tileset-source/<map>` sources resolve to `<root>/sources/<map>/` when `--root`
 /// is given. Prints a summary, or with `--json` the MTS-shaped job report.
 enum PublishCommand {
-    static let usage = "usage: tiledrop publish RECIPE.json -o OUT.mbtiles [--json] [--name NAME] [--root DIR] [--threads N]"
+    static let usage = "usage: tiledrop publish RECIPE.json -o OUT.mbtiles [--json] [--name NAME] [--root DIR] [--threads N] [--memory SIZE]"
 
     static func run(arguments: [String]) -> Int32 {
         if arguments.contains("-h") || arguments.contains("--help") {
             print(usage)
             return ExitCode.ok
         }
-        guard let args = parseArguments(arguments, command: "publish", valued: ["-o", "--output", "--name", "--root", "--threads"], flags: ["--json"]) else {
+        guard let args = parseArguments(arguments, command: "publish", valued: ["-o", "--output", "--name", "--root", "--threads", "--memory"], flags: ["--json"]) else {
             return ExitCode.usage
         }
         guard args.positional.count == 1, let output = args.value("-o") ?? args.value("--output") else {
@@ -26,6 +26,13 @@ enum PublishCommand {
         let recipePath = args.positional[0]
         let (name, root, json) = (args.value("--name"), args.value("--root"), args.has("--json"))
         let threads = args.value("--threads").flatMap { Int($0) }
+        var memory = TilingMemory.defaultBudget
+        if let m = args.value("--memory") {
+            guard let n = DaemonConfig.byteCount(m), n >= Int64(TilingMemory.minimumBudget) else {
+                return fail("publish: --memory must be a size of at least 32M, such as 512M or 2G, not '\(m)'", code: ExitCode.usage)
+            }
+            memory = Int(n)
+        }
         let recipe: Recipe
         do {
             recipe = try Recipe(json: try JSONParser.parse(FileSystem().readFile(recipePath)))
@@ -35,7 +42,7 @@ enum PublishCommand {
         let directory = FileSystem.parent(of: recipePath)
         let start = Date()
         do {
-            let report = try Publisher(name: name, threads: threads).publish(recipe: recipe, recipeDirectory: directory, resolveSource: { source in
+            let report = try Publisher(name: name, threads: threads, memoryBudget: memory).publish(recipe: recipe, recipeDirectory: directory, resolveSource: { source in
                 guard let root else {
                     throw TilingError.source(name: source, message: "tiledrop:// sources need --root DIR (the daemon's data root); or use a file path")
                 }
@@ -46,6 +53,8 @@ enum PublishCommand {
             } else {
                 let seconds = Date().timeIntervalSince(start)
                 print("wrote \(output): \(report.tileCount) tiles (\(report.uniqueTileCount) unique), \(report.featureCount) features, z\(report.metadata.minzoom)-\(report.metadata.maxzoom), \(String(format: "%.2f", seconds)) s")
+                let m = report.memory
+                print("memory: tiler peak \(m.peak / 1_000_000) MB of a \(m.budget / 1_000_000) MB budget, process peak RSS \((m.peakRSS ?? 0) / 1_000_000) MB\(m.spilledBytes > 0 ? ", \(m.spilledBytes / 1_000_000) MB spilled" : "")")
                 for w in report.warnings { print("warning: \(w)") }
             }
             return ExitCode.ok
