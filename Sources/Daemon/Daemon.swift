@@ -21,6 +21,7 @@ public final class Daemon {
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
     private let live = LiveStatusBox()
+    private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
     private let statusQueue = DispatchQueue(label: "tiledrop.status")
 
@@ -37,9 +38,14 @@ public final class Daemon {
 
     /// Runs until SIGTERM or SIGINT; returns the process exit code.
     public func run() throws(DaemonError) -> Int32 {
-        for dir in [config.root, config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
-            do { try fileSystem.createDirectories(dir) } catch { throw .system(error) }
-        }
+        do {
+            // One spelling of the root for the whole run (`./R`, `R`, `R/` and `/abs/R` alike).
+            try fileSystem.createDirectories(config.root)
+            config.root = try fileSystem.canonicalPath(config.root)
+            for dir in [config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
+                try fileSystem.createDirectories(dir)
+            }
+        } catch { throw .system(error) }
         let lockPath = config.root + "/tiledrop.lock"
         let rootLock: FileLock
         do {
@@ -50,7 +56,7 @@ public final class Daemon {
         }
         defer { withExtendedLifetime(rootLock) {} }
         let store: StateStore
-        do { store = try StateStore(path: config.statePath) } catch { throw .storage(error) }
+        do { store = try StateStore(path: config.statePath, root: config.root) } catch { throw .storage(error) }
         let listener: UnixSocket
         do { listener = try UnixSocket.listen(path: config.socketPath, mode: 0o660) } catch { throw .system(error) }
         defer { unlink(config.socketPath) }
@@ -63,8 +69,8 @@ public final class Daemon {
         let retired = LockedStringSet()
         let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired)
         let stopping = self.stopping
-        let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, cancellations: cancellations,
-                                        retiredSources: retired,
+        let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
+                                        cancellations: cancellations, retiredSources: retired,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.isRaised })
         let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger)
@@ -146,14 +152,14 @@ public final class Daemon {
     }
 
     private func publishLive(_ watcher: DropWatcher) {
-        var warnings = Array(watcher.warnings.values).sorted()
-        var paused = false
+        var warnings = Array(watcher.warnings.values).sorted() + notes.all
+        var paused: String?
         if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
-            paused = true
-            warnings.append("ingestion paused: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))")
+            paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"
+            warnings.append("ingestion paused: " + paused!)
         }
         live.set(LiveStatus(maps: watcher.maps, settling: watcher.pendingCount, queuedDrops: inFlight.count,
-                            warnings: warnings, pausedForDiskSpace: paused))
+                            warnings: warnings, pausedReason: paused))
     }
 
     private func summary(store: StateStore, watcher: DropWatcher) -> String {
@@ -167,7 +173,8 @@ public final class Daemon {
     private func reload(watcher: DropWatcher) {
         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(ServiceNotifier.monotonicMicroseconds())")
         do {
-            let fresh = try DaemonConfig.load(path: configPath, rootOverride: rootOverride)
+            var fresh = try DaemonConfig.load(path: configPath, rootOverride: rootOverride)
+            fresh.root = (try? fileSystem.canonicalPath(fresh.root)) ?? fresh.root
             if fresh.root != config.root || fresh.socketPath != config.socketPath {
                 logger.warning("reload: root and socket changes take effect only after a restart")
             }

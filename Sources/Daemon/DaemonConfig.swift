@@ -43,6 +43,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var recipesDir: String { root + "/recipes" }
     public var archiveDir: String { root + "/archive" }
     public var failedDir: String { root + "/failed" }
+    /// Source files the start-up sweep found unreferenced; moved here, never deleted.
+    public var quarantineDir: String { root + "/quarantine" }
     public var statePath: String { root + "/state.db" }
     public var socketPath: String { socket ?? root + "/tiledrop.sock" }
 

@@ -11,6 +11,7 @@ struct DaemonPaths: Sendable {
     func temporarySourceFile(map: String, id: String) -> String { sourceFolder(map: map) + "/." + id + ".geojsonl.tmp" }
     func archiveFolder(map: String) -> String { config.archiveDir + "/" + map }
     func failedFolder(map: String) -> String { config.failedDir + "/" + map }
+    func quarantineFolder(map: String) -> String { config.quarantineDir + "/" + map }
     func tileset(_ name: String) -> String { config.tilesDir + "/" + name + ".mbtiles" }
     func recipe(_ tileset: String) -> String { config.recipesDir + "/" + tileset + ".json" }
 

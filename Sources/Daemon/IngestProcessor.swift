@@ -21,6 +21,8 @@ final class IngestProcessor: @unchecked Sendable {
     let store: StateStore
     let fileSystem: FileSystem
     let logger: Logger
+    /// Conditions the status must show (a refused sweep, a pause).
+    let notes: StatusNotes
     private let clock = MonotonicClock()
     private let onSourceChanged: @Sendable (String) -> Void
     private let isStopping: @Sendable () -> Bool
@@ -29,14 +31,15 @@ final class IngestProcessor: @unchecked Sendable {
     /// no tiler can be reading them.
     let retiredSources: LockedStringSet
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, cancellations: LockedStringSet,
-         retiredSources: LockedStringSet,
+    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, notes: StatusNotes,
+         cancellations: LockedStringSet, retiredSources: LockedStringSet,
          onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
         self.config = config
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem
         self.logger = logger
+        self.notes = notes
         self.cancellations = cancellations
         self.retiredSources = retiredSources
         self.onSourceChanged = onSourceChanged
@@ -46,31 +49,45 @@ final class IngestProcessor: @unchecked Sendable {
     // MARK: claim
 
     /// Claims `candidate` and processes it. Returns false when ingestion is paused (low disk)
-    /// and the file was left where it is.
+    /// and the file was left where it is. `id` names the ingest (API uploads choose it so they can wait for the outcome).
     @discardableResult
-    func ingest(_ candidate: DropCandidate) -> Bool {
+    func ingest(_ candidate: DropCandidate, id: String = UUID().uuidString.lowercased()) -> Bool {
         if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
             logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(candidate.path) stays in place")
             return false
         }
         let now = epochMilliseconds()
-        let id = UUID().uuidString.lowercased()
-        var record = IngestRecord(id: id, map: candidate.map, group: candidate.group, filename: candidate.name,
+        let record = IngestRecord(id: id, map: candidate.map, group: candidate.group, filename: candidate.name,
                                   size: candidate.status.size, originalPath: candidate.path,
                                   workPath: paths.workPath(map: candidate.map, id: id, filename: candidate.name),
                                   mode: candidate.mode.rawValue, createdAt: now, updatedAt: now)
         do {
-            try fileSystem.createDirectories(paths.workFolder(map: candidate.map), mode: 0o700)
-            try store.with { db throws(StorageError) in
-                try db.ensureMap(MapRecord(id: candidate.map, title: candidate.map, shortName: candidate.map,
-                                           owner: config.owner ?? currentUserName()), now: now)
-                if let group = candidate.group { try db.ensureGroup(map: candidate.map, title: group, now: now) }
-                try db.insertIngest(record)
-            }
+            try register(record)
         } catch {
             logger.error("cannot record the drop \(candidate.path): \(error); it stays in place and is retried")
             return false
         }
+        claim(record)
+        return true
+    }
+
+    /// Records a new ingest (and its map and group) before its file is claimed.
+    func register(_ record: IngestRecord) throws {
+        try fileSystem.createDirectories(paths.workFolder(map: record.map), mode: 0o700)
+        try store.with { db throws(StorageError) in
+            try db.ensureMap(MapRecord(id: record.map, title: record.map, shortName: record.map, owner: owner), now: record.createdAt)
+            if let group = record.group { try db.ensureGroup(map: record.map, title: group, now: record.createdAt) }
+            try db.insertIngest(record)
+        }
+    }
+
+    /// The account recorded on maps (MapHub `owner`, MTS `username`).
+    var owner: String { config.owner ?? currentUserName() }
+
+    /// Claims a recorded ingest's file by renaming it into the work folder, then processes it.
+    func claim(_ initial: IngestRecord) {
+        var record = initial
+        let candidate = (path: record.originalPath, map: record.map, group: record.group)
         do {
             try fileSystem.rename(candidate.path, to: record.workPath)
             try fileSystem.syncDirectory(paths.workFolder(map: candidate.map))
@@ -80,11 +97,10 @@ final class IngestProcessor: @unchecked Sendable {
             record.updatedAt = epochMilliseconds()
             try? store.with { db throws(StorageError) in try db.updateIngest(record) }
             logger.warning("\(candidate.path): \(record.errors[0])")
-            return true
+            return
         }
-        logger.info("ingest \(id): claimed \(candidate.path) for map \(candidate.map)\(candidate.group.map { " (group \($0))" } ?? "")")
+        logger.info("ingest \(record.id): claimed \(candidate.path) for map \(candidate.map)\(candidate.group.map { " (group \($0))" } ?? "")")
         process(record)
-        return true
     }
 
     // MARK: process
@@ -171,7 +187,10 @@ final class IngestProcessor: @unchecked Sendable {
         try fileSystem.createDirectories(config.tilesDir)
         let destination = paths.tileset(record.map)
         let limit = config.maxProcessingSeconds
-        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) {
+        let id = record.id
+        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) { [clock, isStopping, cancellations] in
+            if isStopping() { throw Interruption.stopping }
+            if cancellations.remove(id) { throw Interruption.canceled }
             if clock.now() - started > limit { throw Interruption.timedOut(limit) }
         }
         logger.info("ingest \(record.id): installed tileset container \(record.filename) as \(destination) (\(tiles) tiles)")

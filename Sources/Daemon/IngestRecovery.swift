@@ -8,7 +8,7 @@ import SystemSupport
 /// records in `state.db` say exactly what to finish, what to redo and what to delete.
 extension IngestProcessor {
     /// Resumes every unfinished ingest, completes interrupted archive/failed moves, re-drops
-    /// orphaned work files, and deletes source files no committed ingest refers to.
+    /// orphaned work files, and quarantines source files no committed ingest refers to.
     func recover() {
         let unfinished: [IngestRecord]
         do {
@@ -21,6 +21,9 @@ extension IngestProcessor {
             try? fileSystem.remove(paths.temporarySourceFile(map: record.map, id: record.id))
             try? fileSystem.remove(paths.sourceFile(map: record.map, id: record.id))
             if (try? fileSystem.status(record.workPath)) == nil {
+                if record.state == .upload && UploadNames.isResumablePart(record.originalPath) {
+                    continue  // a MapTiler upload still arriving: it resumes where it stopped
+                }
                 if (try? fileSystem.status(record.originalPath)) != nil {
                     do {
                         try fileSystem.rename(record.originalPath, to: record.workPath)
@@ -40,7 +43,7 @@ extension IngestProcessor {
             process(record)
         }
         finishLeftoverWorkFiles()
-        removeUnreferencedSources()
+        sweepUnreferencedSources()
     }
 
     private func finishLeftoverWorkFiles() {
@@ -67,18 +70,6 @@ extension IngestProcessor {
                     logger.warning("work file \(folder)/\(name) has no ingest record; dropping it again as \(target)")
                     try? fileSystem.rename(folder + "/" + name, to: target)
                 }
-            }
-        }
-    }
-
-    private func removeUnreferencedSources() {
-        for map in (try? fileSystem.list(config.sourcesDir)) ?? [] {
-            let folder = paths.sourceFolder(map: map)
-            guard let referenced = try? store.with({ db throws(StorageError) in try db.sourceFiles(map: map) }) else { continue }
-            let keep = Set(referenced)
-            for name in (try? fileSystem.list(folder)) ?? [] where !keep.contains(folder + "/" + name) {
-                logger.info("removing \(folder)/\(name): no committed ingest refers to it")
-                try? fileSystem.remove(folder + "/" + name)
             }
         }
     }

@@ -8,7 +8,8 @@ struct LiveStatus: Sendable {
     var settling: Int = 0
     var queuedDrops: Int = 0
     var warnings: [String] = []
-    var pausedForDiskSpace = false
+    /// Why ingestion is paused (e.g. "disk full: …"), nil while it runs.
+    var pausedReason: String?
 }
 
 /// The latest `LiveStatus`, shared between threads behind a lock.

@@ -67,9 +67,8 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// The tilesets whose recipe reads `map`'s source; the map's default tileset when none does.
     func tilesets(using map: String) -> [String] {
-        let uri = TilesetSourceURI.uri(map: map)
         var result: [String] = []
-        for (tileset, recipe) in recipes() where recipe.layers.contains(where: { $0.source == uri }) {
+        for (tileset, recipe) in recipes() where recipe.layers.contains(where: { TilesetSourceURI.map(from: $0.source) == map }) {
             result.append(tileset)
         }
         return result.isEmpty ? [map] : result
@@ -77,13 +76,30 @@ final class PublishScheduler: @unchecked Sendable {
 
     private func enqueue(tileset: String, reason: String) {
         do {
-            let id = try store.with { db throws(StorageError) in
-                try db.enqueueJob(tileset: tileset, id: UUID().uuidString.lowercased(), now: epochMilliseconds())
-            }
-            logger.info("tileset \(tileset): publish job \(id) queued (\(reason))")
+            _ = try queueJob(tileset: tileset, reason: reason)
         } catch {
             logger.error("tileset \(tileset): cannot queue a publish job: \(error)")
         }
+    }
+
+    private func queueJob(tileset: String, reason: String) throws(StorageError) -> String {
+        let id = try store.with { db throws(StorageError) in
+            try db.enqueueJob(tileset: tileset, id: UUID().uuidString.lowercased(), now: epochMilliseconds())
+        }
+        logger.info("tileset \(tileset): publish job \(id) queued (\(reason))")
+        return id
+    }
+
+    /// MTS "Publish a tileset": queues a job (or joins the one already queued) and returns its id.
+    func request(tileset: String) throws(StorageError) -> String {
+        let id = try queueJob(tileset: tileset, reason: "publish requested through the API")
+        kick()
+        return id
+    }
+
+    /// Waits until the jobs queued so far have run (tests, shutdown).
+    func drain() {
+        queue.sync {}
     }
 
     private func kick() {
@@ -146,13 +162,13 @@ final class PublishScheduler: @unchecked Sendable {
         return GeoJSONSeqSource(paths: files)
     }
 
-    private func recipe(for tileset: String) throws -> Recipe {
+    func recipe(for tileset: String) throws -> Recipe {
         if let recipe = recipes()[tileset] { return recipe }
         return Recipe.defaultRecipe(map: tileset, maxzoom: config.defaultMaxzoom)
     }
 
     /// Every valid recipe in `recipes/`, by tileset name (the file name without `.json`).
-    private func recipes() -> [String: Recipe] {
+    func recipes() -> [String: Recipe] {
         var result: [String: Recipe] = [:]
         for name in (try? fileSystem.list(config.recipesDir)) ?? [] where name.hasSuffix(".json") && !name.hasPrefix(".") {
             let tileset = String(name.dropLast(5))

@@ -15,7 +15,7 @@ public struct RootSources {
             throw DaemonError.other("'\(uri)' is not a tileset source; use tiledrop://tileset-source/<map> or a file path")
         }
         let config = DaemonConfig(root: root)
-        let files = try StateDatabase(path: config.statePath, readOnly: true).sourceFiles(map: map)
+        let files = try StateDatabase(path: config.statePath, readOnly: true, root: root).sourceFiles(map: map)
         guard !files.isEmpty else {
             throw DaemonError.other("map \(map) has no committed source files under \(root); drop a file into \(config.dropDir)/\(map)/ first")
         }

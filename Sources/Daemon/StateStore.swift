@@ -10,8 +10,9 @@ final class StateStore: @unchecked Sendable {
     private let database: StateDatabase
     private let lock = NSLock()
 
-    init(path: String) throws(StorageError) {
-        database = try StateDatabase(path: path)
+    /// Paths are stored relative to `root` (the canonical root).
+    init(path: String, root: String) throws(StorageError) {
+        database = try StateDatabase(path: path, root: root)
     }
 
     /// Runs `body` with exclusive use of the database.

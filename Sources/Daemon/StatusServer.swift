@@ -107,7 +107,8 @@ final class StatusServer: @unchecked Sendable {
         o["maps"] = .array(snapshot.maps.map(JSONValue.string))
         o["settling"] = .int(Int64(snapshot.settling))
         o["queued_drops"] = .int(Int64(snapshot.queuedDrops))
-        o["paused"] = .bool(snapshot.pausedForDiskSpace)
+        o["paused"] = .bool(snapshot.pausedReason != nil)
+        o["paused_reason"] = snapshot.pausedReason.map(JSONValue.string) ?? .null
         o["ingests"] = .object(JSONObject(IngestState.allCases.map { .init(key: $0.rawValue, value: .int(Int64(ingests[$0] ?? 0))) }))
         o["jobs"] = .object(JSONObject(JobStage.allCases.map { .init(key: $0.rawValue, value: .int(Int64(jobs[$0] ?? 0))) }))
         o["warnings"] = .array(snapshot.warnings.map(JSONValue.string))
@@ -132,7 +133,7 @@ final class StatusServer: @unchecked Sendable {
 
     private func openDatabase() throws(StorageError) -> StateDatabase {
         if let database { return database }
-        let db = try StateDatabase(path: config.statePath, readOnly: true)
+        let db = try StateDatabase(path: config.statePath, readOnly: true, root: config.root)
         database = db
         return db
     }

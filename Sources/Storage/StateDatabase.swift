@@ -8,77 +8,34 @@ import GeoModel
 /// `PRAGMA user_version` and migrated forward on open.
 public final class StateDatabase {
     public let db: SQLiteDatabase
+    /// The canonical root paths are stored relative to (nil: stored as given).
+    public let root: String?
 
-    static let migrations: [String] = [
-        """
-        CREATE TABLE ingests (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            map TEXT NOT NULL,
-            group_name TEXT,
-            filename TEXT NOT NULL,
-            size INTEGER NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('upload','processing','completed','canceled','failed')),
-            progress REAL NOT NULL DEFAULT 0,
-            errors TEXT NOT NULL DEFAULT '[]',
-            warnings TEXT NOT NULL DEFAULT '[]',
-            sha256 TEXT,
-            original_path TEXT NOT NULL,
-            work_path TEXT NOT NULL,
-            source_file TEXT,
-            feature_count INTEGER,
-            mode TEXT NOT NULL DEFAULT 'append',
-            created_at INTEGER NOT NULL,
-            updated_at INTEGER NOT NULL
-        );
-        CREATE INDEX ingests_map_state ON ingests (map, state);
-        CREATE TABLE jobs (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            id TEXT NOT NULL UNIQUE,
-            tileset TEXT NOT NULL,
-            stage TEXT NOT NULL CHECK (stage IN ('queued','processing','success','failed')),
-            created INTEGER NOT NULL,
-            published INTEGER,
-            errors TEXT NOT NULL DEFAULT '[]',
-            warnings TEXT NOT NULL DEFAULT '[]',
-            layer_stats TEXT
-        );
-        CREATE INDEX jobs_tileset_stage ON jobs (tileset, stage);
-        CREATE TABLE maps (
-            id TEXT PRIMARY KEY,
-            title TEXT NOT NULL,
-            short_name TEXT NOT NULL,
-            owner TEXT NOT NULL,
-            visibility TEXT NOT NULL DEFAULT 'private',
-            created_at INTEGER NOT NULL
-        );
-        CREATE TABLE groups (
-            map TEXT NOT NULL,
-            title TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            PRIMARY KEY (map, title)
-        );
-        """,
-    ]
 
     /// Opens (creating and migrating) the state database at `path`; with `readOnly`, opens an
     /// existing one for queries only (the status server's connection), without migrating.
-    public init(path: String, readOnly: Bool = false) throws(StorageError) {
+    ///
+    /// With `root`, file paths (`original_path`, `work_path`, `source_file`) are stored relative
+    /// to it and handed out joined to it, so the records stay valid however the root is spelled
+    /// or wherever the folder moves (issue 8).
+    public init(path: String, readOnly: Bool = false, root: String? = nil) throws(StorageError) {
         db = try SQLiteDatabase(path: path, readOnly: readOnly)
+        self.root = root.map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         if readOnly { return }
         try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
-        try migrate()
+        try StateMigrations.migrate(db)
     }
 
-    private func migrate() throws(StorageError) {
-        let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
-        guard version < StateDatabase.migrations.count else { return }
-        try db.transaction { () throws(StorageError) in
-            for i in version..<StateDatabase.migrations.count {
-                try db.execute(StateDatabase.migrations[i])
-            }
-            try db.execute("PRAGMA user_version = \(StateDatabase.migrations.count)")
-        }
+    /// `path` as stored: relative to the root when inside it.
+    func stored(_ path: String) -> String {
+        guard let root, path.hasPrefix(root + "/") else { return path }
+        return String(path.dropFirst(root.count + 1))
+    }
+
+    /// A stored path as the caller uses it: joined to the root when relative.
+    func resolved(_ path: String) -> String {
+        guard let root, !path.hasPrefix("/") else { return path }
+        return root + "/" + path
     }
 
     /// Runs `body` in one write transaction (see `SQLiteDatabase.transaction`).
@@ -88,15 +45,15 @@ public final class StateDatabase {
 
     // MARK: ingests
 
-    static let ingestColumns = "id, map, group_name, filename, size, state, progress, errors, warnings, sha256, original_path, work_path, source_file, feature_count, mode, created_at, updated_at"
+    static let ingestColumns = "id, map, group_name, filename, size, state, progress, errors, warnings, sha256, original_path, work_path, source_file, feature_count, mode, created_at, updated_at, attempts"
 
     public func insertIngest(_ r: IngestRecord) throws(StorageError) {
-        try db.prepare("INSERT INTO ingests (\(StateDatabase.ingestColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").run([
+        try db.prepare("INSERT INTO ingests (\(StateDatabase.ingestColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)").run([
             .text(r.id), .text(r.map), r.group.map(SQLiteValue.text) ?? .null, .text(r.filename), .int(r.size),
             .text(r.state.rawValue), .double(r.progress), .text(encode(r.errors)), .text(encode(r.warnings)),
-            r.sha256.map(SQLiteValue.text) ?? .null, .text(r.originalPath), .text(r.workPath),
-            r.sourceFile.map(SQLiteValue.text) ?? .null, r.featureCount.map { .int(Int64($0)) } ?? .null,
-            .text(r.mode), .int(r.createdAt), .int(r.updatedAt),
+            r.sha256.map(SQLiteValue.text) ?? .null, .text(stored(r.originalPath)), .text(stored(r.workPath)),
+            r.sourceFile.map { .text(stored($0)) } ?? .null, r.featureCount.map { .int(Int64($0)) } ?? .null,
+            .text(r.mode), .int(r.createdAt), .int(r.updatedAt), .int(Int64(r.attempts)),
         ])
     }
 
@@ -104,11 +61,11 @@ public final class StateDatabase {
     public func updateIngest(_ r: IngestRecord) throws(StorageError) {
         try db.prepare("""
             UPDATE ingests SET state=?, progress=?, errors=?, warnings=?, sha256=?, work_path=?, source_file=?,
-            feature_count=?, size=?, updated_at=? WHERE id=?
+            feature_count=?, size=?, updated_at=?, attempts=? WHERE id=?
             """).run([
             .text(r.state.rawValue), .double(r.progress), .text(encode(r.errors)), .text(encode(r.warnings)),
-            r.sha256.map(SQLiteValue.text) ?? .null, .text(r.workPath), r.sourceFile.map(SQLiteValue.text) ?? .null,
-            r.featureCount.map { .int(Int64($0)) } ?? .null, .int(r.size), .int(r.updatedAt), .text(r.id),
+            r.sha256.map(SQLiteValue.text) ?? .null, .text(stored(r.workPath)), r.sourceFile.map { .text(stored($0)) } ?? .null,
+            r.featureCount.map { .int(Int64($0)) } ?? .null, .int(r.size), .int(r.updatedAt), .int(Int64(r.attempts)), .text(r.id),
         ])
     }
 
@@ -139,7 +96,7 @@ public final class StateDatabase {
             """)
         try s.bind([.text(map)])
         var files: [String] = []
-        while try s.step() { if let f = s.text(0) { files.append(f) } }
+        while try s.step() { if let f = s.text(0) { files.append(resolved(f)) } }
         return files
     }
 
@@ -159,7 +116,7 @@ public final class StateDatabase {
     /// Compaction: points every ingest whose features are in one of `files` at `merged` instead.
     public func reassignSources(map: String, from files: [String], to merged: String) throws(StorageError) {
         let s = try db.prepare("UPDATE ingests SET source_file = ? WHERE map = ? AND source_file = ?")
-        for f in files { try s.run([.text(merged), .text(map), .text(f)]) }
+        for f in files { try s.run([.text(stored(merged)), .text(map), .text(stored(f))]) }
     }
 
     public func ingestCounts() throws(StorageError) -> [IngestState: Int] {
@@ -184,9 +141,9 @@ public final class StateDatabase {
                 id: s.text(0) ?? "", map: s.text(1) ?? "", group: s.text(2), filename: s.text(3) ?? "", size: s.int(4),
                 state: IngestState(rawValue: s.text(5) ?? "") ?? .failed, progress: s.double(6),
                 errors: decode(s.text(7)), warnings: decode(s.text(8)), sha256: s.text(9),
-                originalPath: s.text(10) ?? "", workPath: s.text(11) ?? "", sourceFile: s.text(12),
+                originalPath: resolved(s.text(10) ?? ""), workPath: resolved(s.text(11) ?? ""), sourceFile: s.text(12).map(resolved),
                 featureCount: s.isNull(13) ? nil : Int(s.int(13)), mode: s.text(14) ?? "append",
-                createdAt: s.int(15), updatedAt: s.int(16)))
+                createdAt: s.int(15), updatedAt: s.int(16), attempts: Int(s.int(17))))
         }
         return result
     }
@@ -212,9 +169,9 @@ public final class StateDatabase {
     }
 
     public func updateJob(_ j: PublishJobRecord) throws(StorageError) {
-        try db.prepare("UPDATE jobs SET stage=?, published=?, errors=?, warnings=?, layer_stats=? WHERE id=?").run([
+        try db.prepare("UPDATE jobs SET stage=?, published=?, errors=?, warnings=?, layer_stats=?, attempts=? WHERE id=?").run([
             .text(j.stage.rawValue), j.published.map(SQLiteValue.int) ?? .null, .text(encode(j.errors)),
-            .text(encode(j.warnings)), j.layerStats.map(SQLiteValue.text) ?? .null, .text(j.id),
+            .text(encode(j.warnings)), j.layerStats.map(SQLiteValue.text) ?? .null, .int(Int64(j.attempts)), .text(j.id),
         ])
     }
 
@@ -232,15 +189,15 @@ public final class StateDatabase {
         return Dictionary(uniqueKeysWithValues: JobStage.allCases.map { ($0, raw[$0.rawValue] ?? 0) })
     }
 
-    private func jobs(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [PublishJobRecord] {
-        let s = try db.prepare("SELECT id, tileset, stage, created, published, errors, warnings, layer_stats FROM jobs WHERE \(clause)")
+    func jobs(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [PublishJobRecord] {
+        let s = try db.prepare("SELECT id, tileset, stage, created, published, errors, warnings, layer_stats, attempts FROM jobs WHERE \(clause)")
         try s.bind(values)
         var result: [PublishJobRecord] = []
         while try s.step() {
             result.append(PublishJobRecord(
                 id: s.text(0) ?? "", tileset: s.text(1) ?? "", stage: JobStage(rawValue: s.text(2) ?? "") ?? .failed,
                 created: s.int(3), published: s.isNull(4) ? nil : s.int(4), errors: decode(s.text(5)),
-                warnings: decode(s.text(6)), layerStats: s.text(7)))
+                warnings: decode(s.text(6)), layerStats: s.text(7), attempts: Int(s.int(8))))
         }
         return result
     }
@@ -249,8 +206,12 @@ public final class StateDatabase {
 
     /// Records a map the first time its folder is seen; later calls leave it unchanged.
     public func ensureMap(_ m: MapRecord, now: Int64) throws(StorageError) {
-        try db.prepare("INSERT OR IGNORE INTO maps (id, title, short_name, owner, visibility, created_at) VALUES (?,?,?,?,?,?)")
-            .run([.text(m.id), .text(m.title), .text(m.shortName), .text(m.owner), .text(m.visibility), .int(now)])
+        // A map and the tileset of the same name are one MapTiler document: they share the UUID.
+        try db.prepare("""
+            INSERT OR IGNORE INTO maps (id, title, short_name, owner, visibility, created_at, uuid)
+            VALUES (?,?,?,?,?,?, coalesce((SELECT uuid FROM tilesets WHERE id = ?), ?))
+            """).run([.text(m.id), .text(m.title), .text(m.shortName), .text(m.owner), .text(m.visibility), .int(now),
+                      .text(m.id), .text(StateDatabase.newUUID())])
     }
 
     public func ensureGroup(map: String, title: String, now: Int64) throws(StorageError) {
@@ -258,11 +219,11 @@ public final class StateDatabase {
     }
 
     public func maps() throws(StorageError) -> [MapRecord] {
-        let s = try db.prepare("SELECT id, title, short_name, owner, visibility FROM maps ORDER BY id")
+        let s = try db.prepare("SELECT id, title, short_name, owner, visibility, uuid FROM maps ORDER BY id")
         var result: [MapRecord] = []
         while try s.step() {
             result.append(MapRecord(id: s.text(0) ?? "", title: s.text(1) ?? "", shortName: s.text(2) ?? "",
-                                    owner: s.text(3) ?? "", visibility: s.text(4) ?? "private"))
+                                    owner: s.text(3) ?? "", visibility: s.text(4) ?? "private", uuid: s.text(5) ?? ""))
         }
         let g = try db.prepare("SELECT title FROM groups WHERE map = ? ORDER BY created_at, title")
         for i in result.indices {

@@ -34,11 +34,13 @@ public struct IngestRecord: Sendable, Equatable {
     public var mode: String
     public var createdAt: Int64
     public var updatedAt: Int64
+    /// How many times processing started; a file that keeps killing the daemon is failed after 3.
+    public var attempts: Int
 
     public init(id: String, map: String, group: String?, filename: String, size: Int64, state: IngestState = .upload,
                 progress: Double = 0, errors: [String] = [], warnings: [String] = [], sha256: String? = nil,
                 originalPath: String, workPath: String, sourceFile: String? = nil, featureCount: Int? = nil,
-                mode: String = "append", createdAt: Int64, updatedAt: Int64) {
+                mode: String = "append", createdAt: Int64, updatedAt: Int64, attempts: Int = 0) {
         self.id = id
         self.map = map
         self.group = group
@@ -56,6 +58,7 @@ public struct IngestRecord: Sendable, Equatable {
         self.mode = mode
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.attempts = attempts
     }
 
     /// The record as the API returns it: MapTiler's field names first.
@@ -77,6 +80,7 @@ public struct IngestRecord: Sendable, Equatable {
         o["source_file"] = sourceFile.map(JSONValue.string) ?? .null
         o["created"] = .int(createdAt)
         o["updated"] = .int(updatedAt)
+        o["attempts"] = .int(Int64(attempts))
         return .object(o)
     }
 }
@@ -97,9 +101,11 @@ public struct PublishJobRecord: Sendable, Equatable {
     public var warnings: [String]
     /// The `layer_stats` object as JSON text (empty until the job succeeds).
     public var layerStats: String?
+    /// How many times the job started running; a job that keeps killing the daemon fails after 3.
+    public var attempts: Int
 
     public init(id: String, tileset: String, stage: JobStage, created: Int64, published: Int64? = nil,
-                errors: [String] = [], warnings: [String] = [], layerStats: String? = nil) {
+                errors: [String] = [], warnings: [String] = [], layerStats: String? = nil, attempts: Int = 0) {
         self.id = id
         self.tileset = tileset
         self.stage = stage
@@ -108,6 +114,7 @@ public struct PublishJobRecord: Sendable, Equatable {
         self.errors = errors
         self.warnings = warnings
         self.layerStats = layerStats
+        self.attempts = attempts
     }
 
     public var jsonValue: JSONValue {
@@ -133,9 +140,13 @@ public struct MapRecord: Sendable, Equatable {
     public var owner: String
     public var visibility: String
     public var groups: [String]
+    /// Stable random UUID, MapTiler's `document_id` for the map (empty until recorded).
+    public var uuid: String
 
-    public init(id: String, title: String, shortName: String, owner: String, visibility: String = "private", groups: [String] = []) {
+    public init(id: String, title: String, shortName: String, owner: String, visibility: String = "private", groups: [String] = [],
+                uuid: String = "") {
         self.id = id
+        self.uuid = uuid
         self.title = title
         self.shortName = shortName
         self.owner = owner

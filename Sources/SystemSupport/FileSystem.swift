@@ -31,6 +31,14 @@ public struct FileSystem: Sendable {
         return FileStatus(st)
     }
 
+    /// `realpath(3)`: the absolute path of an existing `path` with `.`, `..`, repeated slashes
+    /// and symbolic links resolved, so one folder has one spelling however it was named.
+    public func canonicalPath(_ path: String) throws(SystemError) -> String {
+        guard let resolved = realpath(path, nil) else { throw SystemError(call: "realpath", target: path, errno: errno) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// `mkdir -p` with `mode` for the directories it creates.
     public func createDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
         if let s = try status(path) {

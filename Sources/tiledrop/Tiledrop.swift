@@ -19,6 +19,10 @@ enum Tiledrop {
                                                       tile the sources of an MTS recipe into an MBTiles file
       tiledrop validate-recipe RECIPE.json            check a recipe; prints {"valid": true} or the errors
       tiledrop tile FILE.mbtiles Z/X/Y                print one tile of an MBTiles file as GeoJSON
+      tiledrop render TILESET.mbtiles|TILESET Z/X/Y[@2x].FORMAT -o FILE [--root DIR]
+                                                      render a raster tile (png, png32-png256, jpg, jpg70-jpg90, webp)
+      tiledrop preview MAP|TILESET.mbtiles -o FILE.png [--size WxH] [--root DIR]
+                                                      render a picture of a map fitted to its data (default 1200x800)
       tiledrop --help | --version
 
     Exit codes: 0 ok, 64 usage, 65 invalid data, 66 missing input, 69 daemon unreachable,
@@ -45,6 +49,8 @@ enum Tiledrop {
         case "publish": return PublishCommand.run(arguments: rest)
         case "validate-recipe": return ValidateRecipeCommand.run(arguments: rest)
         case "tile": return TileCommand.run(arguments: rest)
+        case "render": return RenderCommand.run(arguments: rest)
+        case "preview": return PreviewCommand.run(arguments: rest)
         default:
             printError("tiledrop: unknown command '\(command)'; see tiledrop --help")
             return ExitCode.usage

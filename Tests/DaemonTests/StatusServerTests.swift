@@ -10,7 +10,7 @@ final class StatusServerTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let config = DaemonConfig(root: root)
-        let store = try StateStore(path: config.statePath)
+        let store = try StateStore(path: config.statePath, root: config.root)
         try store.with { db throws(StorageError) in
             try db.insertIngest(.init(id: "i1", map: "m", group: nil, filename: "f.kml", size: 1, state: .processing,
                                       originalPath: "/x", workPath: "/y", createdAt: 1, updatedAt: 1))

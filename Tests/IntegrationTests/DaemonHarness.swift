@@ -10,6 +10,10 @@ final class DaemonHarness {
     let root: String
     let configPath: String
     private(set) var process: Process?
+    /// How `--root` is spelled on the command line (default: `root`), and the directory the
+    /// daemon starts in, so tests can name the same root as `./R`, `R`, `R/` or absolute.
+    var rootArgument: String?
+    var workingDirectory: String?
     private let logPath: String
 
     static var binary: String {
@@ -48,7 +52,8 @@ final class DaemonHarness {
     func start(file: StaticString = #filePath, line: UInt = #line) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: DaemonHarness.binary)
-        p.arguments = ["run", "--root", root, "--config", configPath]
+        p.arguments = ["run", "--root", rootArgument ?? root, "--config", configPath]
+        if let workingDirectory { p.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)!
         log.seekToEndOfFile()

@@ -70,3 +70,42 @@ final class StateDatabaseTests: XCTestCase {
         XCTAssertEqual(HTTPDate.format(milliseconds: 1560981902377), "Wed Jun 19 2019 22:05:02 GMT+0000 (UTC)")
     }
 }
+
+/// Issue 8: paths relative to the root, and the migration of version-1 absolute rows.
+final class StateDatabaseRootTests: XCTestCase {
+    func testPathsAreStoredRelativeToTheRootAndResolvedAgainstIt() throws {
+        let path = NSTemporaryDirectory() + "state-root-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).db"
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+        var r = IngestRecord(id: "a", map: "m", group: nil, filename: "a.json", size: 1, originalPath: "/old/root/drop/m/a.json",
+                             workPath: "/old/root/drop/m/.tiledrop/a--a.json", createdAt: 1, updatedAt: 1)
+        r.state = .completed
+        r.sourceFile = "/old/root/sources/m/a.geojsonl"
+        try StateDatabase(path: path, root: "/old/root/").insertIngest(r)
+        let raw = try SQLiteDatabase(path: path, readOnly: true).prepare("SELECT original_path, work_path, source_file FROM ingests")
+        XCTAssertTrue(try raw.step())
+        XCTAssertEqual([raw.text(0), raw.text(1), raw.text(2)], ["drop/m/a.json", "drop/m/.tiledrop/a--a.json", "sources/m/a.geojsonl"])
+        let moved = try StateDatabase(path: path, root: "/new/place")
+        XCTAssertEqual(try moved.sourceFiles(map: "m"), ["/new/place/sources/m/a.geojsonl"])
+        XCTAssertEqual(try moved.ingest(id: "a")?.workPath, "/new/place/drop/m/.tiledrop/a--a.json")
+    }
+
+    func testVersion1AbsoluteRowsAreMigratedToRelativeOnes() throws {
+        let path = NSTemporaryDirectory() + "state-v1-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).db"
+        defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
+        do {
+            let v1 = try SQLiteDatabase(path: path)
+            try v1.execute(StateMigrations.version1 + "; PRAGMA user_version = 1;")
+            for (id, prefix) in [("a", "./tiledrop-data"), ("b", "/srv/tiledrop-data/"), ("c", "tiledrop-data")] {
+                try v1.execute("""
+                    INSERT INTO ingests (id, map, filename, size, state, original_path, work_path, source_file, created_at, updated_at)
+                    VALUES ('\(id)', 'm', 'x', 1, 'completed', '\(prefix)/drop/m/g/x', '\(prefix)/drop/m/.tiledrop/\(id)--x',
+                            '\(prefix)/sources/m/\(id).geojsonl', 1, 1)
+                    """)
+            }
+        }
+        let db = try StateDatabase(path: path, root: "/srv/new")
+        XCTAssertEqual(try db.sourceFiles(map: "m"), ["a", "b", "c"].map { "/srv/new/sources/m/\($0).geojsonl" })
+        XCTAssertEqual(try db.ingest(id: "b")?.originalPath, "/srv/new/drop/m/g/x")
+        XCTAssertEqual(try db.ingest(id: "c")?.attempts, 0)
+    }
+}

@@ -1,0 +1,98 @@
+import API
+import Foundation
+import GeoModel
+import Storage
+import SystemSupport
+
+/// The daemon side of the service APIs (MTS, MapTiler ingest, MapHub append): implements the
+/// `API` module's backend protocols over the same stages the drop folders use.
+///
+/// Uploads are written into the drop area under hidden names (`UploadNames`) and handed to the
+/// ingest worker's serial queue, which claims them by `rename()` like any drop. Tileset
+/// information lives in `state.db` (`tilesets`), recipes in `recipes/`, tiles in `tiles/`.
+final class ServiceDesk: @unchecked Sendable {
+    let config: DaemonConfig
+    let paths: DaemonPaths
+    let store: StateStore
+    let fileSystem: FileSystem
+    let logger: Logger
+    let processor: IngestProcessor
+    let publisher: PublishScheduler
+    let ingestQueue: DispatchQueue
+    let cancellations: LockedStringSet
+    let retiredSources: LockedStringSet
+
+    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, processor: IngestProcessor,
+         publisher: PublishScheduler, ingestQueue: DispatchQueue, cancellations: LockedStringSet, retiredSources: LockedStringSet) {
+        self.config = config
+        paths = DaemonPaths(config: config)
+        self.store = store
+        self.fileSystem = fileSystem
+        self.logger = logger
+        self.processor = processor
+        self.publisher = publisher
+        self.ingestQueue = ingestQueue
+        self.cancellations = cancellations
+        self.retiredSources = retiredSources
+    }
+
+    /// Runs `body` on the state database, turning storage failures into thrown errors.
+    func database<T>(_ body: (StateDatabase) throws(StorageError) -> T) throws -> T {
+        try store.with(body)
+    }
+
+    /// Throws `.invalid` unless `map` is a valid map / source / tileset name.
+    func checkName(_ map: String, what: String) throws {
+        guard DropNames.isValidMapName(map) else {
+            throw ServiceError.invalid("\(what) '\(map)' is not valid: use at most 32 letters, digits, '-' or '_'")
+        }
+    }
+
+    /// Creates a new empty file at `path` without following symlinks and without replacing anything.
+    func createEmptyFile(_ path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SystemError(call: "open", target: path, errno: errno) }
+        close(fd)
+    }
+}
+
+extension ServiceDesk: UploadBackend {
+    var owner: String { processor.owner }
+    var maxUploadBytes: Int64 { config.maxFileBytes }
+
+    func newStagingFile(map: String) throws -> String {
+        try checkName(map, what: "map")
+        let folder = config.dropDir + "/" + map
+        try fileSystem.createDirectories(folder)
+        let path = folder + "/" + UploadNames.staged(id: UUID().uuidString.lowercased())
+        try createEmptyFile(path)
+        return path
+    }
+
+    func discardStaged(_ path: String) {
+        try? fileSystem.remove(path)
+    }
+
+    func ingestStaged(_ path: String, map: String, filename: String, group: String?, replace: Bool) throws -> IngestRecord {
+        guard let status = try fileSystem.status(path), status.kind == .regular else {
+            throw ServiceError.invalid("the upload vanished before it could be ingested")
+        }
+        let candidate = DropCandidate(path: path, map: map, group: group, mode: replace ? .replace : .append,
+                                      name: filename, status: status)
+        let id = UUID().uuidString.lowercased()
+        let processor = self.processor
+        let accepted = ingestQueue.sync { processor.ingest(candidate, id: id) }
+        guard accepted else {
+            discardStaged(path)
+            throw ServiceError.unavailable("tiledrop cannot take data now: less than min_free_space is free under \(config.root); try again later")
+        }
+        guard let record = try database({ db throws(StorageError) in try db.ingest(id: id) }) else {
+            throw ServiceError.notFound("ingest \(id) was not recorded")
+        }
+        return record
+    }
+
+    func maps() throws -> [MapRecord] {
+        try database { db throws(StorageError) in try db.maps() }
+    }
+}
