@@ -15,7 +15,7 @@ public struct PublishReport: Sendable {
     public var metadata: TilesetMetadata
     public var recipe: JSONValue
     public var outputPath: String
-    /// What tiling held against its memory budget (`memory` in the JSON report).
+    /// What tiling held against its memory budget (logged and printed; not an MTS job field).
     public var memory: TilingMemoryReport
 
     /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).
@@ -23,8 +23,7 @@ public struct PublishReport: Sendable {
 
     /// The MTS job object fields this report fills (`stage`, `tilesetId`, `errors`,
     /// `warnings`, `recipe`, `layer_stats`) and nothing else; the publish queue adds `id`,
-    /// `created` and `published`. Tile and feature counts are properties, not job fields;
-    /// `memory` (budget, peak held by the tiler, peak RSS, spill and bands) is tiledrop's own.
+    /// `created` and `published`. Tile and feature counts and `memory` are properties, not job fields.
     public var json: JSONValue {
         [
             "stage": errors.isEmpty ? "success" : "failed",
@@ -33,7 +32,6 @@ public struct PublishReport: Sendable {
             "warnings": .array(warnings.map { .string($0) }),
             "recipe": recipe,
             "layer_stats": layerStats,
-            "memory": memory.json,
         ]
     }
 }

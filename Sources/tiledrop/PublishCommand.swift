@@ -48,13 +48,16 @@ enum PublishCommand {
                 }
                 return try RootSources(root: root).source(for: source)
             }, outputPath: output)
+            let m = report.memory
+            let memoryLine = "memory: tiler peak \(m.peak / 1_000_000) MB of a \(m.budget / 1_000_000) MB budget, process peak RSS \((m.peakRSS ?? 0) / 1_000_000) MB"
+                + (m.spilledBytes > 0 ? ", \(m.spilledBytes / 1_000_000) MB spilled" : "") + (m.maxBands > 1 ? ", up to \(m.maxBands) bands per zoom" : "")
             if json {
                 print(JSONWriter.string(report.json))
+                FileHandle.standardError.write(Data((memoryLine + "\n").utf8))
             } else {
                 let seconds = Date().timeIntervalSince(start)
                 print("wrote \(output): \(report.tileCount) tiles (\(report.uniqueTileCount) unique), \(report.featureCount) features, z\(report.metadata.minzoom)-\(report.metadata.maxzoom), \(String(format: "%.2f", seconds)) s")
-                let m = report.memory
-                print("memory: tiler peak \(m.peak / 1_000_000) MB of a \(m.budget / 1_000_000) MB budget, process peak RSS \((m.peakRSS ?? 0) / 1_000_000) MB\(m.spilledBytes > 0 ? ", \(m.spilledBytes / 1_000_000) MB spilled" : "")")
+                print(memoryLine)
                 for w in report.warnings { print("warning: \(w)") }
             }
             return ExitCode.ok
