@@ -24,6 +24,10 @@ public final class Daemon {
     private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
     private let statusQueue = DispatchQueue(label: "tiledrop.status")
+    /// Reads recipes off the ingest and event-loop threads (issue 8: a recipe never blocks them).
+    private let recipesQueue = DispatchQueue(label: "tiledrop.recipes")
+    /// Recent files moved to failed/ because they were dropped outside a map folder.
+    private let misplaced = RecentNotices(limit: 10)
 
     /// `signals` must have been created on the main thread before any other thread started.
     public init(config: DaemonConfig, configPath: String?, rootOverride: String?, signals: SignalSet,
@@ -66,14 +70,19 @@ public final class Daemon {
             try watcher.start(now: clock.now())
         } catch { throw .system(error) }
 
+        let recipeWatcher: RecipeWatcher
+        do { recipeWatcher = try RecipeWatcher(folder: config.recipesDir, logger: logger) } catch { throw .system(error) }
+        let book = RecipeBook(config: config, fileSystem: fileSystem, logger: logger)
+        _ = book.scan()
         let retired = LockedStringSet()
-        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired)
+        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired, recipes: book)
         let stopping = self.stopping
         let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
                                         cancellations: cancellations, retiredSources: retired,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.isRaised })
-        let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger)
+        let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
+                                  jobProgress: publisher.progress, republish: RepublishHandler(republish: { publisher.republish($0) }))
         publisher.prepare()
         ingestQueue.async {
             processor.recover()
@@ -92,10 +101,11 @@ public final class Daemon {
             let now = clock.now()
             var deadline = min(nextScan, nextPoll, nextStatusLine)
             if let settle = watcher.nextDeadline() { deadline = min(deadline, settle) }
+            if let recipes = recipeWatcher.deadline { deadline = min(deadline, recipes) }
             if notifier.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
             let ready: Set<Int32>
             do {
-                ready = try Poller().waitReadable([watcher.fileDescriptor, signals.fileDescriptor, listener.fileDescriptor],
+                ready = try Poller().waitReadable([watcher.fileDescriptor, recipeWatcher.fileDescriptor, signals.fileDescriptor, listener.fileDescriptor],
                                                   timeout: max(0.01, deadline - now))
             } catch { throw .system(error) }
 
@@ -109,6 +119,10 @@ public final class Daemon {
             let now2 = clock.now()
             if ready.contains(watcher.fileDescriptor) {
                 do { try watcher.handleEvents(now: now2) } catch { logger.error("inotify: \(error)") }
+            }
+            if ready.contains(recipeWatcher.fileDescriptor) { recipeWatcher.handleEvents(now: now2) }
+            if recipeWatcher.due(now: now2) || now2 >= nextScan {
+                recipesQueue.async { publisher.refreshRecipes() }
             }
             if ready.contains(listener.fileDescriptor) {
                 while let client = try? listener.accept() {
@@ -125,6 +139,14 @@ public final class Daemon {
             }
             for candidate in watcher.takeReady(now: now2) where inFlight.insert(candidate.path) {
                 let inFlight = self.inFlight
+                if candidate.isMisplaced {
+                    let misplaced = self.misplaced
+                    ingestQueue.async {
+                        defer { inFlight.remove(candidate.path) }
+                        if let message = processor.rejectMisplaced(candidate) { misplaced.add(message) }
+                    }
+                    continue
+                }
                 ingestQueue.async {
                     defer { inFlight.remove(candidate.path) }
                     guard !stopping.isRaised else { return }
@@ -147,12 +169,13 @@ public final class Daemon {
         stopping.raise()
         listener.close()
         ingestQueue.sync {}
+        recipesQueue.sync {}
         logger.info("stopped")
         return 0
     }
 
     private func publishLive(_ watcher: DropWatcher) {
-        var warnings = Array(watcher.warnings.values).sorted() + notes.all
+        var warnings = Array(watcher.warnings.values).sorted() + notes.all + misplaced.all
         var paused: String?
         if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
             paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"

@@ -32,8 +32,11 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Owner recorded on maps (MapHub `owner`); defaults to the daemon's user.
     public var owner: String?
     public var logLevel: LogLevel = .info
-    /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0).
-    public var defaultMaxzoom: Int = 10
+    /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0); nil is
+    /// `auto`: chosen from the data, as tippecanoe's `-zg` does (`Tiling.ZoomGuess`).
+    public var defaultMaxzoom: Int? = nil
+    /// Folders besides the root whose files daemon recipes may name as file sources.
+    public var recipeSourceFolders: [String] = []
 
     public init(root: String = "./tiledrop-data") { self.root = root }
 
@@ -103,8 +106,20 @@ public struct DaemonConfig: Sendable, Equatable {
             tilingMemory = Int(n)
         case "owner": owner = value
         case "default_maxzoom":
-            guard let z = Int(value), (0...16).contains(z) else { throw ConfigValueError(message: "default_maxzoom must be a zoom level from 0 to 16") }
-            defaultMaxzoom = z
+            if value == "auto" {
+                defaultMaxzoom = nil
+            } else {
+                guard let z = Int(value), (0...16).contains(z) else {
+                    throw ConfigValueError(message: "default_maxzoom must be 'auto' or a zoom level from 0 to 16, not '\(value)'")
+                }
+                defaultMaxzoom = z
+            }
+        case "recipe_source_folders":
+            let folders = value.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+            if let relative = folders.first(where: { !$0.hasPrefix("/") }) {
+                throw ConfigValueError(message: "recipe_source_folders must list absolute folders separated by commas; '\(relative)' is relative")
+            }
+            recipeSourceFolders = folders
         case "log_level":
             guard let l = LogLevel(rawValue: value) else {
                 throw ConfigValueError(message: "log_level must be one of debug, info, warning, error")

@@ -4,8 +4,11 @@ import SystemSupport
 struct DaemonPaths: Sendable {
     let config: DaemonConfig
 
-    func workFolder(map: String) -> String { config.dropDir + "/" + map + "/" + DropNames.workFolder }
-    func workPath(map: String, id: String, filename: String) -> String { workFolder(map: map) + "/" + id + "--" + filename }
+    /// The hidden work folder inside the map's drop folder (named by its folder name, not its id).
+    func workFolder(folder: String) -> String { config.dropDir + "/" + folder + "/" + DropNames.workFolder }
+    func workPath(folder: String, id: String, filename: String) -> String { workFolder(folder: folder) + "/" + id + "--" + filename }
+    /// For API uploads, which land in `drop/<map id>/`.
+    func workPath(map: String, id: String, filename: String) -> String { workPath(folder: map, id: id, filename: filename) }
     func sourceFolder(map: String) -> String { config.sourcesDir + "/" + map }
     func sourceFile(map: String, id: String) -> String { sourceFolder(map: map) + "/" + id + ".geojsonl" }
     func temporarySourceFile(map: String, id: String) -> String { sourceFolder(map: map) + "/." + id + ".geojsonl.tmp" }

@@ -59,10 +59,10 @@ final class IngestProcessor: @unchecked Sendable {
         let now = epochMilliseconds()
         let record = IngestRecord(id: id, map: candidate.map, group: candidate.group, filename: candidate.name,
                                   size: candidate.status.size, originalPath: candidate.path,
-                                  workPath: paths.workPath(map: candidate.map, id: id, filename: candidate.name),
+                                  workPath: paths.workPath(folder: candidate.title, id: id, filename: candidate.name),
                                   mode: candidate.mode.rawValue, createdAt: now, updatedAt: now)
         do {
-            try register(record)
+            try register(record, title: candidate.title)
         } catch {
             logger.error("cannot record the drop \(candidate.path): \(error); it stays in place and is retried")
             return false
@@ -71,11 +71,12 @@ final class IngestProcessor: @unchecked Sendable {
         return true
     }
 
-    /// Records a new ingest (and its map and group) before its file is claimed.
-    func register(_ record: IngestRecord) throws {
-        try fileSystem.createDirectories(paths.workFolder(map: record.map), mode: 0o700)
+    /// Records a new ingest (and its map and group) before its file is claimed. `title` is the
+    /// map's folder name under `drop/` (default: its id).
+    func register(_ record: IngestRecord, title: String? = nil) throws {
+        try fileSystem.createDirectories(FileSystem.parent(of: record.workPath), mode: 0o700)
         try store.with { db throws(StorageError) in
-            try db.ensureMap(MapRecord(id: record.map, title: record.map, shortName: record.map, owner: owner), now: record.createdAt)
+            try db.ensureMap(MapRecord(id: record.map, title: title ?? record.map, shortName: record.map, owner: owner), now: record.createdAt)
             if let group = record.group { try db.ensureGroup(map: record.map, title: group, now: record.createdAt) }
             try db.insertIngest(record)
         }
@@ -90,7 +91,7 @@ final class IngestProcessor: @unchecked Sendable {
         let candidate = (path: record.originalPath, map: record.map, group: record.group)
         do {
             try fileSystem.rename(candidate.path, to: record.workPath)
-            try fileSystem.syncDirectory(paths.workFolder(map: candidate.map))
+            try fileSystem.syncDirectory(FileSystem.parent(of: record.workPath))
         } catch {
             record.state = .canceled
             record.errors = ["the file could not be claimed (\(error.message)); it was probably removed or renamed before tiledrop read it"]
@@ -244,7 +245,7 @@ final class IngestProcessor: @unchecked Sendable {
         let total = existingBytes + Int64(writer.bytesWritten)
         if record.mode == DropCandidate.Mode.append.rawValue && total > config.maxSourceBytes {
             try fileSystem.remove(temporary)
-            throw DaemonError.other("appending \(record.filename) would make map \(record.map)'s source \(total) bytes, more than max_source_size (\(config.maxSourceBytes)); drop it into drop/\(record.map)/\(DropNames.replaceFolder)/ to replace the source instead, or raise max_source_size")
+            throw DaemonError.other("appending \(record.filename) would make map \(record.map)'s source \(total) bytes, more than max_source_size (\(config.maxSourceBytes)); drop it into the map's \(DropNames.replaceFolder)/ folder to replace the source instead, or raise max_source_size")
         }
         let final = paths.sourceFile(map: record.map, id: record.id)
         try fileSystem.rename(temporary, to: final)
@@ -307,27 +308,51 @@ final class IngestProcessor: @unchecked Sendable {
     /// Moves the original into `failed/<map>/` beside `<name>.error.json` saying why.
     func finishFailed(_ record: IngestRecord) {
         guard (try? fileSystem.status(record.workPath)) != nil else { return }
+        var report = JSONObject()
+        report["ingest_id"] = .string(record.id)
+        report["filename"] = .string(record.filename)
+        report["map"] = .string(record.map)
+        report["state"] = .string(record.state.rawValue)
+        report["errors"] = .array(record.errors.map { ["message": .string($0)] })
+        report["warnings"] = .array(record.warnings.map { ["message": .string($0)] })
+        report["time"] = .string(HTTPDate.format(milliseconds: record.updatedAt))
         do {
-            let folder = paths.failedFolder(map: record.map)
-            try fileSystem.createDirectories(folder)
-            let destination = paths.unusedPath(in: folder, name: record.filename, fileSystem: fileSystem)
-            var report = JSONObject()
-            report["ingest_id"] = .string(record.id)
-            report["filename"] = .string(record.filename)
-            report["map"] = .string(record.map)
-            report["state"] = .string(record.state.rawValue)
-            report["errors"] = .array(record.errors.map { ["message": .string($0)] })
-            report["warnings"] = .array(record.warnings.map { ["message": .string($0)] })
-            report["time"] = .string(HTTPDate.format(milliseconds: record.updatedAt))
-            var w = JSONWriter()
-            w.write(report)
-            w.bytes.append(0x0A)
-            try fileSystem.writeAtomically(destination + ".error.json", bytes: w.bytes)
-            try fileSystem.rename(record.workPath, to: destination)
-            try fileSystem.syncDirectory(folder)
+            try moveToFailed(record.workPath, folder: paths.failedFolder(map: record.map), name: record.filename, report: report)
         } catch {
             logger.error("ingest \(record.id): cannot move \(record.workPath) to failed/: \(error)")
         }
+    }
+
+    /// A file dropped into `drop/` itself belongs to no map: it moves to `failed/` beside an
+    /// `.error.json` saying to use `drop/<map>/`, and the returned message goes to the status.
+    func rejectMisplaced(_ candidate: DropCandidate) -> String? {
+        let message = "\(candidate.name) was dropped into drop/ itself, outside any map; it was moved to failed/\(candidate.name). Put files into a map folder, drop/<map>/\(candidate.name) (any folder under drop/ is a map)"
+        var report = JSONObject()
+        report["filename"] = .string(candidate.name)
+        report["state"] = .string(IngestState.failed.rawValue)
+        report["errors"] = .array([["message": .string(message)]])
+        report["time"] = .string(HTTPDate.format(milliseconds: epochMilliseconds()))
+        do {
+            try moveToFailed(candidate.path, folder: config.failedDir, name: candidate.name, report: report)
+        } catch {
+            // Most likely it was moved away meanwhile: nothing to report.
+            logger.debug("\(candidate.path): not moved to failed/: \(error)")
+            return nil
+        }
+        logger.warning(message)
+        return message
+    }
+
+    /// Writes `<name>.error.json` with `report` into `folder`, then moves `path` beside it.
+    private func moveToFailed(_ path: String, folder: String, name: String, report: JSONObject) throws(SystemError) {
+        try fileSystem.createDirectories(folder)
+        let destination = paths.unusedPath(in: folder, name: name, fileSystem: fileSystem)
+        var w = JSONWriter()
+        w.write(report)
+        w.bytes.append(0x0A)
+        try fileSystem.writeAtomically(destination + ".error.json", bytes: w.bytes)
+        try fileSystem.rename(path, to: destination)
+        try fileSystem.syncDirectory(folder)
     }
 
     // MARK: helpers

@@ -29,3 +29,25 @@ final class LiveStatusBox: @unchecked Sendable {
         return value
     }
 }
+
+/// The last few notices of one kind (newest last), shared between threads behind a lock.
+final class RecentNotices: @unchecked Sendable {
+    private let limit: Int
+    private var items: [String] = []
+    private let lock = NSLock()
+
+    init(limit: Int) { self.limit = limit }
+
+    func add(_ notice: String) {
+        lock.lock()
+        items.append(notice)
+        if items.count > limit { items.removeFirst(items.count - limit) }
+        lock.unlock()
+    }
+
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
+}

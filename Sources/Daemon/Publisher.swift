@@ -20,6 +20,8 @@ public struct PublishReport: Sendable {
 
     /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).
     public var tilesetID: String
+    /// One line per layer whose maxzoom was chosen from the data (`default_maxzoom = auto`).
+    public var maxzoomChoices: [String] = []
 
     /// The MTS job object fields this report fills (`stage`, `tilesetId`, `errors`,
     /// `warnings`, `recipe`, `layer_stats`) and nothing else; the publish queue adds `id`,
@@ -47,6 +49,8 @@ public struct Publisher {
     public var threads: Int?
     /// The tiler's memory budget in bytes (`tiling_memory`, `publish --memory`).
     public var memoryBudget: Int
+    /// Called from the tiling thread with the fraction done (0–1) after each zoom level.
+    public var progress: (@Sendable (Double) -> Void)?
 
     public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil,
                 memoryBudget: Int = TilingMemory.defaultBudget) {
@@ -67,6 +71,7 @@ public struct Publisher {
         let writer = try MBTilesWriter(path: outputPath)
         var tiler = Tiler(recipe: recipe, threads: threads)
         tiler.memoryBudget = memoryBudget
+        tiler.progress = progress
         let report: TilingReport
         do {
             report = try tiler.run(resolveSource: { source in
@@ -97,7 +102,7 @@ public struct Publisher {
         try writer.finish(metadata: rows)
         return PublishReport(layerStats: report.layerStats, warnings: report.warnings, errors: [], tileCount: report.tileCount,
                              uniqueTileCount: writer.uniqueTiles, featureCount: report.featureCount, metadata: m,
-                             recipe: recipe.json, outputPath: outputPath, memory: report.memory, tilesetID: tilesetName)
+                             recipe: report.recipe, outputPath: outputPath, memory: report.memory, tilesetID: tilesetName, maxzoomChoices: report.maxzoomChoices)
     }
 
     /// `path` made absolute against `directory` (when relative and a directory is given).

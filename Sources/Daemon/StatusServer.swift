@@ -6,7 +6,8 @@ import SystemSupport
 /// Answers HTTP/1.1 status requests on the Unix socket (`tiledrop.sock`).
 ///
 /// Routes (README "Status socket"): `GET /v1/status`, `GET /v1/ingests`, `GET /v1/ingests/{id}`,
-/// `POST /v1/ingests/{id}/cancel`, `GET /v1/maps`, `GET /tilesets/v1/{tileset}/jobs`.
+/// `POST /v1/ingests/{id}/cancel`, `GET /v1/maps`, `GET /tilesets/v1/{tileset}/jobs`, and
+/// `POST /tilesets/v1/{tileset}/publish` (`RepublishHandler`).
 /// Reads use the server's own read-only connection, so queries never wait on the writer.
 /// Mutating requests are accepted only from root or the daemon's own user (`SO_PEERCRED`).
 /// Runs on its own serial queue; each connection carries one request.
@@ -18,15 +19,22 @@ final class StatusServer: @unchecked Sendable {
     private let cancellations: LockedStringSet
     private let logger: Logger
     private var database: StateDatabase?
+    private let recipes: RecipeBook
+    private let jobProgress: JobProgressBox
+    private let republish: RepublishHandler
 
     static let version = TiledropVersion.string
 
-    init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger) {
+    init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger,
+         recipes: RecipeBook, jobProgress: JobProgressBox, republish: RepublishHandler) {
         self.config = config
         startedAt = MonotonicClock().now()
         self.live = live
         self.cancellations = cancellations
         self.logger = logger
+        self.recipes = recipes
+        self.jobProgress = jobProgress
+        self.republish = republish
     }
 
     /// Reads one request from `client`, answers it, and closes the connection.
@@ -51,7 +59,7 @@ final class StatusServer: @unchecked Sendable {
     }
 
     func respond(to request: HTTPRequest, peerUID: uid_t?) -> HTTPResponse {
-        let parts = request.path.split(separator: "/").map(String.init)
+        let parts = request.path.split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
         do {
             let db = try openDatabase()
             switch (request.method, parts.count, parts) {
@@ -68,6 +76,8 @@ final class StatusServer: @unchecked Sendable {
                 return try cancel(id: parts[2], db: db, peerUID: peerUID)
             case ("GET", 2, ["v1", "maps"]):
                 return HTTPResponse(status: 200, body: .array(try db.maps().map(mapJSON)))
+            case ("POST", 4, _) where parts[0] == "tilesets" && parts[1] == "v1" && parts[3] == "publish":
+                return republish.respond(tileset: parts[2])
             case ("GET", 4, _) where parts[0] == "tilesets" && parts[1] == "v1" && parts[3] == "jobs":
                 let limit = request.query["limit"].flatMap(Int.init) ?? 100
                 return HTTPResponse(status: 200, body: .array(try db.jobs(tileset: parts[2], limit: limit).map(\.jsonValue)))
@@ -112,6 +122,27 @@ final class StatusServer: @unchecked Sendable {
         o["ingests"] = .object(JSONObject(IngestState.allCases.map { .init(key: $0.rawValue, value: .int(Int64(ingests[$0] ?? 0))) }))
         o["jobs"] = .object(JSONObject(JobStage.allCases.map { .init(key: $0.rawValue, value: .int(Int64(jobs[$0] ?? 0))) }))
         o["warnings"] = .array(snapshot.warnings.map(JSONValue.string))
+        o["recipes"] = recipes.statusJSON
+        o["last_job"] = try db.lastFinishedJob().map(lastJobJSON) ?? .null
+        var active = JSONObject()
+        active["ingests"] = .array(try db.ingests(state: .processing, limit: 20).map { r in
+            ["id": .string(r.id), "map": .string(r.map), "filename": .string(r.filename), "progress": .double((r.progress * 1000).rounded() / 1000)]
+        })
+        active["job"] = jobProgress.json
+        active["queued_jobs"] = .array(try db.unfinishedJobs().filter { $0.stage == .queued }.map { .string($0.tileset) })
+        o["active"] = .object(active)
+        return .object(o)
+    }
+
+    /// The last finished publish job, with its warnings (features dropped for `layer_size`, …).
+    private func lastJobJSON(_ job: PublishJobRecord) -> JSONValue {
+        var o = JSONObject()
+        o["tileset"] = .string(job.tileset)
+        o["id"] = .string(job.id)
+        o["stage"] = .string(job.stage.rawValue)
+        o["published"] = job.published.map { .string(HTTPDate.format(milliseconds: $0)) } ?? .null
+        o["errors"] = .array(job.errors.map(JSONValue.string))
+        o["warnings"] = .array(job.warnings.map(JSONValue.string))
         return .object(o)
     }
 

@@ -184,6 +184,16 @@ public final class StateDatabase {
         try jobs(where: "tileset = ? ORDER BY seq DESC LIMIT \(max(1, limit))", [.text(tileset)])
     }
 
+    /// The most recently finished job (success or failed), for the status's `last_job`.
+    public func lastFinishedJob() throws(StorageError) -> PublishJobRecord? {
+        try jobs(where: "stage IN ('success', 'failed') ORDER BY seq DESC LIMIT 1", []).first
+    }
+
+    /// Queued and processing jobs, oldest first (what `tiledrop status --watch` shows).
+    public func unfinishedJobs(limit: Int = 20) throws(StorageError) -> [PublishJobRecord] {
+        try jobs(where: "stage IN ('queued', 'processing') ORDER BY seq LIMIT \(max(1, limit))", [])
+    }
+
     public func jobCounts() throws(StorageError) -> [JobStage: Int] {
         let raw = try counts("SELECT stage, count(*) FROM jobs GROUP BY stage")
         return Dictionary(uniqueKeysWithValues: JobStage.allCases.map { ($0, raw[$0.rawValue] ?? 0) })

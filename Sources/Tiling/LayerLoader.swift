@@ -19,6 +19,8 @@ final class LayerLoader: @unchecked Sendable {
     var bounds = BoundingBox.empty
     var skipped = 0
     var estimate: PieceEstimate
+    /// The automatic maxzoom's evidence (`default_maxzoom = auto` layers only).
+    var guess: ZoomGuess?
     /// Shared by every layer of the run; only one loader runs at a time.
     var table: AttributeTable
     private var refs: [AttributeRef] = []
@@ -29,7 +31,9 @@ final class LayerLoader: @unchecked Sendable {
         dynamic = FeatureEvaluator.isDynamic(layer)
         keepsProperties = dynamic || layer.simplification.usesFeature
         schema = LayerSchema(layer: layer)
-        estimate = PieceEstimate(layer: layer)
+        // An automatic maxzoom is chosen after loading, up to `ZoomGuess.cap`: estimate that far.
+        estimate = PieceEstimate(layer: layer, maxzoom: layer.autoMaxzoom ? max(layer.maxzoom, ZoomGuess.cap) : layer.maxzoom)
+        guess = layer.autoMaxzoom ? ZoomGuess() : nil
         self.table = table
     }
 
@@ -44,6 +48,7 @@ final class LayerLoader: @unchecked Sendable {
             skipped += 1
             return
         }
+        guess?.add(points: projected.points, lines: projected.lines, polygons: projected.polygons)
         for c in [ProjectedGeometry.points(projected.points), .lines(projected.lines), .polygons(projected.polygons)] {
             switch c {
             case .points(let p) where p.isEmpty: continue
@@ -81,10 +86,11 @@ struct PieceEstimate: Sendable {
     /// Per zoom from `minzoom`: difference array over columns (2^z + 1 entries).
     private var columns: [[Int]]
 
-    init(layer: Recipe.Layer) {
+    init(layer: Recipe.Layer, maxzoom: Int) {
         minzoom = layer.minzoom
-        cutters = (layer.minzoom...layer.maxzoom).map { TileCutter(z: $0, extent: layer.extent, bufferPercent: layer.bufferSize) }
-        columns = (layer.minzoom...layer.maxzoom).map { [Int](repeating: 0, count: (1 << $0) + 1) }
+        let zooms = layer.minzoom...max(layer.minzoom, maxzoom)
+        cutters = zooms.map { TileCutter(z: $0, extent: layer.extent, bufferPercent: layer.bufferSize) }
+        columns = zooms.map { [Int](repeating: 0, count: (1 << $0) + 1) }
     }
 
     /// Bytes a piece of `r` takes: its reference, header, output and geometry.

@@ -12,6 +12,10 @@ public struct TilingReport: Sendable {
     public var metadata: TilesetMetadata
     public var tileCount: Int
     public var featureCount: Int
+    /// The recipe as run: the given JSON with every automatically chosen `maxzoom` filled in.
+    public var recipe: JSONValue
+    /// One line per layer whose maxzoom was chosen from the data, saying which and why.
+    public var maxzoomChoices: [String] = []
     /// What the run held in memory against its budget.
     public var memory: TilingMemoryReport
 }
@@ -69,6 +73,9 @@ public struct Tiler {
     var recordMemoryLimit: Int?
     /// Overrides the budget's share for one pass of pieces (tests force bands with it).
     var pieceMemoryLimit: Int?
+    /// Called after each zoom level with the fraction of the work done (0–1), weighting
+    /// zoom z by 4^z as the number of tiles grows.
+    public var progress: (@Sendable (Double) -> Void)?
 
     public init(recipe: Recipe, threads: Int? = nil) {
         self.recipe = recipe
@@ -90,7 +97,10 @@ public struct Tiler {
         var schemas: [LayerSchema] = []
         var featureCount = 0
         var table = AttributeTable()
-        for layer in recipe.layers {
+        var recipeJSON = recipe.json
+        var maxzoomChoices: [String] = []
+        var chosenBecause: [String: String] = [:]
+        for var layer in recipe.layers {
             let source: any FeatureSource
             do { source = try resolveSource(layer.source) } catch { throw TilingError.source(name: layer.source, message: "\(error)") }
             let loader = LayerLoader(layer: layer, memory: memory, table: table)
@@ -115,6 +125,15 @@ public struct Tiler {
             }
             table = loader.table
             if loader.skipped > 0 { warnings.append("layer \(layer.name): \(loader.skipped) feature(s) with invalid coordinates were skipped") }
+            if let guess = loader.guess {
+                let choice = guess.choose(minzoom: layer.minzoom)
+                layer.maxzoom = choice?.zoom ?? layer.maxzoom
+                let why = choice?.reason ?? "fewer than two distinct locations; the fallback z\(layer.maxzoom) is used"
+                chosenBecause[layer.name] = "z\(layer.maxzoom) chosen from the data (default_maxzoom = auto): \(why)"
+                maxzoomChoices.append("layer \(layer.name): maxzoom \(layer.maxzoom) chosen from the data (\(why))")
+                recipeJSON = Tiler.setting(maxzoom: layer.maxzoom, of: layer.name, in: recipeJSON)
+                loader.schema.layer = layer
+            }
             bounds.extend(loader.bounds)
             featureCount += loader.records.count
             data.append(LayerData(layer: layer, records: loader.records, dynamic: loader.dynamic))
@@ -123,19 +142,27 @@ public struct Tiler {
         }
 
         var stats = data.map { LayerStats(minzoom: $0.layer.minzoom, maxzoom: $0.layer.maxzoom) }
-        let minzoom = recipe.layers.map(\.minzoom).min() ?? 0
-        let maxzoom = recipe.layers.map(\.maxzoom).max() ?? 0
+        let minzoom = data.map(\.layer.minzoom).min() ?? 0
+        let maxzoom = data.map(\.layer.maxzoom).max() ?? 0
         var tileCount = 0
         var droppedBySize = 0
+        /// The tiles that lost the most features to `layer_size` (at most 5, most first).
+        var worstTiles: [(tile: String, layer: String, dropped: Int)] = []
         var maxBands = 0
         table.freeze()
         let attributes = table
         let layers = data.map(\.layer)
         let writer = LockedSink(sink)
+        let totalWeight = (minzoom...maxzoom).reduce(0.0) { $0 + pow(4, Double($1)) }
+        var doneWeight = 0.0
         for z in minzoom...maxzoom {
+            defer {
+                doneWeight += pow(4, Double(z))
+                progress?(min(1, doneWeight / totalWeight))
+            }
             // Cut in bands of columns whose estimated pieces fit the pieces' budget.
             var perColumn = [Int](repeating: 0, count: 1 << z)
-            for e in estimates {
+            for (e, d) in zip(estimates, data) where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
                 for (x, b) in e.bytesPerColumn(z).enumerated() { perColumn[x] += b }
             }
             let bands = PieceEstimate.bands(perColumn, budget: memory.pieceBudget)
@@ -161,6 +188,9 @@ public struct Tiler {
                             guard let s else { continue }
                             stats[li].add(tile: tile.id, size: s.size, points: s.points, lines: s.lines, polygons: s.polygons, hash: s.hash, requiredSize: s.requiredSize)
                             droppedBySize += s.dropped
+                            if s.dropped > 0 {
+                                Tiler.noteWorst((tile.id.description, layers[li].name, s.dropped), in: &worstTiles)
+                            }
                         }
                         if tile.written { tileCount += 1 }
                     }
@@ -168,15 +198,40 @@ public struct Tiler {
             }
         }
         if droppedBySize > 0 {
-            warnings.append("\(droppedBySize) feature(s) were dropped from tiles whose layer exceeded layer_size; see layer_stats capped_list")
+            let worst = worstTiles.map { "\($0.tile) (\($0.layer), \($0.dropped) dropped)" }.joined(separator: ", ")
+            warnings.append("\(droppedBySize) feature(s) were dropped from tiles whose layer exceeded layer_size; worst tiles: \(worst). Raise tiles.layer_size, add a filter or tiles.limit, or lower maxzoom; see layer_stats capped_list")
         }
         var layerStats = JSONObject()
-        for (i, d) in data.enumerated() { layerStats[d.layer.name] = stats[i].json }
+        for (i, d) in data.enumerated() {
+            layerStats[d.layer.name] = stats[i].json
+            // The job report records an automatic choice beside the layer's other statistics.
+            if let why = chosenBecause[d.layer.name], var o = layerStats[d.layer.name]?.objectValue {
+                o["maxzoom_chosen"] = .string(why)
+                layerStats[d.layer.name] = .object(o)
+            }
+        }
         let metadata = TilesetMetadata.make(bounds: bounds, minzoom: minzoom, maxzoom: maxzoom, schemas: schemas)
         let memoryReport = TilingMemoryReport(budget: memory.budget, peak: memory.peak, peakRSS: TilingMemory.processPeakRSS(),
                                               spilledBytes: data.reduce(0) { $0 + $1.records.spilledBytes }, maxBands: maxBands, trimmedTiles: 0)
         return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount, featureCount: featureCount,
-                            memory: memoryReport)
+                            recipe: recipeJSON, maxzoomChoices: maxzoomChoices, memory: memoryReport)
+    }
+
+    /// Keeps the five tiles that dropped the most features, most first.
+    static func noteWorst(_ entry: (tile: String, layer: String, dropped: Int), in worst: inout [(tile: String, layer: String, dropped: Int)]) {
+        guard worst.count < 5 || entry.dropped > worst[worst.count - 1].dropped else { return }
+        worst.append(entry)
+        worst.sort { $0.dropped > $1.dropped }
+        if worst.count > 5 { worst.removeLast() }
+    }
+
+    /// `json` with `layers.<layer>.maxzoom` set to `zoom`.
+    static func setting(maxzoom zoom: Int, of layer: String, in json: JSONValue) -> JSONValue {
+        guard var root = json.objectValue, var layers = root["layers"]?.objectValue, var l = layers[layer]?.objectValue else { return json }
+        l["maxzoom"] = .int(Int64(zoom))
+        layers[layer] = .object(l)
+        root["layers"] = .object(layers)
+        return .object(root)
     }
 
     /// Cuts every record of every layer active at `z` into the tiles of `columns` (on all

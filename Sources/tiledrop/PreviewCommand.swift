@@ -5,14 +5,10 @@ import SystemSupport
 /// `tiledrop preview MAP -o FILE.png [--size WxH] [--root DIR]`: a picture of a map's tileset
 /// fitted to its data, as the daemon writes to `previews/<map>.png` after each publish.
 enum PreviewCommand {
-    static let usage = "usage: tiledrop preview MAP|TILESET.mbtiles -o FILE.png [--size WIDTHxHEIGHT] [--root DIR] [--config FILE]"
+    static let usage = "usage: tiledrop " + CommandHelp.preview.synopsis
 
     static func run(arguments: [String]) -> Int32 {
-        if arguments.contains("-h") || arguments.contains("--help") {
-            print(usage)
-            return ExitCode.ok
-        }
-        guard let args = parseArguments(arguments, command: "preview", valued: ["-o", "--output", "--root", "--config", "--size"]) else { return ExitCode.usage }
+        guard let args = parseArguments(arguments, .preview) else { return ExitCode.usage }
         guard args.positional.count == 1, let output = args.value("-o") ?? args.value("--output") else {
             return fail("preview: \(usage)", code: ExitCode.usage)
         }

@@ -7,14 +7,10 @@ import SystemSupport
 /// A bare tileset name is looked up in the root's `tiles/` folder (`--root`, or the
 /// configuration's root); a path ending in `.mbtiles` is used as it is.
 enum RenderCommand {
-    static let usage = "usage: tiledrop render TILESET.mbtiles|TILESET Z/X/Y[@2x].FORMAT -o FILE [--root DIR] [--config FILE]"
+    static let usage = "usage: tiledrop " + CommandHelp.render.synopsis
 
     static func run(arguments: [String]) -> Int32 {
-        if arguments.contains("-h") || arguments.contains("--help") {
-            print(usage)
-            return ExitCode.ok
-        }
-        guard let args = parseArguments(arguments, command: "render", valued: ["-o", "--output", "--root", "--config"]) else { return ExitCode.usage }
+        guard let args = parseArguments(arguments, .render) else { return ExitCode.usage }
         guard args.positional.count == 2, let output = args.value("-o") ?? args.value("--output") else {
             return fail("render: \(usage)", code: ExitCode.usage)
         }

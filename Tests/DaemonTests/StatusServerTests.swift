@@ -16,7 +16,10 @@ final class StatusServerTests: XCTestCase {
                                       originalPath: "/x", workPath: "/y", createdAt: 1, updatedAt: 1))
         }
         let cancellations = LockedStringSet()
-        let server = StatusServer(config: config, live: LiveStatusBox(), cancellations: cancellations, logger: Logger(level: .error))
+        let logger = Logger(level: .error)
+        let server = StatusServer(config: config, live: LiveStatusBox(), cancellations: cancellations, logger: logger,
+                                  recipes: RecipeBook(config: config, fileSystem: FileSystem(), logger: logger), jobProgress: JobProgressBox(),
+                                  republish: RepublishHandler(republish: { $0 == "trails" ? .queued(jobID: "j1") : .unknownTileset }))
         let cancel = HTTPRequest(head: Array("POST /v1/ingests/i1/cancel HTTP/1.1\r\n\r\n".utf8))!
         XCTAssertEqual(server.respond(to: cancel, peerUID: 4242 == getuid() ? 4243 : 4242).status, 403)
         XCTAssertFalse(cancellations.contains("i1"))
@@ -24,6 +27,12 @@ final class StatusServerTests: XCTestCase {
         XCTAssertTrue(cancellations.contains("i1"), "the worker sees the request")
         let status = server.respond(to: HTTPRequest(head: Array("GET /v1/status HTTP/1.1\r\n\r\n".utf8))!, peerUID: 1000)
         XCTAssertEqual(status.body["ingests"]?["processing"]?.intValue, 1)
+        XCTAssertEqual(status.body["active"]?["ingests"]?.arrayValue?.first?["filename"]?.stringValue, "f.kml", "status --watch shows running ingests")
+        XCTAssertEqual(status.body["last_job"], .null)
+        let republish = server.respond(to: HTTPRequest(head: Array("POST /tilesets/v1/trails/publish HTTP/1.1\r\n\r\n".utf8))!, peerUID: 1000)
+        XCTAssertEqual(republish.status, 200)
+        XCTAssertEqual(republish.body["jobId"]?.stringValue, "j1")
+        XCTAssertEqual(server.respond(to: HTTPRequest(head: Array("POST /tilesets/v1/nope/publish HTTP/1.1\r\n\r\n".utf8))!, peerUID: 1000).status, 404)
         XCTAssertEqual(server.respond(to: HTTPRequest(head: Array("DELETE /v1/status HTTP/1.1\r\n\r\n".utf8))!, peerUID: 0).status, 405)
     }
 }
