@@ -171,3 +171,15 @@ public enum MVTTileEncoder {
         tile.append(contentsOf: w.bytes)
     }
 }
+
+extension MVTLayerBuilder {
+    /// The fewest bytes a feature can add to a layer: its message with every tag index one
+    /// byte and no new keys or values. Sums of these bound a layer's size from below, which
+    /// lets the tiler drop pieces of a dense tile that can never fit `layer_size`.
+    static func minimumFeatureSize(id: UInt64?, tagCount: Int, geometryBytes g: Int) -> Int {
+        var length = 2 + 1 + ProtobufWriter.varintSize(UInt64(g)) + g
+        if let id { length += 1 + ProtobufWriter.varintSize(id) }
+        if tagCount > 0 { length += 1 + ProtobufWriter.varintSize(UInt64(tagCount)) + tagCount }
+        return 1 + ProtobufWriter.varintSize(UInt64(length)) + length
+    }
+}

@@ -56,6 +56,12 @@ enum TileAssembler {
                 break
             }
             var info = LayerInfo(size: builder.size, hash: 0, requiredSize: required, dropped: fs.count - kept)
+            if let t = pieces.trimmed[key]?[li] {
+                // Pieces dropped while cutting (`ZoomPieces.trim`) count as dropped; the size
+                // they would have needed is known only as a lower bound.
+                info.dropped += t.count
+                info.requiredSize = (required ?? builder.size) + t.bytes
+            }
             var h = FNV1a()
             for (f, location) in fs[..<kept] {
                 switch f.type {

@@ -46,6 +46,9 @@ enum TilePiece {
         for c in commands { a.appendVarint(c) }
         a.store(UInt32(a.count - g), at: start + 8)
     }
+
+    /// The bytes a piece takes in its arena.
+    static func length(_ v: PieceView) -> Int { v.geometryOffset + v.geometryCount }
 }
 
 /// Reads a piece written by `TilePiece`.
@@ -65,7 +68,7 @@ struct PieceView {
     private var orderOffset: Int { TilePiece.headerSize + (hasID ? 8 : 0) }
     private var limitsOffset: Int { orderOffset + (flags & FeatureRecord.Flag.order != 0 ? 8 : 0) }
     private var attributesOffset: Int { limitsOffset + limitCount * 9 }
-    private var geometryOffset: Int { attributesOffset + attributeCount * 8 }
+    var geometryOffset: Int { attributesOffset + attributeCount * 8 }
 
     var id: UInt64? { hasID ? p.loadUnaligned(fromByteOffset: TilePiece.headerSize, as: UInt64.self) : nil }
     var order: Double? { flags & FeatureRecord.Flag.order != 0 ? p.loadUnaligned(fromByteOffset: orderOffset, as: Double.self) : nil }
@@ -127,6 +130,8 @@ struct ZoomPieces: @unchecked Sendable {
     var refs: [PieceRef] = []
     /// Each tile's key and range in `refs`.
     var tiles: [(key: UInt64, range: Range<Int>)] = []
+    /// Pieces dropped by `trim` while cutting, per tile key and layer index.
+    var trimmed: [UInt64: [Int: Trimmed]] = [:]
 
     @inline(__always) func view(_ location: UInt64) -> PieceView {
         PieceView(p: UnsafeRawPointer(blocks[Int(location >> 32)].arena.base + Int(location & 0xFFFF_FFFF)))

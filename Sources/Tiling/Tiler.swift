@@ -149,6 +149,7 @@ public struct Tiler {
         /// The tiles that lost the most features to `layer_size` (at most 5, most first).
         var worstTiles: [(tile: String, layer: String, dropped: Int)] = []
         var maxBands = 0
+        var trimmedTiles = 0
         table.freeze()
         let attributes = table
         let layers = data.map(\.layer)
@@ -169,6 +170,7 @@ public struct Tiler {
             maxBands = max(maxBands, bands.count)
             for columns in bands {
                 let pieces = try cut(zoom: z, columns: columns, data: data, memory: memory)
+                trimmedTiles += pieces.trimmed.values.reduce(0) { $0 + $1.count }
                 defer { memory.release(pieces.footprint) }
                 var start = 0
                 while start < pieces.tiles.count {
@@ -212,7 +214,7 @@ public struct Tiler {
         }
         let metadata = TilesetMetadata.make(bounds: bounds, minzoom: minzoom, maxzoom: maxzoom, schemas: schemas)
         let memoryReport = TilingMemoryReport(budget: memory.budget, peak: memory.peak, peakRSS: TilingMemory.processPeakRSS(),
-                                              spilledBytes: data.reduce(0) { $0 + $1.records.spilledBytes }, maxBands: maxBands, trimmedTiles: 0)
+                                              spilledBytes: data.reduce(0) { $0 + $1.records.spilledBytes }, maxBands: maxBands, trimmedTiles: trimmedTiles)
         return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount, featureCount: featureCount,
                             recipe: recipeJSON, maxzoomChoices: maxzoomChoices, memory: memoryReport)
     }
@@ -240,6 +242,7 @@ public struct Tiler {
     private func cut(zoom z: Int, columns: ClosedRange<Int>, data: [LayerData], memory: TilingMemory) throws -> ZoomPieces {
         var pieces = ZoomPieces()
         var held = 0
+        var trimAbove = memory.pieceBudget
         for (li, d) in data.enumerated() where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
             let cutter = TileCutter(z: z, extent: d.layer.extent, bufferPercent: d.layer.bufferSize, columns: columns)
             // A zoom-only simplification (the common `["case", ["<", ["zoom"], 10], 8, 2]`) is
@@ -281,12 +284,17 @@ public struct Tiler {
                     }
                     return out
                 }
-                for part in parts {
-                    let bytes = part.arena.footprint + part.keys.count * MemoryLayout<PieceRef>.stride
-                    memory.reserve(bytes)
-                    held += bytes
-                    pieces.add(part)
+                for part in parts { pieces.add(part) }
+                var now = pieces.footprint
+                memory.reserve(now - held)
+                held = now
+                // Denser than any band can split: drop what can never fit layer_size.
+                if held > trimAbove, pieces.trim(layers: data.map(\.layer)) {
+                    now = pieces.footprint
+                    memory.release(held - now)
+                    held = now
                 }
+                trimAbove = max(memory.pieceBudget, held + held / 2)
             }
         }
         pieces.sort()

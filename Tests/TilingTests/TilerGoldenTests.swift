@@ -21,6 +21,10 @@ final class TilerGoldenTests: XCTestCase {
         var features: () throws -> [Feature]
         /// Tiler knobs that force the big-source paths (spill file, column bands).
         var configure: (inout Tiler) -> Void = { _ in }
+        /// The golden entry to compare with (the case's own name by default).
+        var golden: String?
+        /// Checks that the knobs did force their path.
+        var check: (TilingReport) -> Void = { _ in }
     }
 
     static func cases() -> [Case] {
@@ -45,7 +49,14 @@ final class TilerGoldenTests: XCTestCase {
             Case(name: "points-capped-spilled-banded", recipe: pointsRecipe, features: { syntheticPoints(8000) }, configure: { t in
                 t.recordMemoryLimit = 0
                 t.pieceMemoryLimit = 20000
+            }, check: { r in
+                XCTAssertGreaterThan(r.memory.spilledBytes, 0)
+                XCTAssertGreaterThan(r.memory.maxBands, 1)
             }),
+            // Pieces of tiles denser than the budget are trimmed while cutting: same tiles.
+            Case(name: "points-capped-trimmed", recipe: pointsRecipe, features: { syntheticPoints(8000) }, configure: { t in
+                t.pieceMemoryLimit = 150_000
+            }, golden: "points-capped", check: { r in XCTAssertGreaterThan(r.memory.trimmedTiles, 0, "the dense tiles were trimmed") }),
             Case(name: "mixed-dynamic", recipe: mixedRecipe, features: { syntheticMixed(600) }),
             Case(name: "ne110m-countries", recipe: #"{"version": 1, "layers": {"countries": {"source": "s", "minzoom": 0, "maxzoom": 4}}}"#,
                  features: { try naturalEarth("real/ne_110m_admin_0_countries.json") }),
@@ -56,6 +67,7 @@ final class TilerGoldenTests: XCTestCase {
 
     func testDecodedTilesMatchGolden() throws {
         var results = JSONObject()
+        var goldenNames: [String: String] = [:]
         let dump = ProcessInfo.processInfo.environment["TILEDROP_GOLDEN_DUMP"]
         for c in TilerGoldenTests.cases() {
             let features: [Feature]
@@ -68,13 +80,15 @@ final class TilerGoldenTests: XCTestCase {
             c.configure(&tiler)
             let sink = CollectingSink()
             let report = try tiler.run(resolveSource: { _ in ArrayFeatureSource(features) }, into: sink)
+            c.check(report)
             var lines: [String] = []
             results[c.name] = try digest(sink, report, lines: &lines)
+            goldenNames[c.name] = c.golden ?? c.name
             if let dump { try lines.joined(separator: "\n").write(toFile: "\(dump)/\(c.name).txt", atomically: true, encoding: .utf8) }
         }
         if ProcessInfo.processInfo.environment["TILEDROP_WRITE_GOLDEN"] == "1" {
             try FileManager.default.createDirectory(atPath: (TilerGoldenTests.goldenPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let text = "{\n" + results.sorted { $0.key < $1.key }.map { "  \(JSONWriter.string(.string($0.key))): \(JSONWriter.string($0.value))" }.joined(separator: ",\n") + "\n}\n"
+            let text = "{\n" + results.filter { goldenNames[$0.key] == $0.key }.sorted { $0.key < $1.key }.map { "  \(JSONWriter.string(.string($0.key))): \(JSONWriter.string($0.value))" }.joined(separator: ",\n") + "\n}\n"
             try text.write(toFile: TilerGoldenTests.goldenPath, atomically: true, encoding: .utf8)
             print("TilerGoldenTests: wrote \(TilerGoldenTests.goldenPath)")
             return
@@ -82,7 +96,7 @@ final class TilerGoldenTests: XCTestCase {
         let golden = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: TilerGoldenTests.goldenPath))))
         for m in results {
             let (name, value) = (m.key, m.value)
-            guard let expected = golden[name] else { XCTFail("\(name): no golden entry; regenerate with TILEDROP_WRITE_GOLDEN=1"); continue }
+            guard let expected = golden[goldenNames[name] ?? name] else { XCTFail("\(name): no golden entry; regenerate with TILEDROP_WRITE_GOLDEN=1"); continue }
             for z in (value["zooms"]?.objectValue ?? JSONObject()).map(\.key) {
                 let (a, b) = (value["zooms"]?[z].map(JSONWriter.string) ?? "none", expected["zooms"]?[z].map(JSONWriter.string) ?? "none")
                 XCTAssertEqual(a, b, "\(name) zoom \(z): decoded tiles differ from the golden digest")
