@@ -8,6 +8,7 @@ public enum APIRoutes {
     public static func router(backend: any Backend) -> Router {
         var router = Router()
         OperatorRoutes(backend: backend).register(on: &router)
+        PMTilesRoutes(backend: backend).register(on: &router)
         return router
     }
 }
