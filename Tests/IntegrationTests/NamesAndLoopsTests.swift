@@ -90,7 +90,7 @@ final class NamesAndLoopsTests: XCTestCase {
         try FileManager.default.removeItem(atPath: filler)
         XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
         XCTAssertEqual(try ingests(harness, map: "full").count, 2)
-        // `paused` comes from the event loop's status snapshot, refreshed after the ingest row.
+        // The status snapshot is refreshed by the event loop, after the ingest row is committed.
         XCTAssertTrue(waitUntil(timeout: 10) { (try? harness.status())?["paused"]?.boolValue == false }, harness.log)
         XCTAssertEqual(harness.stop(), 0)
     }
