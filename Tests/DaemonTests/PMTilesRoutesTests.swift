@@ -26,7 +26,7 @@ final class PMTilesRoutesTests: XCTestCase {
         let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: root + "/tiles/trails.pmtiles")))
 
         func get(_ path: String, _ headers: [(String, String)] = []) throws -> (Response, [UInt8]) {
-            let r = try router.respond(to: Request(method: "GET", target: path, headers: HTTPHeaders(headers), peer: Peer(address: "127.0.0.1:1")))
+            let r = try router.respond(to: Request(method: "GET", target: path, headers: HTTPHeaders(headers), peer: Peer(uid: getuid(), address: "unix")))
             guard case .file(let body) = r.body else { return (r, []) }
             var bytes = [UInt8](repeating: 0, count: Int(body.length))
             let n = bytes.withUnsafeMutableBytes { pread(body.fileDescriptor, $0.baseAddress, $0.count, off_t(body.offset)) }
@@ -64,6 +64,8 @@ final class PMTilesRoutesTests: XCTestCase {
         XCTAssertNotEqual(try get("/pmtiles/trails.pmtiles").0.headers["ETag"], etag)
 
         XCTAssertEqual(try get("/pmtiles/nope.pmtiles").0.status, 404)
+        let overTCP = try router.respond(to: Request(method: "GET", target: "/pmtiles/trails.pmtiles", peer: Peer(address: "127.0.0.1:1")))
+        XCTAssertEqual(overTCP.status, 401, "over TCP a tilesets:read token is needed")
         XCTAssertThrowsError(try get("/pmtiles/..%2Fstate.pmtiles"), "the router refuses encoded slashes (400)")
         XCTAssertEqual(try get("/pmtiles/.hidden.pmtiles").0.status, 404)
     }

@@ -13,7 +13,8 @@ import SystemSupport
 /// unsatisfiable one 416; `ETag` (inode, size and modification time, so every publish, which
 /// renames a new file into place, changes it) with `If-None-Match` → 304 and `If-Range`.
 /// The body is the opened file itself (`sendfile`), so a publish replacing the archive
-/// mid-response never mixes two versions. `HEAD` is the same without the body.
+/// mid-response never mixes two versions. `HEAD` is the same without the body. Reads over
+/// TCP need a token with `tilesets:read`; on the Unix socket they are open.
 struct PMTilesRoutes: Sendable {
     let backend: any Backend
 
@@ -22,6 +23,11 @@ struct PMTilesRoutes: Sendable {
     }
 
     private func archive(_ request: Request) -> Response {
+        // As on the operator endpoints: open on the Unix socket, a `tilesets:read` token over TCP
+        // (a map page passes it as ?access_token=… in the pmtiles:// URL).
+        if !request.peer.isUnixSocket, case .failure(let f) = backend.authenticator.require("tilesets:read", of: request) {
+            return .message(f.status, f.message)
+        }
         let tileset = request.parameter("tileset")
         guard PMTilesRoutes.isTilesetName(tileset) else {
             return .message(404, "no tileset \"\(tileset)\": names use letters, digits, '-', '_' and '.'")
