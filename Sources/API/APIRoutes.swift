@@ -12,6 +12,7 @@ public enum APIRoutes {
         OperatorRoutes(backend: backend).register(on: &router)
         PMTilesRoutes(backend: backend).register(on: &router)
         MetricsRoutes(backend: backend, stats: stats, counters: counters).register(on: &router)
+        TileRoutes(backend: backend, counters: counters).register(on: &router)
         return router
     }
 }
