@@ -29,6 +29,18 @@ final class StatusServerTests: XCTestCase {
         XCTAssertEqual(status.body["ingests"]?["processing"]?.intValue, 1)
         XCTAssertEqual(status.body["active"]?["ingests"]?.arrayValue?.first?["filename"]?.stringValue, "f.kml", "status --watch shows running ingests")
         XCTAssertEqual(status.body["last_job"], .null)
+        // The last finished job's warnings are in the status (tiledrop status prints them).
+        try store.with { db throws(StorageError) in
+            _ = try db.enqueueJob(tileset: "trails", id: "j0", now: 1)
+            guard var job = try db.nextQueuedJob() else { return }
+            job.stage = .success
+            job.published = 2
+            job.warnings = ["12 feature(s) were dropped from tiles whose layer exceeded layer_size; worst tiles: 3/4/2 (trails, 12 dropped)"]
+            try db.updateJob(job)
+        }
+        let after = server.respond(to: HTTPRequest(head: Array("GET /v1/status HTTP/1.1\r\n\r\n".utf8))!, peerUID: 1000)
+        XCTAssertEqual(after.body["last_job"]?["tileset"]?.stringValue, "trails")
+        XCTAssertEqual(after.body["last_job"]?["warnings"]?.arrayValue?.first?.stringValue?.contains("worst tiles: 3/4/2") , true)
         let republish = server.respond(to: HTTPRequest(head: Array("POST /tilesets/v1/trails/publish HTTP/1.1\r\n\r\n".utf8))!, peerUID: 1000)
         XCTAssertEqual(republish.status, 200)
         XCTAssertEqual(republish.body["jobId"]?.stringValue, "j1")

@@ -42,6 +42,7 @@ final class ServiceUnitTests: XCTestCase {
         XCTAssertTrue(sysusers.contains("u tiledrop"))
         let tmpfiles = try String(contentsOfFile: DaemonHarness.repositoryRoot + "/systemd/tiledrop.tmpfiles", encoding: .utf8)
         XCTAssertTrue(tmpfiles.contains("d /var/lib/tiledrop/drop     2770"), "setgid, group-writable drop folder")
+        XCTAssertTrue(tmpfiles.contains("a+ /var/lib/tiledrop/drop     - - - - default:group:tiledrop:rwx"), "default ACL: new map folders stay writable for the daemon")
     }
 
     func testShippedExampleConfigIsValid() throws {
