@@ -176,8 +176,8 @@ public final class Daemon {
 
     private func publishLive(_ watcher: DropWatcher) {
         var warnings = Array(watcher.warnings.values).sorted() + notes.all + misplaced.all
-        var paused: String?
-        if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
+        var paused = notes.get(DiskPause.noteKey)
+        if paused == nil, let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
             paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"
             warnings.append("ingestion paused: " + paused!)
         }

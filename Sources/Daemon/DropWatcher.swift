@@ -131,6 +131,10 @@ final class DropWatcher {
                 continue
             }
             guard !event.name.isEmpty, !event.name.hasPrefix(".") else { continue }
+            if event.name.unicodeScalars.contains("\u{FFFD}") && folder.map != nil && !event.mask.contains(.isDirectory) {
+                scanFolder(folder, now: now) // possibly a name that is not UTF-8
+                continue
+            }
             let path = folder.path + "/" + event.name
             if event.mask.contains(.isDirectory) {
                 if event.mask.contains(.create) || event.mask.contains(.movedTo) {
@@ -200,10 +204,31 @@ final class DropWatcher {
     }
 
     private func scanFolder(_ folder: WatchedFolder?, now: Double) {
-        guard let folder, let names = try? fileSystem.list(folder.path) else { return }
+        guard let folder else { return }
+        renameInvalidNames(in: folder.path)
+        guard let names = try? fileSystem.list(folder.path) else { return }
         for name in names where !DropNames.isIgnored(name) {
             let path = folder.path + "/" + name
             if pending[path] == nil { note(path, in: folder, now: now, writing: false) }
+        }
+    }
+
+    /// Gives files whose names are not valid UTF-8 an escaped UTF-8 name (`caf\xE9.kml` →
+    /// `caf%E9.kml`), so they are ingested once under that name instead of being invisible.
+    private func renameInvalidNames(in folder: String) {
+        for raw in (try? RawNames.invalidNames(in: folder)) ?? [] {
+            var name = RawNames.escaped(raw)
+            var n = 1
+            while (try? fileSystem.status(folder + "/" + name)) != nil {
+                name = RawNames.escaped(raw) + ".\(n)"
+                n += 1
+            }
+            do {
+                try RawNames.rename(raw, in: folder, to: name)
+                logger.warning("\(folder)/\(name): the file's name was not valid UTF-8; renamed (bad bytes as %XX) so it can be ingested")
+            } catch {
+                logger.error("cannot rename the non-UTF-8 name \(name) in \(folder): \(error)")
+            }
         }
     }
 

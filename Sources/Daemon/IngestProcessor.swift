@@ -27,6 +27,13 @@ final class IngestProcessor: @unchecked Sendable {
     private let onSourceChanged: @Sendable (String) -> Void
     private let isStopping: @Sendable () -> Bool
     private let cancellations: LockedStringSet
+    /// Files that could neither be claimed nor moved to `failed/`, as they were then; skipped
+    /// until they change (ingest queue only).
+    private var unclaimable: [String: FileStatus] = [:]
+    /// Set while ingestion backs off for disk space (ingest queue only).
+    private var diskPause: DiskPause?
+    /// The last pause's delay, until an ingest completes (so repeated failures back off further).
+    private var diskBackoff: Double?
     /// Source files no longer referenced; the publish worker deletes them between jobs, when
     /// no tiler can be reading them.
     let retiredSources: LockedStringSet
@@ -52,10 +59,9 @@ final class IngestProcessor: @unchecked Sendable {
     /// and the file was left where it is. `id` names the ingest (API uploads choose it so they can wait for the outcome).
     @discardableResult
     func ingest(_ candidate: DropCandidate, id: String = UUID().uuidString.lowercased()) -> Bool {
-        if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
-            logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(candidate.path) stays in place")
-            return false
-        }
+        if let refused = unclaimable[candidate.path], refused == candidate.status { return true }
+        unclaimable[candidate.path] = nil
+        guard admitDespiteDiskSpace(candidate.path) else { return false }
         let now = epochMilliseconds()
         let record = IngestRecord(id: id, map: candidate.map, group: candidate.group, filename: candidate.name,
                                   size: candidate.status.size, originalPath: candidate.path,
@@ -93,15 +99,30 @@ final class IngestProcessor: @unchecked Sendable {
             try fileSystem.rename(candidate.path, to: record.workPath)
             try fileSystem.syncDirectory(FileSystem.parent(of: record.workPath))
         } catch {
-            record.state = .canceled
-            record.errors = ["the file could not be claimed (\(error.message)); it was probably removed or renamed before tiledrop read it"]
-            record.updatedAt = epochMilliseconds()
-            try? store.with { db throws(StorageError) in try db.updateIngest(record) }
-            logger.warning("\(candidate.path): \(record.errors[0])")
+            refuseClaim(&record, error: error)
             return
         }
         logger.info("ingest \(record.id): claimed \(candidate.path) for map \(candidate.map)\(candidate.group.map { " (group \($0))" } ?? "")")
         process(record)
+    }
+
+    /// The claim failed. A vanished file is canceled; a file still there cannot be claimed for
+    /// good (say EACCES), so it goes to `failed/` once, or is remembered and skipped while it is
+    /// unchanged, so that no scan ever creates a second row for it.
+    private func refuseClaim(_ record: inout IngestRecord, error: SystemError) {
+        let candidate = (path: record.originalPath, map: record.map)
+        guard let status = try? fileSystem.status(candidate.path) else {
+            record.state = .canceled
+            record.errors = ["the file could not be claimed (\(error.message)); it was removed or renamed before tiledrop read it"]
+            record.updatedAt = epochMilliseconds()
+            _ = save(record)
+            logger.warning("\(candidate.path): \(record.errors[0])")
+            return
+        }
+        let message = "the file could not be moved into the work folder \(FileSystem.parent(of: record.workPath)) (\(error)); fix the folder's permissions and drop it again"
+        record.workPath = candidate.path
+        fail(&record, message: message)
+        if (try? fileSystem.status(candidate.path)) != nil { unclaimable[candidate.path] = status }
     }
 
     // MARK: process
@@ -163,9 +184,35 @@ final class IngestProcessor: @unchecked Sendable {
         }
     }
 
+    /// False (the file stays where it is) while ingestion is paused for disk space; see `DiskPause`.
+    /// Logs only when a pause begins or ends, never once per scan.
+    private func admitDespiteDiskSpace(_ path: String) -> Bool {
+        let free = (try? fileSystem.availableBytes(config.root)) ?? Int64.max
+        let now = clock.now()
+        if let pause = diskPause {
+            guard pause.allowsRetry(now: now, free: free, minimum: config.minFreeBytes) else { return false }
+            logger.info("free space grew to \(free) bytes; retrying ingestion")
+            diskPause = nil
+            notes.set(DiskPause.noteKey, nil)
+            return true
+        }
+        guard free < config.minFreeBytes else { return true }
+        pause(DiskPause.after(previousDelay: diskBackoff, now: now, free: free, needed: config.minFreeBytes))
+        logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(path) stays in place")
+        return false
+    }
+
+    private func pause(_ pause: DiskPause) {
+        diskPause = pause
+        diskBackoff = pause.delay
+        notes.set(DiskPause.noteKey, pause.reason(root: config.root))
+    }
+
     /// A full disk is not the file's fault: the original goes back to where it was dropped and
-    /// the ingest is canceled; the next scan retries it (ingestion pauses below min_free_space).
+    /// the ingest is canceled; it is retried once space has grown (`DiskPause`).
     private func putBack(_ record: inout IngestRecord, reason: String) {
+        let free = (try? fileSystem.availableBytes(config.root)) ?? 0
+        pause(DiskPause.after(previousDelay: diskBackoff, now: clock.now(), free: free, needed: record.size + config.minFreeBytes))
         do {
             // Never over a file dropped meanwhile under the same name.
             let back = paths.unusedPath(in: FileSystem.parent(of: record.originalPath), name: record.filename, fileSystem: fileSystem)
@@ -268,6 +315,7 @@ final class IngestProcessor: @unchecked Sendable {
             }
         }
         retiredSources.insert(contentsOf: detached)
+        diskBackoff = nil
         logger.info("ingest \(record.id): completed, \(featureCount) features into map \(record.map)\(record.warnings.isEmpty ? "" : ", \(record.warnings.count) warnings")")
         finishCompleted(record)
         if sourceFile != nil || !detached.isEmpty {

@@ -158,7 +158,10 @@ final class MapsAndSocketTests: XCTestCase {
         let (status, body) = try request(harness, "POST", "/v1/ingests/\(id)/cancel")
         XCTAssertEqual(status, 200, "\(body)")
         XCTAssertTrue(waitUntil(timeout: 30) { (try? self.get(harness, "/v1/ingests/\(id)"))?.1["state"]?.stringValue == "canceled" }, harness.log)
-        let report = try String(contentsOfFile: harness.root + "/failed/slow/big.geojson.error.json", encoding: .utf8)
+        // The state is recorded first, then the file moves to failed/ beside its report.
+        let reportPath = harness.root + "/failed/slow/big.geojson.error.json"
+        XCTAssertTrue(waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: reportPath) }, harness.log)
+        let report = try String(contentsOfFile: reportPath, encoding: .utf8)
         XCTAssertTrue(report.contains("canceled by request"), report)
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: harness.root + "/sources/slow")) ?? [], [], "nothing was appended, no temporary left")
         XCTAssertEqual(harness.stop(), 0)
