@@ -1,13 +1,15 @@
+import API
 import Foundation
+import HTTP
 import Storage
 import SystemSupport
 
 /// The long-running service: the stages wired to the watcher, the state database and the socket.
 ///
-/// One event-loop thread polls inotify, the signal pipe and the status socket; it decides when
-/// drops are ready and hands them to the serial ingest queue; ingests that change a source
-/// queue publish jobs on the `PublishScheduler`'s queue; status requests are answered on their
-/// own queue. See README "How it works".
+/// One event-loop thread polls inotify and the signal pipe; it decides when drops are ready
+/// and hands them to the serial ingest queue; ingests that change a source queue publish jobs
+/// on the `PublishScheduler`'s queue. The HTTP server (`HTTP/HTTPServer`, routes from `API`)
+/// runs its own event loop and workers over `DaemonBackend`. See README "How it works".
 public final class Daemon {
     private var config: DaemonConfig
     private let configPath: String?
@@ -23,7 +25,6 @@ public final class Daemon {
     private let live = LiveStatusBox()
     private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
-    private let statusQueue = DispatchQueue(label: "tiledrop.status")
     /// Reads recipes off the ingest and event-loop threads (issue 8: a recipe never blocks them).
     private let recipesQueue = DispatchQueue(label: "tiledrop.recipes")
     /// Recent files moved to failed/ because they were dropped outside a map folder.
@@ -61,9 +62,6 @@ public final class Daemon {
         defer { withExtendedLifetime(rootLock) {} }
         let store: StateStore
         do { store = try StateStore(path: config.statePath, root: config.root) } catch { throw .storage(error) }
-        let listener: UnixSocket
-        do { listener = try UnixSocket.listen(path: config.socketPath, mode: 0o660) } catch { throw .system(error) }
-        defer { unlink(config.socketPath) }
         let watcher: DropWatcher
         do {
             watcher = try DropWatcher(dropDir: config.dropDir, settleSeconds: config.settleSeconds, fileSystem: fileSystem, logger: logger)
@@ -81,16 +79,28 @@ public final class Daemon {
                                         cancellations: cancellations, retiredSources: retired,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.isRaised })
-        let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
-                                  jobProgress: publisher.progress, republish: RepublishHandler(republish: { publisher.republish($0) }))
+        let server: HTTPServer
+        do {
+            try fileSystem.createDirectories(config.uploadsDir, mode: 0o700)
+            var serverConfig = ServerConfiguration(listen: [.unix(path: config.socketPath, mode: 0o660)] + config.listen,
+                                                   temporaryDirectory: config.uploadsDir)
+            serverConfig.maxBodyBytes = config.maxFileBytes
+            serverConfig.maxConnections = config.maxConnections
+            serverConfig.corsOrigin = config.corsOrigin.isEmpty ? nil : config.corsOrigin
+            let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
+                                        jobProgress: publisher.progress, republish: { publisher.republish($0) })
+            let logger = self.logger
+            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend), log: { logger.warning($0) })
+        } catch { throw .system(error) }
         publisher.prepare()
         ingestQueue.async {
             processor.recover()
             publisher.start()
         }
 
-        logger.info("tiledrop \(StatusServer.version) watching \(config.dropDir) (\(watcher.maps.count) maps); status on \(config.socketPath)")
         publishLive(watcher)
+        server.start()
+        logger.info("tiledrop \(TiledropVersion.string) watching \(config.dropDir) (\(watcher.maps.count) maps); HTTP on \(server.configuration.listen.map(\.description).joined(separator: ", "))")
         notifier.notify("READY=1\nSTATUS=\(summary(store: store, watcher: watcher))")
 
         var nextScan = clock.now() + config.scanIntervalSeconds
@@ -105,7 +115,7 @@ public final class Daemon {
             if notifier.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
             let ready: Set<Int32>
             do {
-                ready = try Poller().waitReadable([watcher.fileDescriptor, recipeWatcher.fileDescriptor, signals.fileDescriptor, listener.fileDescriptor],
+                ready = try Poller().waitReadable([watcher.fileDescriptor, recipeWatcher.fileDescriptor, signals.fileDescriptor],
                                                   timeout: max(0.01, deadline - now))
             } catch { throw .system(error) }
 
@@ -123,11 +133,6 @@ public final class Daemon {
             if ready.contains(recipeWatcher.fileDescriptor) { recipeWatcher.handleEvents(now: now2) }
             if recipeWatcher.due(now: now2) || now2 >= nextScan {
                 recipesQueue.async { publisher.refreshRecipes() }
-            }
-            if ready.contains(listener.fileDescriptor) {
-                while let client = try? listener.accept() {
-                    statusQueue.async { server.serve(client) }
-                }
             }
             if now2 >= nextScan {
                 nextScan = now2 + config.scanIntervalSeconds
@@ -167,7 +172,7 @@ public final class Daemon {
         logger.info("stopping: finishing the current ingest")
         notifier.notify("STOPPING=1")
         stopping.raise()
-        listener.close()
+        server.stop()
         ingestQueue.sync {}
         recipesQueue.sync {}
         logger.info("stopped")

@@ -2,7 +2,7 @@ import Foundation
 import GeoModel
 
 /// What only the running daemon knows (not in `state.db`): watched maps, files settling,
-/// warnings. The event loop publishes a fresh snapshot; the status server reads it.
+/// warnings. The event loop publishes a fresh snapshot; the HTTP server reads it.
 struct LiveStatus: Sendable {
     var maps: [String] = []
     var settling: Int = 0

@@ -1,3 +1,4 @@
+import API
 import Foundation
 import Formats
 import GeoModel
@@ -93,7 +94,7 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// `tiledrop republish TILESET`: queues a job now, unless no recipe (nor map default)
     /// names the tileset.
-    func republish(_ tileset: String) -> RepublishHandler.Outcome {
+    func republish(_ tileset: String) -> RepublishOutcome {
         refreshRecipes()
         guard recipe(for: tileset) != nil else { return .unknownTileset }
         guard let id = enqueue(tileset: tileset, reason: "republish requested") else { return .failed }

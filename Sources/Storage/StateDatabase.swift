@@ -3,7 +3,7 @@ import GeoModel
 /// The daemon's durable state: ingests, publish jobs and maps, in one SQLite file (`state.db`).
 ///
 /// Opened in WAL mode with `synchronous=FULL`, so a committed transaction survives power loss
-/// and readers (the status server) never block the writer. Exactly one `StateDatabase` per
+/// and readers (the HTTP server) never block the writer. Exactly one `StateDatabase` per
 /// process writes; its owner serialises access (DESIGN habit 4). The schema is versioned with
 /// `PRAGMA user_version` and migrated forward on open.
 public final class StateDatabase {
@@ -13,7 +13,7 @@ public final class StateDatabase {
 
 
     /// Opens (creating and migrating) the state database at `path`; with `readOnly`, opens an
-    /// existing one for queries only (the status server's connection), without migrating.
+    /// existing one for queries only (the HTTP server's connections), without migrating.
     ///
     /// With `root`, file paths (`original_path`, `work_path`, `source_file`) are stored relative
     /// to it and handed out joined to it, so the records stay valid however the root is spelled

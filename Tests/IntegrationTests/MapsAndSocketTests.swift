@@ -25,7 +25,7 @@ final class MapsAndSocketTests: XCTestCase {
 
     private func request(_ harness: DaemonHarness, _ method: String, _ path: String) throws -> (Int, JSONValue) {
         let socket = try UnixSocket.connect(path: harness.root + "/tiledrop.sock")
-        try socket.sendAll(Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        try socket.sendAll(Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8))
         var bytes: [UInt8] = []
         while true {
             let chunk = try socket.receive()
