@@ -49,14 +49,12 @@ final class FirstHourTests: XCTestCase {
         // A file dropped into drop/ itself goes to failed/ with a reason; status and log say so.
         let loose = harness.root + "/drop/loose.geojson"
         try points("l", lon: 0).write(to: URL(fileURLWithPath: loose))
-        // The reason is written first, then the file moves beside it: wait for both.
-        XCTAssertTrue(waitUntil(timeout: 20) { self.exists(harness, "failed/loose.geojson.error.json") && self.exists(harness, "failed/loose.geojson") },
-                      harness.log)
+        // The report is written first, then the file moves beside it: wait for both.
+        XCTAssertTrue(waitUntil(timeout: 20) { self.exists(harness, "failed/loose.geojson.error.json") && self.exists(harness, "failed/loose.geojson") }, harness.log)
         let reason = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: harness.root + "/failed/loose.geojson.error.json"))))
         XCTAssertTrue(reason["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("drop/<map>/") == true, "\(reason)")
-        XCTAssertTrue(waitUntil(timeout: 10) {
-            (try? harness.status())?["warnings"]?.arrayValue?.contains { $0.stringValue?.contains("loose.geojson") == true } == true
-        }, "the status says so")
+        // The move to failed/ happens before the event loop publishes the status snapshot: wait for it.
+        XCTAssertTrue(waitUntil(timeout: 10) { (try? harness.status())?["warnings"]?.arrayValue?.contains { $0.stringValue?.contains("loose.geojson") == true } == true })
         XCTAssertTrue(harness.log.contains("loose.geojson was dropped into drop/ itself"))
 
         // A recipe written while the daemon runs, combining both maps: one tileset, two layers,
