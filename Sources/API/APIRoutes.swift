@@ -10,7 +10,10 @@ public enum APIRoutes {
         var router = Router()
         let counters = APICounters()
         OperatorRoutes(backend: backend).register(on: &router)
+        PMTilesRoutes(backend: backend).register(on: &router)
         MetricsRoutes(backend: backend, stats: stats, counters: counters).register(on: &router)
+        TileRoutes(backend: backend, counters: counters).register(on: &router)
+        // After the vector tile routes (.mvt, .vector.pbf), which match first.
         // Rendered tiles: at most 32 MB of encoded images, shared by the server's workers.
         RasterTileRoutes(backend: backend, cache: RasterTileCache(maxBytes: 32 << 20)).register(on: &router)
         MapPageRoutes(backend: backend).register(on: &router)
