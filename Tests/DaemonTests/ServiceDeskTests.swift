@@ -129,21 +129,26 @@ final class ServiceDeskTests: XCTestCase {
         XCTAssertEqual(ingest.state, .upload)
         XCTAssertEqual(ingest.map, "trails")
         XCTAssertEqual(try desk.uploadedBytes(ingest: ingest), 0)
-        let chunk = root + "/chunk"
-        try Data(content[0..<40]).write(to: URL(fileURLWithPath: chunk))
-        XCTAssertEqual(try desk.appendChunk(ingest: ingest, start: 0, chunkPath: chunk), 40)
+        func append(_ bytes: ArraySlice<UInt8>, at start: Int64) throws -> Int64 {
+            try desk.appendChunk(ingest: ingest, start: start, length: Int64(bytes.count)) { fd in
+                XCTAssertEqual(bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }, bytes.count)
+            }
+        }
+        XCTAssertEqual(desk.uploadKey(ingest: ingest)?.count, 32, "the upload URL's secret")
+        XCTAssertEqual(try append(content[0..<40], at: 0), 40)
         XCTAssertThrowsError(try desk.processIngest(id: ingest.id), "incomplete")
         // A chunk starting beyond the stored bytes is refused with where to resume.
-        try Data(content[60...]).write(to: URL(fileURLWithPath: chunk))
-        XCTAssertThrowsError(try desk.appendChunk(ingest: ingest, start: 60, chunkPath: chunk)) {
+        XCTAssertThrowsError(try append(content[60...], at: 60)) {
             XCTAssertEqual($0 as? ServiceError, .rangeMismatch(received: 40))
         }
+        // A chunk shorter than announced is cut off again.
+        XCTAssertThrowsError(try desk.appendChunk(ingest: ingest, start: 40, length: 10) { _ in })
+        XCTAssertEqual(try desk.uploadedBytes(ingest: ingest), 40)
         // A restart keeps the partial upload (recovery leaves it alone).
         desk.processor.recover()
         XCTAssertEqual(try desk.ingest(id: ingest.id)?.state, .upload)
         // Overlapping resend from byte 30, then the rest.
-        try Data(content[30...]).write(to: URL(fileURLWithPath: chunk))
-        XCTAssertEqual(try desk.appendChunk(ingest: ingest, start: 30, chunkPath: chunk), Int64(content.count))
+        XCTAssertEqual(try append(content[30...], at: 30), Int64(content.count))
         _ = try desk.processIngest(id: ingest.id)
         XCTAssertTrue(waitUntil(timeout: 20) { (try? self.desk.ingest(id: ingest.id))??.state == .completed })
         XCTAssertEqual(try desk.ingest(id: ingest.id)?.featureCount, 3)
