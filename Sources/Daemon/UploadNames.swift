@@ -5,7 +5,10 @@ import SystemSupport
 /// `.upload-<id>.staged` is a complete upload (MTS source, MapHub append) about to be claimed;
 /// `.upload-<id>.<key>.part` is a resumable MapTiler upload still arriving, kept across restarts.
 enum UploadNames {
-    static func staged(id: String) -> String { ".upload-" + id + ".staged" }
+    /// `newFolder`: the upload created `drop/<map>/`, so discarding it removes the folder again.
+    static func staged(id: String, newFolder: Bool = false) -> String { ".upload-" + id + (newFolder ? ".new" : "") + ".staged" }
+
+    static func createdFolder(_ path: String) -> Bool { FileSystem.name(of: path).hasSuffix(".new.staged") }
     /// `key` is the secret of the upload URL (128 random bits, hex): only who created the
     /// ingest knows it, and it survives a restart in the file name the record keeps.
     static func part(id: String, key: String) -> String { ".upload-" + id + "." + key + ".part" }

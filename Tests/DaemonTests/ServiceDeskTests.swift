@@ -86,6 +86,9 @@ final class ServiceDeskTests: XCTestCase {
         XCTAssertFalse(record.errors.isEmpty)
         let left = try FileSystem().list(root + "/drop/bad").filter { $0 != ".tiledrop" }
         XCTAssertEqual(left, [])
+        let refused = try desk.newStagingFile(map: "fresh")
+        desk.discardStaged(refused)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/drop/fresh"), "a refused upload leaves no new map folder")
         XCTAssertThrowsError(try desk.newStagingFile(map: "../etc")) { XCTAssertEqual(($0 as? ServiceError)?.message.contains("not valid"), true) }
     }
 
