@@ -29,6 +29,11 @@ enum UploadNames {
         return String(last)
     }
 
+    /// True for both kinds of upload file name.
+    static func isUpload(_ name: String) -> Bool {
+        name.hasPrefix(".upload-") && (name.hasSuffix(".staged") || name.hasSuffix(".part"))
+    }
+
     static func isResumablePart(_ path: String) -> Bool {
         let name = FileSystem.name(of: path)
         return name.hasPrefix(".upload-") && name.hasSuffix(".part")

@@ -147,8 +147,17 @@ final class ServiceDeskTests: XCTestCase {
         // A chunk shorter than announced is cut off again.
         XCTAssertThrowsError(try desk.appendChunk(ingest: ingest, start: 40, length: 10) { _ in })
         XCTAssertEqual(try desk.uploadedBytes(ingest: ingest), 40)
-        // A restart keeps the partial upload (recovery leaves it alone).
+        // A restart keeps the partial upload (recovery leaves it alone) but removes an upload
+        // that was cut off before it was recorded.
+        let abandoned = try desk.newStagingFile(map: "trails")
+        let current = try desk.newStagingFile(map: "trails")
+        var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, abandoned, &times, 0), 0, "from an earlier run")
         desk.processor.recover()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: current), "an upload of this run stays")
+        desk.discardStaged(current)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: abandoned))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ingest.originalPath))
         XCTAssertEqual(try desk.ingest(id: ingest.id)?.state, .upload)
         // Overlapping resend from byte 30, then the rest.
         XCTAssertEqual(try append(content[30...], at: 30), Int64(content.count))
