@@ -1,13 +1,15 @@
+import API
 import Foundation
+import HTTP
 import Storage
 import SystemSupport
 
 /// The long-running service: the stages wired to the watcher, the state database and the socket.
 ///
-/// One event-loop thread polls inotify, the signal pipe and the status socket; it decides when
-/// drops are ready and hands them to the serial ingest queue; ingests that change a source
-/// queue publish jobs on the `PublishScheduler`'s queue; status requests are answered on their
-/// own queue. See README "How it works".
+/// One event-loop thread polls inotify and the signal pipe; it decides when drops are ready
+/// and hands them to the serial ingest queue; ingests that change a source queue publish jobs
+/// on the `PublishScheduler`'s queue. The HTTP server (`HTTP/HTTPServer`, routes from `API`)
+/// runs its own event loop and workers over `DaemonBackend`. See README "How it works".
 public final class Daemon {
     private var config: DaemonConfig
     private let configPath: String?
@@ -23,7 +25,10 @@ public final class Daemon {
     private let live = LiveStatusBox()
     private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
-    private let statusQueue = DispatchQueue(label: "tiledrop.status")
+    /// Reads recipes off the ingest and event-loop threads (issue 8: a recipe never blocks them).
+    private let recipesQueue = DispatchQueue(label: "tiledrop.recipes")
+    /// Recent files moved to failed/ because they were dropped outside a map folder.
+    private let misplaced = RecentNotices(limit: 10)
 
     /// `signals` must have been created on the main thread before any other thread started.
     public init(config: DaemonConfig, configPath: String?, rootOverride: String?, signals: SignalSet,
@@ -57,31 +62,45 @@ public final class Daemon {
         defer { withExtendedLifetime(rootLock) {} }
         let store: StateStore
         do { store = try StateStore(path: config.statePath, root: config.root) } catch { throw .storage(error) }
-        let listener: UnixSocket
-        do { listener = try UnixSocket.listen(path: config.socketPath, mode: 0o660) } catch { throw .system(error) }
-        defer { unlink(config.socketPath) }
         let watcher: DropWatcher
         do {
             watcher = try DropWatcher(dropDir: config.dropDir, settleSeconds: config.settleSeconds, fileSystem: fileSystem, logger: logger)
             try watcher.start(now: clock.now())
         } catch { throw .system(error) }
 
+        let recipeWatcher: RecipeWatcher
+        do { recipeWatcher = try RecipeWatcher(folder: config.recipesDir, logger: logger) } catch { throw .system(error) }
+        let book = RecipeBook(config: config, fileSystem: fileSystem, logger: logger)
+        _ = book.scan()
         let retired = LockedStringSet()
-        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired)
+        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired, recipes: book)
         let stopping = self.stopping
         let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
                                         cancellations: cancellations, retiredSources: retired,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.isRaised })
-        let server = StatusServer(config: config, live: live, cancellations: cancellations, logger: logger)
+        let server: HTTPServer
+        do {
+            try fileSystem.createDirectories(config.uploadsDir, mode: 0o700)
+            var serverConfig = ServerConfiguration(listen: [.unix(path: config.socketPath, mode: 0o660)] + config.listen,
+                                                   temporaryDirectory: config.uploadsDir)
+            serverConfig.maxBodyBytes = config.maxFileBytes
+            serverConfig.maxConnections = config.maxConnections
+            serverConfig.corsOrigin = config.corsOrigin.isEmpty ? nil : config.corsOrigin
+            let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
+                                        jobProgress: publisher.progress, republish: { publisher.republish($0) })
+            let logger = self.logger
+            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend), log: { logger.warning($0) })
+        } catch { throw .system(error) }
         publisher.prepare()
         ingestQueue.async {
             processor.recover()
             publisher.start()
         }
 
-        logger.info("tiledrop \(StatusServer.version) watching \(config.dropDir) (\(watcher.maps.count) maps); status on \(config.socketPath)")
         publishLive(watcher)
+        server.start()
+        logger.info("tiledrop \(TiledropVersion.string) watching \(config.dropDir) (\(watcher.maps.count) maps); HTTP on \(server.configuration.listen.map(\.description).joined(separator: ", "))")
         notifier.notify("READY=1\nSTATUS=\(summary(store: store, watcher: watcher))")
 
         var nextScan = clock.now() + config.scanIntervalSeconds
@@ -92,10 +111,11 @@ public final class Daemon {
             let now = clock.now()
             var deadline = min(nextScan, nextPoll, nextStatusLine)
             if let settle = watcher.nextDeadline() { deadline = min(deadline, settle) }
+            if let recipes = recipeWatcher.deadline { deadline = min(deadline, recipes) }
             if notifier.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
             let ready: Set<Int32>
             do {
-                ready = try Poller().waitReadable([watcher.fileDescriptor, signals.fileDescriptor, listener.fileDescriptor],
+                ready = try Poller().waitReadable([watcher.fileDescriptor, recipeWatcher.fileDescriptor, signals.fileDescriptor],
                                                   timeout: max(0.01, deadline - now))
             } catch { throw .system(error) }
 
@@ -110,10 +130,9 @@ public final class Daemon {
             if ready.contains(watcher.fileDescriptor) {
                 do { try watcher.handleEvents(now: now2) } catch { logger.error("inotify: \(error)") }
             }
-            if ready.contains(listener.fileDescriptor) {
-                while let client = try? listener.accept() {
-                    statusQueue.async { server.serve(client) }
-                }
+            if ready.contains(recipeWatcher.fileDescriptor) { recipeWatcher.handleEvents(now: now2) }
+            if recipeWatcher.due(now: now2) || now2 >= nextScan {
+                recipesQueue.async { publisher.refreshRecipes() }
             }
             if now2 >= nextScan {
                 nextScan = now2 + config.scanIntervalSeconds
@@ -125,6 +144,14 @@ public final class Daemon {
             }
             for candidate in watcher.takeReady(now: now2) where inFlight.insert(candidate.path) {
                 let inFlight = self.inFlight
+                if candidate.isMisplaced {
+                    let misplaced = self.misplaced
+                    ingestQueue.async {
+                        defer { inFlight.remove(candidate.path) }
+                        if let message = processor.rejectMisplaced(candidate) { misplaced.add(message) }
+                    }
+                    continue
+                }
                 ingestQueue.async {
                     defer { inFlight.remove(candidate.path) }
                     guard !stopping.isRaised else { return }
@@ -145,16 +172,17 @@ public final class Daemon {
         logger.info("stopping: finishing the current ingest")
         notifier.notify("STOPPING=1")
         stopping.raise()
-        listener.close()
+        server.stop()
         ingestQueue.sync {}
+        recipesQueue.sync {}
         logger.info("stopped")
         return 0
     }
 
     private func publishLive(_ watcher: DropWatcher) {
-        var warnings = Array(watcher.warnings.values).sorted() + notes.all
-        var paused: String?
-        if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
+        var warnings = Array(watcher.warnings.values).sorted() + notes.all + misplaced.all
+        var paused = notes.get(DiskPause.noteKey)
+        if paused == nil, let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
             paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"
             warnings.append("ingestion paused: " + paused!)
         }

@@ -28,8 +28,17 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Owner recorded on maps (MapHub `owner`); defaults to the daemon's user.
     public var owner: String?
     public var logLevel: LogLevel = .info
-    /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0).
-    public var defaultMaxzoom: Int = 10
+    /// TCP addresses (`host:port`) the HTTP server listens on besides the Unix socket; none by default.
+    public var listen: [ListenAddress] = []
+    /// Most open HTTP connections (clamped below the descriptor limit).
+    public var maxConnections: Int = 4096
+    /// `Access-Control-Allow-Origin` for browser clients; empty turns CORS headers off.
+    public var corsOrigin: String = "*"
+    /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0); nil is
+    /// `auto`: chosen from the data, as tippecanoe's `-zg` does (`Tiling.ZoomGuess`).
+    public var defaultMaxzoom: Int? = nil
+    /// Folders besides the root whose files daemon recipes may name as file sources.
+    public var recipeSourceFolders: [String] = []
 
     public init(root: String = "./tiledrop-data") { self.root = root }
 
@@ -43,6 +52,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var quarantineDir: String { root + "/quarantine" }
     public var statePath: String { root + "/state.db" }
     public var socketPath: String { socket ?? root + "/tiledrop.sock" }
+    /// Where the HTTP server streams request bodies (same filesystem as the drop folders).
+    public var uploadsDir: String { root + "/tmp" }
 
     /// Reads `path` (when given) over the defaults; `rootOverride` (from `--root`) wins over the file.
     public static func load(path: String?, rootOverride: String?, fileSystem: FileSystem = FileSystem()) throws(DaemonError) -> DaemonConfig {
@@ -94,9 +105,34 @@ public struct DaemonConfig: Sendable, Equatable {
         case "max_source_size": maxSourceBytes = try Self.bytes(key, value)
         case "min_free_space": minFreeBytes = try Self.bytes(key, value)
         case "owner": owner = value
+        case "listen":
+            var addresses: [ListenAddress] = []
+            for item in value.split(whereSeparator: { $0 == "," || $0 == " " }) {
+                guard let a = ListenAddress.parseTCP(String(item)) else {
+                    throw ConfigValueError(message: "listen must be one or more host:port (such as 127.0.0.1:8080), not '\(item)'")
+                }
+                addresses.append(a)
+            }
+            listen = addresses
+        case "max_connections":
+            guard let n = Int(value), n >= 16 else { throw ConfigValueError(message: "max_connections must be a whole number ≥ 16") }
+            maxConnections = n
+        case "cors_origin": corsOrigin = value
         case "default_maxzoom":
-            guard let z = Int(value), (0...16).contains(z) else { throw ConfigValueError(message: "default_maxzoom must be a zoom level from 0 to 16") }
-            defaultMaxzoom = z
+            if value == "auto" {
+                defaultMaxzoom = nil
+            } else {
+                guard let z = Int(value), (0...16).contains(z) else {
+                    throw ConfigValueError(message: "default_maxzoom must be 'auto' or a zoom level from 0 to 16, not '\(value)'")
+                }
+                defaultMaxzoom = z
+            }
+        case "recipe_source_folders":
+            let folders = value.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+            if let relative = folders.first(where: { !$0.hasPrefix("/") }) {
+                throw ConfigValueError(message: "recipe_source_folders must list absolute folders separated by commas; '\(relative)' is relative")
+            }
+            recipeSourceFolders = folders
         case "log_level":
             guard let l = LogLevel(rawValue: value) else {
                 throw ConfigValueError(message: "log_level must be one of debug, info, warning, error")

@@ -4,8 +4,14 @@ import SystemSupport
 struct DaemonPaths: Sendable {
     let config: DaemonConfig
 
-    func workFolder(map: String) -> String { config.dropDir + "/" + map + "/" + DropNames.workFolder }
-    func workPath(map: String, id: String, filename: String) -> String { workFolder(map: map) + "/" + id + "--" + filename }
+    /// The hidden work folder inside the map's drop folder (named by its folder name, not its id).
+    func workFolder(folder: String) -> String { config.dropDir + "/" + folder + "/" + DropNames.workFolder }
+    /// `<id>--<name>`, the name shortened so the whole stays within NAME_MAX (255 bytes).
+    func workPath(folder: String, id: String, filename: String) -> String {
+        workFolder(folder: folder) + "/" + id + "--" + DaemonPaths.fitted(filename, maxBytes: 255 - id.utf8.count - 2)
+    }
+    /// For API uploads, which land in `drop/<map id>/`.
+    func workPath(map: String, id: String, filename: String) -> String { workPath(folder: map, id: id, filename: filename) }
     func sourceFolder(map: String) -> String { config.sourcesDir + "/" + map }
     func sourceFile(map: String, id: String) -> String { sourceFolder(map: map) + "/" + id + ".geojsonl" }
     func temporarySourceFile(map: String, id: String) -> String { sourceFolder(map: map) + "/." + id + ".geojsonl.tmp" }
@@ -15,8 +21,30 @@ struct DaemonPaths: Sendable {
     func tileset(_ name: String) -> String { config.tilesDir + "/" + name + ".mbtiles" }
     func recipe(_ tileset: String) -> String { config.recipesDir + "/" + tileset + ".json" }
 
-    /// `folder/name`, or `folder/name.1`, `.2`, … when taken, so nothing is overwritten.
-    func unusedPath(in folder: String, name: String, fileSystem: FileSystem) -> String {
+    /// The longest name given to files we place: NAME_MAX (255) less room for a `.N` counter and
+    /// the `.error.json` report's temporary name beside it.
+    static let maxNameBytes = 232
+
+    /// `name` cut to at most `maxBytes` UTF-8 bytes at a character boundary, keeping a short
+    /// extension (`<long stem>.geojson` → `<shorter stem>.geojson`).
+    static func fitted(_ name: String, maxBytes: Int) -> String {
+        guard name.utf8.count > maxBytes else { return name }
+        var ext = ""
+        if let dot = name.lastIndex(of: "."), dot != name.startIndex, name.utf8.distance(from: dot.samePosition(in: name.utf8)!, to: name.utf8.endIndex) <= 16 {
+            ext = String(name[dot...])
+        }
+        var stem = ""
+        for c in name.dropLast(ext.count) {
+            if stem.utf8.count + c.utf8.count + ext.utf8.count > maxBytes { break }
+            stem.append(c)
+        }
+        return stem + ext
+    }
+
+    /// `folder/name`, or `folder/name.1`, `.2`, … when taken, so nothing is overwritten. Names
+    /// longer than `maxNameBytes` are shortened first.
+    func unusedPath(in folder: String, name original: String, fileSystem: FileSystem) -> String {
+        let name = DaemonPaths.fitted(original, maxBytes: DaemonPaths.maxNameBytes)
         var candidate = folder + "/" + name
         var n = 1
         while (try? fileSystem.status(candidate)) != nil || (try? fileSystem.status(candidate + ".error.json")) != nil {

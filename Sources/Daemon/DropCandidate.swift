@@ -6,9 +6,15 @@ struct DropCandidate: Sendable, Hashable {
     enum Mode: String, Sendable { case append, replace }
 
     var path: String
+    /// The map id; empty for a file dropped directly into `drop/` (see `isMisplaced`).
     var map: String
+    /// The map's folder name under `drop/` (its title).
+    var title: String
     var group: String?
     var mode: Mode
     var name: String
     var status: FileStatus
+
+    /// A file dropped into `drop/` itself, outside any map folder.
+    var isMisplaced: Bool { map.isEmpty }
 }

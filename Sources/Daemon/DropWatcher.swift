@@ -12,7 +12,10 @@ import SystemSupport
 final class DropWatcher {
     private struct WatchedFolder {
         var path: String
+        /// The map id (`DropNames.mapID`); nil for `drop/` itself.
         var map: String?
+        /// The map's folder name under `drop/`, which is also its title.
+        var title: String = ""
         var group: String?
         var mode: DropCandidate.Mode
     }
@@ -32,8 +35,13 @@ final class DropWatcher {
     private var pending: [String: Pending] = [:]
     /// Folders scanned by polling because inotify cannot watch them.
     private var polledFolders: [String: WatchedFolder] = [:]
-    /// Problems an operator should see in the status (invalid map names, polling fallbacks).
+    /// Problems an operator should see in the status (map id collisions, unwritable map
+    /// folders, polling fallbacks, files dropped outside a map), by folder or file path.
     private(set) var warnings: [String: String] = [:]
+    /// Map id → the folder name that holds it, to report two folders with the same id.
+    private var mapFolders: [String: String] = [:]
+    /// Map folders the daemon cannot write (no work folder, no claiming): their files wait.
+    private var unwritable: Set<String> = []
 
     init(dropDir: String, settleSeconds: Double, fileSystem: FileSystem, logger: Logger) throws(SystemError) {
         self.dropDir = dropDir
@@ -63,7 +71,7 @@ final class DropWatcher {
         for wd in watches.keys { inotify.removeWatch(wd) }
         watches.removeAll()
         polledFolders.removeAll()
-        let wd = try inotify.addWatch(dropDir, mask: [.create, .movedTo, .deleteSelf, .moveSelf, .onlyDirectory])
+        let wd = try inotify.addWatch(dropDir, mask: [.create, .movedTo, .closeWrite, .modify, .deleteSelf, .moveSelf, .onlyDirectory])
         watches[wd] = WatchedFolder(path: dropDir, map: nil, group: nil, mode: .append)
         try rescan(now: now)
     }
@@ -71,14 +79,23 @@ final class DropWatcher {
     /// Full scan: discovers new map and group folders and notes every file in them.
     func rescan(now: Double) throws(SystemError) {
         let known = Set(watches.values.map(\.path)).union(polledFolders.keys)
+        for (id, name) in mapFolders where (try? fileSystem.status(dropDir + "/" + name))??.kind != .directory {
+            mapFolders[id] = nil
+        }
         for name in try fileSystem.list(dropDir) where !name.hasPrefix(".") {
             let path = dropDir + "/" + name
-            guard try fileSystem.status(path)?.kind == .directory else { continue }
-            if !known.contains(path) { addMapFolder(name, now: now) } else { scanFolder(folder(at: path), now: now) }
+            guard try fileSystem.status(path)?.kind == .directory else {
+                if let root = folder(at: dropDir), pending[path] == nil { note(path, in: root, now: now, writing: false) }
+                continue
+            }
+            if !known.contains(path) { addMapFolder(name, now: now) } else {
+                checkWritable(path, name: name)
+                scanFolder(folder(at: path), now: now)
+            }
             for groupName in (try? fileSystem.list(path)) ?? [] where !groupName.hasPrefix(".") {
                 let groupPath = path + "/" + groupName
                 guard (try? fileSystem.status(groupPath))?.kind == .directory else { continue }
-                if !known.contains(groupPath) { addGroupFolder(map: name, group: groupName, now: now) }
+                if !known.contains(groupPath) { addGroupFolder(folder: name, group: groupName, now: now) }
                 else { scanFolder(folder(at: groupPath), now: now) }
             }
         }
@@ -114,17 +131,20 @@ final class DropWatcher {
                 continue
             }
             guard !event.name.isEmpty, !event.name.hasPrefix(".") else { continue }
+            if event.name.unicodeScalars.contains("\u{FFFD}") && folder.map != nil && !event.mask.contains(.isDirectory) {
+                scanFolder(folder, now: now) // possibly a name that is not UTF-8
+                continue
+            }
             let path = folder.path + "/" + event.name
             if event.mask.contains(.isDirectory) {
                 if event.mask.contains(.create) || event.mask.contains(.movedTo) {
                     if folder.map == nil { addMapFolder(event.name, now: now) }
-                    else if folder.group == nil && folder.mode == .append, let map = folder.map {
-                        addGroupFolder(map: map, group: event.name, now: now)
+                    else if folder.group == nil && folder.mode == .append {
+                        addGroupFolder(folder: folder.title, group: event.name, now: now)
                     }
                 }
                 continue
             }
-            guard folder.map != nil else { continue }
             if event.mask.contains(.modify) {
                 note(path, in: folder, now: now, writing: true)
             } else if event.mask.contains(.closeWrite) || event.mask.contains(.movedTo) {
@@ -138,7 +158,8 @@ final class DropWatcher {
     /// Files whose settle period has passed unchanged; they leave the pending set.
     func takeReady(now: Double) -> [DropCandidate] {
         var ready: [DropCandidate] = []
-        for (path, p) in pending where now - p.lastChange >= settleSeconds && !p.beingWritten {
+        for (path, p) in pending where now - p.lastChange >= settleSeconds && !p.beingWritten
+            && !unwritable.contains(dropDir + "/" + p.candidate.title) {
             guard let status = try? fileSystem.status(path), status.kind != .directory else {
                 pending[path] = nil
                 continue
@@ -162,8 +183,9 @@ final class DropWatcher {
     /// Forgets a path (e.g. after it was claimed) so its events do not resurrect it.
     func forget(_ path: String) { pending[path] = nil }
 
+    /// Tracks a file; one directly in `drop/` becomes a candidate without a map (`misplaced`).
     private func note(_ path: String, in folder: WatchedFolder, now: Double, writing: Bool) {
-        guard let map = folder.map else { return }
+        let map = folder.map ?? ""
         let name = FileSystem.name(of: path)
         guard !DropNames.isIgnored(name) else { return }
         guard let status = try? fileSystem.status(path), status.kind != .directory else {
@@ -176,16 +198,37 @@ final class DropWatcher {
             p.beingWritten = writing
             pending[path] = p
         } else {
-            let c = DropCandidate(path: path, map: map, group: folder.group, mode: folder.mode, name: name, status: status)
+            let c = DropCandidate(path: path, map: map, title: folder.title, group: folder.group, mode: folder.mode, name: name, status: status)
             pending[path] = Pending(candidate: c, lastChange: now, beingWritten: writing)
         }
     }
 
     private func scanFolder(_ folder: WatchedFolder?, now: Double) {
-        guard let folder, let names = try? fileSystem.list(folder.path) else { return }
+        guard let folder else { return }
+        renameInvalidNames(in: folder.path)
+        guard let names = try? fileSystem.list(folder.path) else { return }
         for name in names where !DropNames.isIgnored(name) {
             let path = folder.path + "/" + name
             if pending[path] == nil { note(path, in: folder, now: now, writing: false) }
+        }
+    }
+
+    /// Gives files whose names are not valid UTF-8 an escaped UTF-8 name (`caf\xE9.kml` →
+    /// `caf%E9.kml`), so they are ingested once under that name instead of being invisible.
+    private func renameInvalidNames(in folder: String) {
+        for raw in (try? RawNames.invalidNames(in: folder)) ?? [] {
+            var name = RawNames.escaped(raw)
+            var n = 1
+            while (try? fileSystem.status(folder + "/" + name)) != nil {
+                name = RawNames.escaped(raw) + ".\(n)"
+                n += 1
+            }
+            do {
+                try RawNames.rename(raw, in: folder, to: name)
+                logger.warning("\(folder)/\(name): the file's name was not valid UTF-8; renamed (bad bytes as %XX) so it can be ingested")
+            } catch {
+                logger.error("cannot rename the non-UTF-8 name \(name) in \(folder): \(error)")
+            }
         }
     }
 
@@ -193,25 +236,54 @@ final class DropWatcher {
         watches.values.first { $0.path == path } ?? polledFolders[path]
     }
 
+    /// A new folder under `drop/` becomes a map whose title is the folder name and whose id is
+    /// `DropNames.mapID` of it, unless another folder already has that id.
     private func addMapFolder(_ name: String, now: Double) {
         let path = dropDir + "/" + name
-        guard DropNames.isValidMapName(name) else {
-            warnings[path] = "drop/\(name) is not a valid map name (use up to 32 letters, digits, '-' or '_'); its files are not ingested"
+        let id = DropNames.mapID(forFolder: name)
+        if let other = mapFolders[id], other != name {
+            report(path, "drop/\(name) and drop/\(other) would both be map '\(id)'; the files in drop/\(name) are not ingested until one folder is renamed", error: true)
             return
         }
+        mapFolders[id] = name
         warnings[path] = nil
-        watch(WatchedFolder(path: path, map: name, group: nil, mode: .append), now: now)
+        checkWritable(path, name: name)
+        watch(WatchedFolder(path: path, map: id, title: name, group: nil, mode: .append), now: now)
         for groupName in (try? fileSystem.list(path)) ?? [] where !groupName.hasPrefix(".") {
             if (try? fileSystem.status(path + "/" + groupName))?.kind == .directory {
-                addGroupFolder(map: name, group: groupName, now: now)
+                addGroupFolder(folder: name, group: groupName, now: now)
             }
         }
     }
 
-    private func addGroupFolder(map: String, group: String, now: Double) {
-        let path = dropDir + "/" + map + "/" + group
+    private func addGroupFolder(folder name: String, group: String, now: Double) {
+        let path = dropDir + "/" + name + "/" + group
+        guard let map = folder(at: dropDir + "/" + name)?.map else { return }
         let isReplace = group == DropNames.replaceFolder
-        watch(WatchedFolder(path: path, map: map, group: isReplace ? nil : group, mode: isReplace ? .replace : .append), now: now)
+        watch(WatchedFolder(path: path, map: map, title: name, group: isReplace ? nil : group, mode: isReplace ? .replace : .append), now: now)
+    }
+
+    /// The daemon claims a file by renaming it into `<map folder>/.tiledrop/`: a map folder it
+    /// cannot write (created with umask 022 by someone else, no default ACL) is reported once,
+    /// with the fix, and its files wait until the next scan finds it writable.
+    private func checkWritable(_ path: String, name: String) {
+        let key = path + " (permissions)"
+        if fileSystem.canModifyDirectory(path) {
+            if unwritable.remove(path) != nil {
+                warnings[key] = nil
+                logger.info("drop/\(name) is writable now; its files are ingested")
+            }
+            return
+        }
+        unwritable.insert(path)
+        report(key, "drop/\(name) is not writable by the tiledrop daemon, so it cannot create its work folder \(path)/\(DropNames.workFolder) and the files stay where they are. Fix: chmod g+w '\(path)' (and make sure the folder's group is the daemon's group); the default ACL on drop/ (systemd/tiledrop.tmpfiles) prevents this for new folders", error: true)
+    }
+
+    /// Records a status warning for `key` and logs it once, when it is new or changed.
+    private func report(_ key: String, _ message: String, error: Bool) {
+        guard warnings[key] != message else { return }
+        warnings[key] = message
+        if error { logger.error(message) } else { logger.warning(message) }
     }
 
     private func watch(_ folder: WatchedFolder, now: Double) {

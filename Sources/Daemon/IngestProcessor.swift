@@ -27,6 +27,13 @@ final class IngestProcessor: @unchecked Sendable {
     private let onSourceChanged: @Sendable (String) -> Void
     private let isStopping: @Sendable () -> Bool
     private let cancellations: LockedStringSet
+    /// Files that could neither be claimed nor moved to `failed/`, as they were then; skipped
+    /// until they change (ingest queue only).
+    private var unclaimable: [String: FileStatus] = [:]
+    /// Set while ingestion backs off for disk space (ingest queue only).
+    private var diskPause: DiskPause?
+    /// The last pause's delay, until an ingest completes (so repeated failures back off further).
+    private var diskBackoff: Double?
     /// Source files no longer referenced; the publish worker deletes them between jobs, when
     /// no tiler can be reading them.
     let retiredSources: LockedStringSet
@@ -55,17 +62,16 @@ final class IngestProcessor: @unchecked Sendable {
     /// and the file was left where it is. `id` names the ingest (API uploads choose it so they can wait for the outcome).
     @discardableResult
     func ingest(_ candidate: DropCandidate, id: String = UUID().uuidString.lowercased()) -> Bool {
-        if let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
-            logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(candidate.path) stays in place")
-            return false
-        }
+        if let refused = unclaimable[candidate.path], refused == candidate.status { return true }
+        unclaimable[candidate.path] = nil
+        guard admitDespiteDiskSpace(candidate.path) else { return false }
         let now = epochMilliseconds()
         let record = IngestRecord(id: id, map: candidate.map, group: candidate.group, filename: candidate.name,
                                   size: candidate.status.size, originalPath: candidate.path,
-                                  workPath: paths.workPath(map: candidate.map, id: id, filename: candidate.name),
+                                  workPath: paths.workPath(folder: candidate.title, id: id, filename: candidate.name),
                                   mode: candidate.mode.rawValue, createdAt: now, updatedAt: now)
         do {
-            try register(record)
+            try register(record, title: candidate.title)
         } catch {
             logger.error("cannot record the drop \(candidate.path): \(error); it stays in place and is retried")
             return false
@@ -74,11 +80,12 @@ final class IngestProcessor: @unchecked Sendable {
         return true
     }
 
-    /// Records a new ingest (and its map and group) before its file is claimed.
-    func register(_ record: IngestRecord) throws {
-        try fileSystem.createDirectories(paths.workFolder(map: record.map), mode: 0o700)
+    /// Records a new ingest (and its map and group) before its file is claimed. `title` is the
+    /// map's folder name under `drop/` (default: its id).
+    func register(_ record: IngestRecord, title: String? = nil) throws {
+        try fileSystem.createDirectories(FileSystem.parent(of: record.workPath), mode: 0o700)
         try store.with { db throws(StorageError) in
-            try db.ensureMap(MapRecord(id: record.map, title: record.map, shortName: record.map, owner: owner), now: record.createdAt)
+            try db.ensureMap(MapRecord(id: record.map, title: title ?? record.map, shortName: record.map, owner: owner), now: record.createdAt)
             if let group = record.group { try db.ensureGroup(map: record.map, title: group, now: record.createdAt) }
             try db.insertIngest(record)
         }
@@ -93,17 +100,32 @@ final class IngestProcessor: @unchecked Sendable {
         let candidate = (path: record.originalPath, map: record.map, group: record.group)
         do {
             try fileSystem.rename(candidate.path, to: record.workPath)
-            try fileSystem.syncDirectory(paths.workFolder(map: candidate.map))
+            try fileSystem.syncDirectory(FileSystem.parent(of: record.workPath))
         } catch {
-            record.state = .canceled
-            record.errors = ["the file could not be claimed (\(error.message)); it was probably removed or renamed before tiledrop read it"]
-            record.updatedAt = epochMilliseconds()
-            try? store.with { db throws(StorageError) in try db.updateIngest(record) }
-            logger.warning("\(candidate.path): \(record.errors[0])")
+            refuseClaim(&record, error: error)
             return
         }
         logger.info("ingest \(record.id): claimed \(candidate.path) for map \(candidate.map)\(candidate.group.map { " (group \($0))" } ?? "")")
         process(record)
+    }
+
+    /// The claim failed. A vanished file is canceled; a file still there cannot be claimed for
+    /// good (say EACCES), so it goes to `failed/` once, or is remembered and skipped while it is
+    /// unchanged, so that no scan ever creates a second row for it.
+    private func refuseClaim(_ record: inout IngestRecord, error: SystemError) {
+        let candidate = (path: record.originalPath, map: record.map)
+        guard let status = try? fileSystem.status(candidate.path) else {
+            record.state = .canceled
+            record.errors = ["the file could not be claimed (\(error.message)); it was removed or renamed before tiledrop read it"]
+            record.updatedAt = epochMilliseconds()
+            _ = save(record)
+            logger.warning("\(candidate.path): \(record.errors[0])")
+            return
+        }
+        let message = "the file could not be moved into the work folder \(FileSystem.parent(of: record.workPath)) (\(error)); fix the folder's permissions and drop it again"
+        record.workPath = candidate.path
+        fail(&record, message: message)
+        if (try? fileSystem.status(candidate.path)) != nil { unclaimable[candidate.path] = status }
     }
 
     // MARK: process
@@ -165,9 +187,35 @@ final class IngestProcessor: @unchecked Sendable {
         }
     }
 
+    /// False (the file stays where it is) while ingestion is paused for disk space; see `DiskPause`.
+    /// Logs only when a pause begins or ends, never once per scan.
+    private func admitDespiteDiskSpace(_ path: String) -> Bool {
+        let free = (try? fileSystem.availableBytes(config.root)) ?? Int64.max
+        let now = clock.now()
+        if let pause = diskPause {
+            guard pause.allowsRetry(now: now, free: free, minimum: config.minFreeBytes) else { return false }
+            logger.info("free space grew to \(free) bytes; retrying ingestion")
+            diskPause = nil
+            notes.set(DiskPause.noteKey, nil)
+            return true
+        }
+        guard free < config.minFreeBytes else { return true }
+        pause(DiskPause.after(previousDelay: diskBackoff, now: now, free: free, needed: config.minFreeBytes))
+        logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(path) stays in place")
+        return false
+    }
+
+    private func pause(_ pause: DiskPause) {
+        diskPause = pause
+        diskBackoff = pause.delay
+        notes.set(DiskPause.noteKey, pause.reason(root: config.root))
+    }
+
     /// A full disk is not the file's fault: the original goes back to where it was dropped and
-    /// the ingest is canceled; the next scan retries it (ingestion pauses below min_free_space).
+    /// the ingest is canceled; it is retried once space has grown (`DiskPause`).
     private func putBack(_ record: inout IngestRecord, reason: String) {
+        let free = (try? fileSystem.availableBytes(config.root)) ?? 0
+        pause(DiskPause.after(previousDelay: diskBackoff, now: clock.now(), free: free, needed: record.size + config.minFreeBytes))
         do {
             // Never over a file dropped meanwhile under the same name.
             let back = paths.unusedPath(in: FileSystem.parent(of: record.originalPath), name: record.filename, fileSystem: fileSystem)
@@ -190,7 +238,10 @@ final class IngestProcessor: @unchecked Sendable {
         try fileSystem.createDirectories(config.tilesDir)
         let destination = paths.tileset(record.map)
         let limit = config.maxProcessingSeconds
-        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) {
+        let id = record.id
+        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) { [clock, isStopping, cancellations] in
+            if isStopping() { throw Interruption.stopping }
+            if cancellations.remove(id) { throw Interruption.canceled }
             if clock.now() - started > limit { throw Interruption.timedOut(limit) }
         }
         logger.info("ingest \(record.id): installed tileset container \(record.filename) as \(destination) (\(tiles) tiles)")
@@ -244,7 +295,7 @@ final class IngestProcessor: @unchecked Sendable {
         let total = existingBytes + Int64(writer.bytesWritten)
         if record.mode == DropCandidate.Mode.append.rawValue && total > config.maxSourceBytes {
             try fileSystem.remove(temporary)
-            throw DaemonError.other("appending \(record.filename) would make map \(record.map)'s source \(total) bytes, more than max_source_size (\(config.maxSourceBytes)); drop it into drop/\(record.map)/\(DropNames.replaceFolder)/ to replace the source instead, or raise max_source_size")
+            throw DaemonError.other("appending \(record.filename) would make map \(record.map)'s source \(total) bytes, more than max_source_size (\(config.maxSourceBytes)); drop it into the map's \(DropNames.replaceFolder)/ folder to replace the source instead, or raise max_source_size")
         }
         let final = paths.sourceFile(map: record.map, id: record.id)
         try fileSystem.rename(temporary, to: final)
@@ -267,6 +318,7 @@ final class IngestProcessor: @unchecked Sendable {
             }
         }
         retiredSources.insert(contentsOf: detached)
+        diskBackoff = nil
         logger.info("ingest \(record.id): completed, \(featureCount) features into map \(record.map)\(record.warnings.isEmpty ? "" : ", \(record.warnings.count) warnings")")
         finishCompleted(record)
         if sourceFile != nil || !detached.isEmpty {
@@ -307,27 +359,51 @@ final class IngestProcessor: @unchecked Sendable {
     /// Moves the original into `failed/<map>/` beside `<name>.error.json` saying why.
     func finishFailed(_ record: IngestRecord) {
         guard (try? fileSystem.status(record.workPath)) != nil else { return }
+        var report = JSONObject()
+        report["ingest_id"] = .string(record.id)
+        report["filename"] = .string(record.filename)
+        report["map"] = .string(record.map)
+        report["state"] = .string(record.state.rawValue)
+        report["errors"] = .array(record.errors.map { ["message": .string($0)] })
+        report["warnings"] = .array(record.warnings.map { ["message": .string($0)] })
+        report["time"] = .string(HTTPDate.format(milliseconds: record.updatedAt))
         do {
-            let folder = paths.failedFolder(map: record.map)
-            try fileSystem.createDirectories(folder)
-            let destination = paths.unusedPath(in: folder, name: record.filename, fileSystem: fileSystem)
-            var report = JSONObject()
-            report["ingest_id"] = .string(record.id)
-            report["filename"] = .string(record.filename)
-            report["map"] = .string(record.map)
-            report["state"] = .string(record.state.rawValue)
-            report["errors"] = .array(record.errors.map { ["message": .string($0)] })
-            report["warnings"] = .array(record.warnings.map { ["message": .string($0)] })
-            report["time"] = .string(HTTPDate.format(milliseconds: record.updatedAt))
-            var w = JSONWriter()
-            w.write(report)
-            w.bytes.append(0x0A)
-            try fileSystem.writeAtomically(destination + ".error.json", bytes: w.bytes)
-            try fileSystem.rename(record.workPath, to: destination)
-            try fileSystem.syncDirectory(folder)
+            try moveToFailed(record.workPath, folder: paths.failedFolder(map: record.map), name: record.filename, report: report)
         } catch {
             logger.error("ingest \(record.id): cannot move \(record.workPath) to failed/: \(error)")
         }
+    }
+
+    /// A file dropped into `drop/` itself belongs to no map: it moves to `failed/` beside an
+    /// `.error.json` saying to use `drop/<map>/`, and the returned message goes to the status.
+    func rejectMisplaced(_ candidate: DropCandidate) -> String? {
+        let message = "\(candidate.name) was dropped into drop/ itself, outside any map; it was moved to failed/\(candidate.name). Put files into a map folder, drop/<map>/\(candidate.name) (any folder under drop/ is a map)"
+        var report = JSONObject()
+        report["filename"] = .string(candidate.name)
+        report["state"] = .string(IngestState.failed.rawValue)
+        report["errors"] = .array([["message": .string(message)]])
+        report["time"] = .string(HTTPDate.format(milliseconds: epochMilliseconds()))
+        do {
+            try moveToFailed(candidate.path, folder: config.failedDir, name: candidate.name, report: report)
+        } catch {
+            // Most likely it was moved away meanwhile: nothing to report.
+            logger.debug("\(candidate.path): not moved to failed/: \(error)")
+            return nil
+        }
+        logger.warning(message)
+        return message
+    }
+
+    /// Writes `<name>.error.json` with `report` into `folder`, then moves `path` beside it.
+    private func moveToFailed(_ path: String, folder: String, name: String, report: JSONObject) throws(SystemError) {
+        try fileSystem.createDirectories(folder)
+        let destination = paths.unusedPath(in: folder, name: name, fileSystem: fileSystem)
+        var w = JSONWriter()
+        w.write(report)
+        w.bytes.append(0x0A)
+        try fileSystem.writeAtomically(destination + ".error.json", bytes: w.bytes)
+        try fileSystem.rename(path, to: destination)
+        try fileSystem.syncDirectory(folder)
     }
 
     // MARK: helpers

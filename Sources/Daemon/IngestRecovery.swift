@@ -63,7 +63,7 @@ extension IngestProcessor {
 
     private func finishLeftoverWorkFiles() {
         for map in (try? fileSystem.list(config.dropDir)) ?? [] {
-            let folder = paths.workFolder(map: map)
+            let folder = paths.workFolder(folder: map)
             for name in (try? fileSystem.list(folder)) ?? [] {
                 guard let separator = name.range(of: "--") else { continue }
                 let id = String(name[..<separator.lowerBound])

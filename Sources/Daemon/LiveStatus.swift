@@ -2,7 +2,7 @@ import Foundation
 import GeoModel
 
 /// What only the running daemon knows (not in `state.db`): watched maps, files settling,
-/// warnings. The event loop publishes a fresh snapshot; the status server reads it.
+/// warnings. The event loop publishes a fresh snapshot; the HTTP server reads it.
 struct LiveStatus: Sendable {
     var maps: [String] = []
     var settling: Int = 0
@@ -27,5 +27,27 @@ final class LiveStatusBox: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return value
+    }
+}
+
+/// The last few notices of one kind (newest last), shared between threads behind a lock.
+final class RecentNotices: @unchecked Sendable {
+    private let limit: Int
+    private var items: [String] = []
+    private let lock = NSLock()
+
+    init(limit: Int) { self.limit = limit }
+
+    func add(_ notice: String) {
+        lock.lock()
+        items.append(notice)
+        if items.count > limit { items.removeFirst(items.count - limit) }
+        lock.unlock()
+    }
+
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
     }
 }

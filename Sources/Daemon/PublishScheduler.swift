@@ -1,3 +1,4 @@
+import API
 import Foundation
 import Formats
 import GeoModel
@@ -12,7 +13,10 @@ import Tiling
 /// wait in order; several pending requests for the same tileset collapse into one. The
 /// MBTiles file is written to a temporary name and renamed into place by the writer, so a
 /// crash mid-publish leaves the previous tileset intact and the job runs again at start-up.
-/// Jobs run on one serial queue (the tiler itself uses both cores).
+/// Jobs run on one serial queue (the tiler itself uses both cores). Recipes come from the
+/// `RecipeBook`; when they change (`recipesChanged`) their tilesets are republished, and a
+/// tileset that lost its recipe, or a map's default tileset once a recipe uses the map, is
+/// retired to `archive/tiles/` on the same queue, so it never races a job writing it.
 final class PublishScheduler: @unchecked Sendable {
     private let config: DaemonConfig
     private let paths: DaemonPaths
@@ -21,14 +25,18 @@ final class PublishScheduler: @unchecked Sendable {
     private let logger: Logger
     private let queue = DispatchQueue(label: "tiledrop.publish")
     private let retiredSources: LockedStringSet
+    private let book: RecipeBook
+    /// The running job's tileset, id and progress (0–1), for the status.
+    let progress = JobProgressBox()
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet) {
+    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet, recipes: RecipeBook) {
         self.config = config
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem
         self.logger = logger
         self.retiredSources = retiredSources
+        book = recipes
     }
 
     /// Start-up, before any job can run: re-queues jobs a crash interrupted and deletes the
@@ -44,17 +52,109 @@ final class PublishScheduler: @unchecked Sendable {
         }
     }
 
-    /// After ingest recovery: publishes maps that have sources but no tileset yet, and starts
-    /// the worker on whatever is queued.
+    /// After ingest recovery: publishes maps that have sources but no tileset yet and recipes
+    /// changed since their tileset was written, retires default tilesets of maps that have a
+    /// recipe now, and starts the worker on whatever is queued.
     func start() {
-        let maps = (try? store.with { db throws(StorageError) in try db.maps() }) ?? []
-        for map in maps {
-            let hasSource = !((try? store.with { db throws(StorageError) in try db.sourceFiles(map: map.id) }) ?? []).isEmpty
-            for tileset in tilesets(using: map.id) where hasSource && (try? fileSystem.status(paths.tileset(tileset))) == nil {
-                enqueue(tileset: tileset, reason: "no tileset file yet for map \(map.id)")
+        for (tileset, _) in book.recipes.sorted(by: { $0.key < $1.key }) {
+            let written = (try? fileSystem.status(paths.tileset(tileset)))??.modified
+            let edited = (try? fileSystem.status(paths.recipe(tileset)))??.modified ?? 0
+            if let written, written >= edited { continue }
+            if written != nil || book.recipe(for: tileset).map(hasSources) == true {
+                enqueue(tileset: tileset, reason: "recipes/\(tileset).json is newer than its tileset")
             }
         }
+        for map in mapsWithSources() where !book.tilesets(using: map).isEmpty && !book.hasFile(map) {
+            retire(map, reason: "map \(map) has a recipe (\(book.tilesets(using: map).joined(separator: ", "))) instead of its default tileset")
+        }
+        publishMapsWithoutTileset()
         kick()
+    }
+
+    /// Called after `RecipeBook.scan()` found changes: new or changed recipes are published,
+    /// removed ones retired, maps that gained a recipe lose their default tileset, and maps
+    /// that lost their last recipe get their default tileset back.
+    func recipesChanged(_ changes: RecipeBook.Changes) {
+        for tileset in changes.published {
+            enqueue(tileset: tileset, reason: "recipes/\(tileset).json changed")
+            for map in mapsRead(by: tileset) where map != tileset && !book.hasFile(map) {
+                retire(map, reason: "map \(map) is now published by recipes/\(tileset).json")
+            }
+        }
+        for tileset in changes.removed {
+            if recipe(for: tileset) == nil {
+                retire(tileset, reason: "recipes/\(tileset).json was removed")
+            } else {
+                enqueue(tileset: tileset, reason: "recipes/\(tileset).json was removed; map \(tileset) gets its default recipe again")
+            }
+        }
+        publishMapsWithoutTileset()
+        kick()
+    }
+
+    /// `tiledrop republish TILESET`: queues a job now, unless no recipe (nor map default)
+    /// names the tileset.
+    func republish(_ tileset: String) -> RepublishOutcome {
+        refreshRecipes()
+        guard recipe(for: tileset) != nil else { return .unknownTileset }
+        guard let id = enqueue(tileset: tileset, reason: "republish requested") else { return .failed }
+        kick()
+        return .queued(jobID: id)
+    }
+
+    /// Reads `recipes/` again now (a recipe written through the API may be newer than the
+    /// watcher's last look) and applies what changed.
+    func refreshRecipes() {
+        let changes = book.scan()
+        if !changes.isEmpty { recipesChanged(changes) }
+    }
+
+    /// Maps with sources whose tilesets (recipe or default) have no file yet.
+    private func publishMapsWithoutTileset() {
+        for map in mapsWithSources() {
+            for tileset in tilesets(using: map) where (try? fileSystem.status(paths.tileset(tileset))) == nil {
+                enqueue(tileset: tileset, reason: "no tileset file yet for map \(map)")
+            }
+        }
+    }
+
+    private func mapsWithSources() -> [String] {
+        let maps = (try? store.with { db throws(StorageError) in try db.maps() }) ?? []
+        return maps.map(\.id).filter { map in
+            !((try? store.with { db throws(StorageError) in try db.sourceFiles(map: map) }) ?? []).isEmpty
+        }
+    }
+
+    private func hasSources(_ recipe: Recipe) -> Bool {
+        recipe.layers.allSatisfy { layer in
+            guard let map = TilesetSourceURI.map(from: layer.source) else { return true }
+            return !((try? store.with { db throws(StorageError) in try db.sourceFiles(map: map) }) ?? []).isEmpty
+        }
+    }
+
+    /// The maps whose sources `tileset`'s recipe reads.
+    private func mapsRead(by tileset: String) -> [String] {
+        (book.recipe(for: tileset)?.layers ?? []).compactMap { TilesetSourceURI.map(from: $0.source) }
+    }
+
+    /// Moves `tiles/<tileset>.mbtiles` (and `.pmtiles`) to `archive/tiles/`, on the publish
+    /// queue so that no job is writing it.
+    private func retire(_ tileset: String, reason: String) {
+        queue.async { [self] in
+            for ext in [".mbtiles", ".pmtiles"] {
+                let path = config.tilesDir + "/" + tileset + ext
+                guard (try? fileSystem.status(path)) ?? nil != nil else { continue }
+                let folder = config.archiveDir + "/tiles"
+                do {
+                    try fileSystem.createDirectories(folder)
+                    let destination = paths.unusedPath(in: folder, name: tileset + ext, fileSystem: fileSystem)
+                    try fileSystem.rename(path, to: destination)
+                    logger.info("tileset \(tileset): retired to \(destination) (\(reason))")
+                } catch {
+                    logger.error("tileset \(tileset): cannot retire \(path) (\(reason)): \(error)")
+                }
+            }
+        }
     }
 
     /// Called by the ingest worker when `map`'s source changed.
@@ -67,18 +167,18 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// The tilesets whose recipe reads `map`'s source; the map's default tileset when none does.
     func tilesets(using map: String) -> [String] {
-        var result: [String] = []
-        for (tileset, recipe) in recipes() where recipe.layers.contains(where: { TilesetSourceURI.map(from: $0.source) == map }) {
-            result.append(tileset)
-        }
+        let result = book.tilesets(using: map)
         return result.isEmpty ? [map] : result
     }
 
-    private func enqueue(tileset: String, reason: String) {
+    @discardableResult
+    private func enqueue(tileset: String, reason: String) -> String? {
         do {
-            _ = try queueJob(tileset: tileset, reason: reason)
+            let id = try queueJob(tileset: tileset, reason: reason)
+            return id
         } catch {
             logger.error("tileset \(tileset): cannot queue a publish job: \(error)")
+            return nil
         }
     }
 
@@ -92,6 +192,7 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// MTS "Publish a tileset": queues a job (or joins the one already queued) and returns its id.
     func request(tileset: String) throws(StorageError) -> String {
+        refreshRecipes()
         let id = try queueJob(tileset: tileset, reason: "publish requested through the API")
         kick()
         return id
@@ -136,14 +237,23 @@ final class PublishScheduler: @unchecked Sendable {
     private func run(_ job: inout PublishJobRecord) {
         let started = Date()
         do {
-            let recipe = try recipe(for: job.tileset)
-            let report = try Publisher().publish(recipe: recipe, recipeDirectory: config.recipesDir,
-                                                 resolveSource: resolveSource, outputPath: paths.tileset(job.tileset))
+            guard let recipe = recipe(for: job.tileset) else {
+                throw DaemonError.other("there is no recipes/\(job.tileset).json (any more), and \(job.tileset) is not a map published with the default recipe; nothing to publish")
+            }
+            progress.start(tileset: job.tileset, job: job.id)
+            defer { progress.finish() }
+            var publisher = Publisher()
+            let box = progress
+            publisher.progress = { box.update($0) }
+            let report = try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir,
+                                               resolveSource: resolveSource, outputPath: paths.tileset(job.tileset))
             job.stage = .success
             job.published = epochMilliseconds()
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
-            logger.info("tileset \(job.tileset): published \(paths.tileset(job.tileset)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (job \(job.id))")
+            for choice in report.maxzoomChoices { logger.info("tileset \(job.tileset): \(choice)") }
+            logger.info("tileset \(job.tileset): published \(paths.tileset(job.tileset)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id))")
+            for warning in report.warnings { logger.warning("tileset \(job.tileset): \(warning)") }
         } catch {
             job.stage = .failed
             job.errors = ["\(error)"]
@@ -161,23 +271,12 @@ final class PublishScheduler: @unchecked Sendable {
         return GeoJSONSeqSource(paths: files)
     }
 
-    func recipe(for tileset: String) throws -> Recipe {
-        if let recipe = recipes()[tileset] { return recipe }
+    /// The recipe `tileset` is published with: its recipe file, or the default recipe when
+    /// `tileset` is a map that no recipe reads; nil when neither.
+    private func recipe(for tileset: String) -> Recipe? {
+        if let recipe = book.recipe(for: tileset) { return recipe }
+        guard !book.hasFile(tileset), book.tilesets(using: tileset).isEmpty,
+              ((try? store.with { db throws(StorageError) in try db.maps() }) ?? []).contains(where: { $0.id == tileset }) else { return nil }
         return Recipe.defaultRecipe(map: tileset, maxzoom: config.defaultMaxzoom)
-    }
-
-    /// Every valid recipe in `recipes/`, by tileset name (the file name without `.json`).
-    func recipes() -> [String: Recipe] {
-        var result: [String: Recipe] = [:]
-        for name in (try? fileSystem.list(config.recipesDir)) ?? [] where name.hasSuffix(".json") && !name.hasPrefix(".") {
-            let tileset = String(name.dropLast(5))
-            do {
-                let bytes = try fileSystem.readFile(config.recipesDir + "/" + name, maxBytes: 1 << 20)
-                result[tileset] = try Recipe(json: try JSONParser.parse(bytes))
-            } catch {
-                logger.warning("recipes/\(name) is ignored: \(error); check it with `tiledrop validate-recipe`")
-            }
-        }
-        return result
     }
 }

@@ -18,6 +18,8 @@ public struct PublishReport: Sendable {
 
     /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).
     public var tilesetID: String
+    /// One line per layer whose maxzoom was chosen from the data (`default_maxzoom = auto`).
+    public var maxzoomChoices: [String] = []
 
     /// The MTS job object fields this report fills (`stage`, `tilesetId`, `errors`,
     /// `warnings`, `recipe`, `layer_stats`) and nothing else; the publish queue adds `id`,
@@ -43,6 +45,8 @@ public struct Publisher {
     public var description: String
     public var attribution: String
     public var threads: Int?
+    /// Called from the tiling thread with the fraction done (0–1) after each zoom level.
+    public var progress: (@Sendable (Double) -> Void)?
 
     public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil) {
         self.name = name
@@ -59,7 +63,8 @@ public struct Publisher {
     /// `outputPath` (nor a temporary file) when it fails.
     public func publish(recipe: Recipe, recipeDirectory: String?, resolveSource: (String) throws -> any FeatureSource, outputPath: String) throws -> PublishReport {
         let writer = try MBTilesWriter(path: outputPath)
-        let tiler = Tiler(recipe: recipe, threads: threads)
+        var tiler = Tiler(recipe: recipe, threads: threads)
+        tiler.progress = progress
         let report: TilingReport
         do {
             report = try tiler.run(resolveSource: { source in
@@ -90,7 +95,7 @@ public struct Publisher {
         try writer.finish(metadata: rows)
         return PublishReport(layerStats: report.layerStats, warnings: report.warnings, errors: [], tileCount: report.tileCount,
                              uniqueTileCount: writer.uniqueTiles, featureCount: report.featureCount, metadata: m,
-                             recipe: recipe.json, outputPath: outputPath, tilesetID: tilesetName)
+                             recipe: report.recipe, outputPath: outputPath, tilesetID: tilesetName, maxzoomChoices: report.maxzoomChoices)
     }
 
     /// `path` made absolute against `directory` (when relative and a directory is given).

@@ -81,7 +81,10 @@ extension ServiceDesk: UploadBackend {
         guard let status = try fileSystem.status(path), status.kind == .regular else {
             throw ServiceError.invalid("the upload vanished before it could be ingested")
         }
-        let candidate = DropCandidate(path: path, map: map, group: group, mode: replace ? .replace : .append,
+        // A map dropped as `drop/Wanderwege Bayern/` keeps its work folder there; new maps use their id.
+        let title = (try? database { db throws(StorageError) in try db.maps() })?.first { $0.id == map }?.title
+        let folder = title.flatMap { t in (try? fileSystem.status(config.dropDir + "/" + t))??.kind == .directory ? t : nil } ?? map
+        let candidate = DropCandidate(path: path, map: map, title: folder, group: group, mode: replace ? .replace : .append,
                                       name: filename, status: status)
         let id = UUID().uuidString.lowercased()
         let processor = self.processor

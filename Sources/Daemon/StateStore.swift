@@ -5,7 +5,7 @@ import Storage
 ///
 /// The ingest worker and the publish worker both record progress; the lock serialises their
 /// transactions on one connection (SQLite allows one writer at a time anyway). Readers such
-/// as the status server open their own connections, which WAL lets run alongside.
+/// as the HTTP server open their own connections, which WAL lets run alongside.
 final class StateStore: @unchecked Sendable {
     private let database: StateDatabase
     private let lock = NSLock()

@@ -25,8 +25,36 @@ struct TilesetInstaller {
     }
 
     /// Validates `path` and installs it at `destination`; returns the number of tiles.
-    func install(_ path: String, as name: String, destination: String, checkTimeout: () throws -> Void) throws -> Int {
-        let reader = try MBTilesReader(path: path)
+    ///
+    /// `checkInterrupt` throws when the ingest must stop (deadline, cancel, shutdown); it is
+    /// called between tiles and, through SQLite's progress handler, inside every query, so a
+    /// hostile file cannot hold the ingest queue. Its error is the one this method throws.
+    func install(_ path: String, as name: String, destination: String, checkInterrupt: @escaping () throws -> Void) throws -> Int {
+        let reader = try openReader(path, name: name)
+        let interruption = InterruptionCause()
+        reader.interruptWhen {
+            do { try checkInterrupt(); return false } catch { interruption.error = error; return true }
+        }
+        do {
+            return try validateAndInstall(reader, name: name, destination: destination, checkInterrupt: checkInterrupt)
+        } catch let error as StorageError where error.isInterrupt {
+            throw interruption.error ?? error
+        }
+    }
+
+    private func openReader(_ path: String, name: String) throws -> MBTilesReader {
+        do {
+            return try MBTilesReader(path: path)
+        } catch StorageError.invalid(_, let reason) {
+            throw DaemonError.other("\(name) is not a usable MBTiles tileset: \(reason)")
+        }
+    }
+
+    /// Why SQLite was told to stop, for the caller to rethrow.
+    private final class InterruptionCause { var error: Error? }
+
+    private func validateAndInstall(_ reader: MBTilesReader, name: String, destination: String, checkInterrupt: () throws -> Void) throws -> Int {
+        let path = reader.path
         let problems = try reader.validate()
         guard problems.isEmpty else {
             throw DaemonError.other("\(name) is not a valid MBTiles 1.3 tileset: \(problems.joined(separator: "; ")). Re-export it with an MBTiles writer such as tippecanoe or `tiledrop publish`")
@@ -35,7 +63,7 @@ struct TilesetInstaller {
         var count = 0
         try reader.forEachTile { id, data in
             count += 1
-            if count % 256 == 0 { try checkTimeout() }
+            if count % 256 == 0 { try checkInterrupt() }
             guard format == "pbf" else { return }
             do {
                 let raw = Gzip.isGzip(data) ? try Gzip.decompress(data) : data

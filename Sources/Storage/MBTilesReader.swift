@@ -1,10 +1,12 @@
 import CSQLite
 import GeoModel
 
-/// Reads and checks MBTiles files (MBTiles 1.3), whatever schema sits behind `tiles`.
+/// Reads and checks MBTiles files (MBTiles 1.3) that may come from anyone.
 ///
 /// Returns tile data as stored (for vector tilesets: gzip-compressed MVT; decompression is
-/// the Tiling module's `Gzip`). `validate()` lists everything that breaks the spec.
+/// the Tiling module's `Gzip`). `validate()` lists everything that breaks the spec. The file
+/// is opened with `SQLiteDatabase(untrustedPath:)`, and its schema must be one that cannot
+/// run away (`MBTilesSchema`): `tiles` a table or the standard `map`/`images` view.
 public final class MBTilesReader {
     public let path: String
     let db: SQLiteDatabase
@@ -12,12 +14,21 @@ public final class MBTilesReader {
 
     public init(path: String) throws(StorageError) {
         self.path = path
-        db = try SQLiteDatabase(path: path, readOnly: true, create: false)
+        db = try SQLiteDatabase(untrustedPath: path)
+        if let problem = try MBTilesSchema.problem(in: db) {
+            throw .invalid(path: path, reason: problem)
+        }
         do {
             tileQuery = try db.prepare("SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?")
         } catch {
             throw .invalid(path: path, reason: "not an MBTiles file: no readable tiles table or view (\(error))")
         }
+    }
+
+    /// Stops any query of this reader once `shouldStop` returns true (checked every few
+    /// thousand SQLite steps); the query then throws a `StorageError` whose `isInterrupt` holds.
+    public func interruptWhen(_ shouldStop: @escaping () -> Bool) {
+        db.interruptWhen(shouldStop)
     }
 
     /// All `metadata` rows.
@@ -46,7 +57,11 @@ public final class MBTilesReader {
     public func forEachTile(_ body: (TileID, [UInt8]) throws -> Void) throws {
         let s = try db.prepare("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles ORDER BY zoom_level, tile_column, tile_row")
         while try s.step() {
-            try body(TileID(z: Int(s.int(0)), x: Int(s.int(1)), tmsRow: Int(s.int(2))), s.blob(3))
+            let z = s.int(0), x = s.int(1), row = s.int(2)
+            guard (0...30).contains(z), (0..<(1 << z)).contains(x), (0..<(1 << z)).contains(row) else {
+                throw StorageError.invalid(path: path, reason: "tile \(z)/\(x)/\(row) (TMS) lies outside its zoom level")
+            }
+            try body(TileID(z: Int(z), x: Int(x), tmsRow: Int(row)), s.blob(3))
         }
     }
 

@@ -10,12 +10,34 @@ public final class SQLiteDatabase {
     public let path: String
 
     /// Opens (and with `create`, creates) the database at `path`; `:memory:` works for tests.
-    public init(path: String, readOnly: Bool = false, create: Bool = true) throws(StorageError) {
-        var db: OpaquePointer?
+    public convenience init(path: String, readOnly: Bool = false, create: Bool = true) throws(StorageError) {
         var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
-        flags |= SQLITE_OPEN_NOMUTEX
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        try self.init(path: path, flags: flags)
+    }
+
+    /// Opens a database that came from outside (a dropped container, a file named on the
+    /// command line): read-only, never through a symbolic link, and hardened as SQLite's
+    /// "Defense Against the Dark Arts" (sqlite.org/security.html) advises — defensive mode,
+    /// schema functions and triggers untrusted, tight limits. Pair it with `interruptWhen` so
+    /// a query over a hostile schema cannot run past a deadline.
+    public convenience init(untrustedPath path: String) throws(StorageError) {
+        try self.init(path: path, flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW)
+        for (option, value) in [(SQLITE_DBCONFIG_DEFENSIVE, 1), (SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0),
+                                (SQLITE_DBCONFIG_ENABLE_TRIGGER, 0), (SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0)] {
+            let rc = tiledrop_sqlite3_db_config_bool(handle, option, Int32(value))
+            guard rc == SQLITE_OK else { throw error(rc) }
+        }
+        for (limit, value) in [(SQLITE_LIMIT_ATTACHED, 0), (SQLITE_LIMIT_EXPR_DEPTH, 100), (SQLITE_LIMIT_COMPOUND_SELECT, 8),
+                               (SQLITE_LIMIT_SQL_LENGTH, 100_000), (SQLITE_LIMIT_COLUMN, 200)] {
+            sqlite3_limit(handle, limit, Int32(value))
+        }
+        try execute("PRAGMA trusted_schema = OFF; PRAGMA cell_size_check = ON; PRAGMA mmap_size = 0")
+    }
+
+    private init(path: String, flags: Int32) throws(StorageError) {
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
@@ -25,6 +47,27 @@ public final class SQLiteDatabase {
         self.path = path
         sqlite3_busy_timeout(db, 5000)
         sqlite3_extended_result_codes(db, 1)
+    }
+
+    /// The check `interruptWhen` installed; kept alive here because SQLite holds only a raw pointer.
+    private final class InterruptCheck {
+        let shouldStop: () -> Bool
+        init(_ shouldStop: @escaping () -> Bool) { self.shouldStop = shouldStop }
+    }
+
+    private var interruptCheck: InterruptCheck?
+
+    /// Makes every running statement call `shouldStop` every `instructions` virtual-machine
+    /// steps (`sqlite3_progress_handler`); when it returns true the statement fails with
+    /// SQLITE_INTERRUPT (`StorageError.isInterrupt`). This bounds queries whose cost the
+    /// file decides (a recursive view, a huge table) by the caller's deadline and stop flag.
+    public func interruptWhen(every instructions: Int32 = 10_000, _ shouldStop: @escaping () -> Bool) {
+        let check = InterruptCheck(shouldStop)
+        interruptCheck = check
+        sqlite3_progress_handler(handle, instructions, { context in
+            guard let context else { return 0 }
+            return Unmanaged<InterruptCheck>.fromOpaque(context).takeUnretainedValue().shouldStop() ? 1 : 0
+        }, Unmanaged.passUnretained(check).toOpaque())
     }
 
     deinit {

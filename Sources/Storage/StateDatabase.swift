@@ -3,7 +3,7 @@ import GeoModel
 /// The daemon's durable state: ingests, publish jobs and maps, in one SQLite file (`state.db`).
 ///
 /// Opened in WAL mode with `synchronous=FULL`, so a committed transaction survives power loss
-/// and readers (the status server) never block the writer. Exactly one `StateDatabase` per
+/// and readers (the HTTP server) never block the writer. Exactly one `StateDatabase` per
 /// process writes; its owner serialises access (DESIGN habit 4). The schema is versioned with
 /// `PRAGMA user_version` and migrated forward on open.
 public final class StateDatabase {
@@ -13,7 +13,7 @@ public final class StateDatabase {
 
 
     /// Opens (creating and migrating) the state database at `path`; with `readOnly`, opens an
-    /// existing one for queries only (the status server's connection), without migrating.
+    /// existing one for queries only (the HTTP server's connections), without migrating.
     ///
     /// With `root`, file paths (`original_path`, `work_path`, `source_file`) are stored relative
     /// to it and handed out joined to it, so the records stay valid however the root is spelled
@@ -182,6 +182,16 @@ public final class StateDatabase {
 
     public func jobs(tileset: String, limit: Int = 100) throws(StorageError) -> [PublishJobRecord] {
         try jobs(where: "tileset = ? ORDER BY seq DESC LIMIT \(max(1, limit))", [.text(tileset)])
+    }
+
+    /// The most recently finished job (success or failed), for the status's `last_job`.
+    public func lastFinishedJob() throws(StorageError) -> PublishJobRecord? {
+        try jobs(where: "stage IN ('success', 'failed') ORDER BY seq DESC LIMIT 1", []).first
+    }
+
+    /// Queued and processing jobs, oldest first (what `tiledrop status --watch` shows).
+    public func unfinishedJobs(limit: Int = 20) throws(StorageError) -> [PublishJobRecord] {
+        try jobs(where: "stage IN ('queued', 'processing') ORDER BY seq LIMIT \(max(1, limit))", [])
     }
 
     public func jobCounts() throws(StorageError) -> [JobStage: Int] {

@@ -7,6 +7,12 @@ public enum StorageError: Error, Sendable, CustomStringConvertible {
     /// A filesystem operation around a database failed.
     case io(path: String, operation: String, errno: Int32)
 
+    /// True when a statement was stopped by the check given to `SQLiteDatabase.interruptWhen`.
+    public var isInterrupt: Bool {
+        if case .sqlite(_, let code, _) = self { return code & 0xFF == 9 }  // SQLITE_INTERRUPT
+        return false
+    }
+
     public var description: String {
         switch self {
         case .sqlite(let path, let code, let message): "\(path): SQLite error \(code): \(message)"

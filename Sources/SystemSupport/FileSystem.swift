@@ -182,6 +182,32 @@ public struct FileSystem: Sendable {
         }
     }
 
+    /// Reads a whole small file that must be a regular file: `openRegularFileForReading`, so a
+    /// symlink, FIFO or device planted in a group-writable folder is refused instead of
+    /// followed or blocked on. Used for recipes.
+    public func readRegularFile(_ path: String, maxBytes: Int) throws(SystemError) -> [UInt8] {
+        let fd = try openRegularFileForReading(path)
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(call: "read", target: path, errno: errno)
+            }
+            if n == 0 { return result }
+            result.append(contentsOf: chunk.prefix(n))
+            if result.count > maxBytes { throw SystemError(call: "read", target: path, errno: EFBIG) }
+        }
+    }
+
+    /// `access(W_OK | X_OK)`: whether this process may create and rename entries in the
+    /// folder (mode bits and ACLs both count).
+    public func canModifyDirectory(_ path: String) -> Bool {
+        access(path, W_OK | X_OK) == 0
+    }
+
     /// `statvfs`: bytes available to unprivileged users on the filesystem holding `path`.
     public func availableBytes(_ path: String) throws(SystemError) -> Int64 {
         var s = statvfs()

@@ -2,11 +2,8 @@
 import Glibc
 #endif
 
-/// A stream socket in the AF_UNIX domain: the status server's listener, its clients, and
-/// the `tiledrop status` client.
-///
-/// Sendable so a connection can be handed from the accepting thread to a worker; it is then
-/// used by that one worker only.
+/// A blocking client stream socket in the AF_UNIX domain: the `tiledrop status` client.
+/// (The server side is `ListeningSocket` with the non-blocking calls in `SocketIO`.)
 public final class UnixSocket: @unchecked Sendable {
     public let fileDescriptor: Int32
     private var closed = false
@@ -21,54 +18,20 @@ public final class UnixSocket: @unchecked Sendable {
         _ = Glibc.close(fileDescriptor)
     }
 
-    /// Binds and listens on `path` (replacing a stale socket file) and sets its mode.
-    public static func listen(path: String, mode: mode_t = 0o660, backlog: Int32 = 64) throws(SystemError) -> UnixSocket {
-        let fd = try retryingEINTR("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0) }
-        let s = UnixSocket(fileDescriptor: fd)
-        var addr = try address(path)
-        unlink(path)
-        _ = try withSockaddr(&addr) { sa, len throws(SystemError) in try retryingEINTR("bind", path) { bind(fd, sa, len) } }
-        _ = try retryingEINTR("chmod", path) { chmod(path, mode) }
-        _ = try retryingEINTR("listen", path) { Glibc.listen(fd, backlog) }
-        return s
-    }
-
     /// Connects to the socket at `path` (blocking), with send/receive timeouts.
     public static func connect(path: String, timeoutSeconds: Int = 10) throws(SystemError) -> UnixSocket {
         let fd = try retryingEINTR("socket", path) { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         let s = UnixSocket(fileDescriptor: fd)
-        var addr = try address(path)
+        var addr = try SocketAddress.unix(path)
         _ = try withSockaddr(&addr) { sa, len throws(SystemError) in try retryingEINTR("connect", path) { Glibc.connect(fd, sa, len) } }
         s.setTimeouts(seconds: timeoutSeconds)
         return s
     }
 
-    /// Accepts one pending connection, or nil when none is waiting. The client socket blocks,
-    /// with timeouts so one slow client cannot hold a worker forever.
-    public func accept(timeoutSeconds: Int = 5) throws(SystemError) -> UnixSocket? {
-        while true {
-            let fd = Glibc.accept(fileDescriptor, nil, nil)
-            if fd >= 0 {
-                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-                _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-                let c = UnixSocket(fileDescriptor: fd)
-                c.setTimeouts(seconds: timeoutSeconds)
-                return c
-            }
-            let e = errno
-            if e == EINTR { continue }
-            if e == EAGAIN || e == EWOULDBLOCK || e == ECONNABORTED { return nil }
-            throw SystemError(call: "accept", errno: e)
-        }
-    }
-
     /// The peer's credentials (`SO_PEERCRED`): pid, uid, gid.
     public func peerCredentials() throws(SystemError) -> (pid: pid_t, uid: uid_t, gid: gid_t) {
-        // struct ucred { pid_t pid; uid_t uid; gid_t gid; } (socket(7)); Glibc hides the type.
-        var cred: (Int32, UInt32, UInt32) = (0, 0, 0)
-        var len = socklen_t(MemoryLayout<(Int32, UInt32, UInt32)>.size)
-        _ = try retryingEINTR("getsockopt", "SO_PEERCRED") { getsockopt(fileDescriptor, SOL_SOCKET, SO_PEERCRED, &cred, &len) }
-        return (cred.0, cred.1, cred.2)
+        guard let cred = SocketIO.peerCredentials(fileDescriptor) else { throw SystemError(call: "getsockopt", target: "SO_PEERCRED", errno: errno) }
+        return cred
     }
 
     /// Reads up to `maxBytes`; returns [] at end of stream.
@@ -99,19 +62,6 @@ public final class UnixSocket: @unchecked Sendable {
         var tv = timeval(tv_sec: seconds, tv_usec: 0)
         _ = setsockopt(fileDescriptor, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         _ = setsockopt(fileDescriptor, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    private static func address(_ path: String) throws(SystemError) -> sockaddr_un {
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            throw SystemError(call: "bind", target: path, errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
-        }
-        return addr
     }
 
     private static func withSockaddr<T>(_ addr: inout sockaddr_un, _ body: (UnsafePointer<sockaddr>, socklen_t) throws(SystemError) -> T) throws(SystemError) -> T {

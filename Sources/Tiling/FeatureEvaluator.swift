@@ -24,7 +24,11 @@ enum FeatureEvaluator {
         var props: [(key: String, value: MVTValue)] = []
         props.reserveCapacity(out.count)
         for m in out {
-            if let allowed = l.allowedOutput, !allowed.contains(m.key) { continue }
+            if let allowed = l.allowedOutput {
+                if !allowed.contains(m.key) { continue }
+            } else if l.skipNestedAttributes, m.value.isNested {
+                continue
+            }
             if let v = MVTValue(json: m.value) { props.append((m.key, v)) }
         }
         let idValue = l.id.map { $0.evaluate(original) } ?? id
@@ -45,5 +49,15 @@ enum FeatureEvaluator {
     static func simplification(_ l: Recipe.Layer, properties: JSONObject?, geometryType: String, zoom: Double) -> Double {
         let c = ExpressionContext(properties: properties ?? JSONObject(), id: nil, geometryType: geometryType, zoom: zoom)
         return max(0, l.simplification.evaluate(c).doubleValue ?? 4)
+    }
+}
+
+extension JSONValue {
+    /// Arrays and objects: written to tiles only as JSON text, which mostly bloats them.
+    var isNested: Bool {
+        switch self {
+        case .array, .object: true
+        default: false
+        }
     }
 }

@@ -110,15 +110,19 @@ public enum MVTGeometry {
     }
 
     /// Twice the signed area (surveyor's formula in tile space: positive = clockwise on screen).
+    ///
+    /// Each cross product fits in 64 bits but their differences and sums need not (a decoded
+    /// tile may hold Int32-extreme coordinates), so the sum is kept in 128 bits and the result
+    /// saturates at the 64-bit limits; its sign is always exact.
     public static func signedArea2(_ ring: [TilePoint]) -> Int64 {
         guard ring.count >= 3 else { return 0 }
-        var sum: Int64 = 0
+        var sum: Int128 = 0
         var prev = ring[ring.count - 1]
         for p in ring {
-            sum += Int64(prev.x) * Int64(p.y) - Int64(p.x) * Int64(prev.y)
+            sum += Int128(Int64(prev.x) * Int64(p.y)) - Int128(Int64(p.x) * Int64(prev.y))
             prev = p
         }
-        return sum
+        return Int64(clamping: sum)
     }
 
     /// A decoded geometry: parts as lists of points (rings are open: no repeated first point).
@@ -128,12 +132,27 @@ public enum MVTGeometry {
         public var parts: [[TilePoint]]
     }
 
+    /// How many extents beyond each edge of the tile a decoded coordinate may lie.
+    ///
+    /// MVT 2.1 §4.3 lets geometry extend past the extent (the buffer), without a bound; real
+    /// writers clip within a fraction of one extent. Anything further is a corrupt or hostile
+    /// tile whose coordinates would overflow 32-bit arithmetic in renderers and clients.
+    public static let coordinateReach: Int64 = 16
+
+    /// The accepted coordinate range for a layer of `extent`: ±`coordinateReach` extents around the tile.
+    static func coordinateLimit(extent: UInt32) -> ClosedRange<Int64> {
+        let reach = coordinateReach * Int64(extent)
+        return max(-reach, Int64(Int32.min))...min(Int64(extent) + reach, Int64(Int32.max))
+    }
+
     /// Decodes and validates a command stream for `type`.
     ///
     /// Throws `TilingError.invalidTile` for streams the spec forbids (ClosePath outside a
-    /// polygon, wrong counts, missing parameters, LineTo before MoveTo); `recoverable` is
-    /// set for geometry that is well-formed but degenerate (a line of one repeated point).
-    public static func decode(_ cmds: [UInt32], type: MVTGeometryType) throws(TilingError) -> Decoded {
+    /// polygon, wrong counts, missing parameters, LineTo before MoveTo) and, given a `limit`
+    /// (`coordinateLimit(extent:)`), for coordinates outside it. Cursor arithmetic is done in
+    /// 64 bits, so no stream can trap the decoder; without a limit a cursor that leaves Int32
+    /// wraps around, as the reference decoders' 32-bit cursors do (mvt-fixtures 049, 050).
+    public static func decode(_ cmds: [UInt32], type: MVTGeometryType, limit: ClosedRange<Int64>? = nil) throws(TilingError) -> Decoded {
         var parts: [[TilePoint]] = []
         var i = 0
         var cx: Int32 = 0, cy: Int32 = 0
@@ -144,8 +163,13 @@ public enum MVTGeometry {
             var pts: [TilePoint] = []
             pts.reserveCapacity(count)
             for _ in 0..<count {
-                cx = cx &+ unzigzag(cmds[i])
-                cy = cy &+ unzigzag(cmds[i + 1])
+                // Summed in 64 bits: deltas from a hostile tile may push the cursor past Int32.
+                let x = Int64(cx) + Int64(unzigzag(cmds[i])), y = Int64(cy) + Int64(unzigzag(cmds[i + 1]))
+                if let limit, !limit.contains(x) || !limit.contains(y) {
+                    throw .invalidTile("coordinate (\(x), \(y)) lies more than \(coordinateReach) extents outside the tile; the tile is corrupt or hostile (re-export it with a tiler that clips geometry)")
+                }
+                cx = Int32(truncatingIfNeeded: x)
+                cy = Int32(truncatingIfNeeded: y)
                 i += 2
                 pts.append(TilePoint(x: cx, y: cy))
             }

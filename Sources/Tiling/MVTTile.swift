@@ -34,7 +34,11 @@ public struct MVTTile: Sendable {
     /// Recoverable problems found while decoding (what was dropped and why).
     public var issues: [String]
 
-    public init(decoding bytes: [UInt8]) throws(TilingError) {
+    /// Decodes `bytes`. With `limitCoordinates` (the default, for tiles from outside) a
+    /// coordinate more than `MVTGeometry.coordinateReach` extents outside the tile is fatal:
+    /// the spec sets no bound, but such a tile is corrupt or built to overflow the 32-bit
+    /// arithmetic of renderers and clients. Pass false to decode it anyway (wrapping at Int32).
+    public init(decoding bytes: [UInt8], limitCoordinates: Bool = true) throws(TilingError) {
         var r = ProtobufReader(bytes)
         layers = []
         issues = []
@@ -44,7 +48,7 @@ public struct MVTTile: Sendable {
                 guard wire == 2 else { throw .invalidTile("tile field 3 (layers) has wire type \(wire)") }
                 let range = try r.lengthDelimited()
                 var lr = ProtobufReader(bytes, from: range.lowerBound, to: range.upperBound)
-                let layer = try MVTTile.decodeLayer(&lr, issues: &issues)
+                let layer = try MVTTile.decodeLayer(&lr, limitCoordinates: limitCoordinates, issues: &issues)
                 if layers.contains(where: { $0.name == layer.name }) {
                     issues.append("layer \"\(layer.name)\" appears twice; the second one was skipped (MVT 2.1 §4.1)")
                 } else {
@@ -64,7 +68,7 @@ public struct MVTTile: Sendable {
         var geometryCount = 0
     }
 
-    private static func decodeLayer(_ r: inout ProtobufReader, issues: inout [String]) throws(TilingError) -> Layer {
+    private static func decodeLayer(_ r: inout ProtobufReader, limitCoordinates: Bool, issues: inout [String]) throws(TilingError) -> Layer {
         var version: UInt64?
         var name: String?
         var extent: UInt64 = 4096
@@ -121,7 +125,7 @@ public struct MVTTile: Sendable {
                 issues.append("layer \"\(name)\" feature \(n): \(raw.geometryCount == 0 ? "no" : "more than one") geometry field; feature skipped")
                 continue
             }
-            let decoded = type == .unknown ? MVTGeometry.Decoded(type: .unknown, parts: []) : try MVTGeometry.decode(geometry, type: type)
+            let decoded = type == .unknown ? MVTGeometry.Decoded(type: .unknown, parts: []) : try MVTGeometry.decode(geometry, type: type, limit: limitCoordinates ? MVTGeometry.coordinateLimit(extent: UInt32(extent)) : nil)
             if type == .lineString || type == .polygon, decoded.parts.contains(where: { part in zip(part, part.dropFirst()).contains { $0 == $1 } }) {
                 issues.append("layer \"\(name)\" feature \(n): a LineTo has a zero-length segment (MVT 2.1 §4.3.3.2); feature skipped")
                 continue

@@ -32,6 +32,13 @@ public struct Recipe: Sendable {
         public var limits: [Limit] = []
         /// `tiles.order`: features are added to a tile in ascending order of this value.
         public var order: Expression?
+        /// Not an MTS field: the tiler replaces `maxzoom` with one chosen from the data
+        /// (`ZoomGuess`); `maxzoom` is the fallback when the data has too few locations.
+        public var autoMaxzoom = false
+        /// Not an MTS field: attributes whose values are arrays or objects (GPX
+        /// `coordinateProperties`, nested MapHub data) are left out of tiles unless
+        /// `allowed_output` names them. Default recipes set it; MTS recipes keep them.
+        public var skipNestedAttributes = false
 
         public init(name: String, source: String, minzoom: Int, maxzoom: Int) {
             self.name = name
@@ -57,13 +64,22 @@ public struct Recipe: Sendable {
     /// The recipe as given (stored with publish jobs, as MTS does).
     public var json: JSONValue
 
-    /// The default for a map without a recipe: one layer named after the map, z0–10.
-    public static func defaultRecipe(map: String, maxzoom: Int = 10) -> Recipe {
+    /// The maxzoom an automatic choice falls back to when the data has too few locations.
+    public static let fallbackMaxzoom = 10
+
+    /// The default for a map without a recipe: one layer named after the map, from z0 to
+    /// `maxzoom`, or to a zoom chosen from the data when `maxzoom` is nil. Attributes holding
+    /// arrays or objects are left out of its tiles.
+    public static func defaultRecipe(map: String, maxzoom: Int?) -> Recipe {
         let name = String(map.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") ? $0 : "_" })
         let source = "tiledrop://tileset-source/\(map)"
-        let json: JSONValue = ["version": 1, "layers": .object(JSONObject([.init(key: name, value: ["source": .string(source), "minzoom": 0, "maxzoom": .int(Int64(maxzoom))])]))]
+        let zoom = maxzoom ?? fallbackMaxzoom
+        let json: JSONValue = ["version": 1, "layers": .object(JSONObject([.init(key: name, value: ["source": .string(source), "minzoom": 0, "maxzoom": .int(Int64(zoom))])]))]
         // The generated recipe is valid by construction; parsing it keeps one code path.
-        return (try? Recipe(json: json)) ?? Recipe(version: 1, layers: [Layer(name: name, source: source, minzoom: 0, maxzoom: maxzoom)], json: json)
+        var recipe = (try? Recipe(json: json)) ?? Recipe(version: 1, layers: [Layer(name: name, source: source, minzoom: 0, maxzoom: zoom)], json: json)
+        recipe.layers[0].autoMaxzoom = maxzoom == nil
+        recipe.layers[0].skipNestedAttributes = true
+        return recipe
     }
 
     init(version: Int, layers: [Layer], json: JSONValue) {

@@ -12,6 +12,10 @@ public struct TilingReport: Sendable {
     public var metadata: TilesetMetadata
     public var tileCount: Int
     public var featureCount: Int
+    /// The recipe as run: the given JSON with every automatically chosen `maxzoom` filled in.
+    public var recipe: JSONValue
+    /// One line per layer whose maxzoom was chosen from the data, saying which and why.
+    public var maxzoomChoices: [String] = []
 }
 
 /// Tileset metadata for MBTiles 1.3 `metadata` rows and TileJSON.
@@ -46,6 +50,9 @@ public struct Tiler {
     public var spillThreshold = 1_000_000
     /// Upper bound on tile pieces held at once; a zoom level with more is cut in column bands.
     public var maxPiecesPerPass = 4_000_000
+    /// Called after each zoom level with the fraction of the work done (0–1), weighting
+    /// zoom z by 4^z as the number of tiles grows.
+    public var progress: (@Sendable (Double) -> Void)?
 
     public init(recipe: Recipe, threads: Int? = nil) {
         self.recipe = recipe
@@ -65,12 +72,16 @@ public struct Tiler {
         var schemas: [LayerSchema] = []
         var featureCount = 0
         var table = AttributeTable()
-        for layer in recipe.layers {
+        var recipeJSON = recipe.json
+        var maxzoomChoices: [String] = []
+        var chosenBecause: [String: String] = [:]
+        for var layer in recipe.layers {
             let source: any FeatureSource
             do { source = try resolveSource(layer.source) } catch { throw TilingError.source(name: layer.source, message: "\(error)") }
             let records = RecordStore(spillThreshold: spillThreshold)
             var (schema, skipped) = (LayerSchema(layer: layer), 0)
             let dynamic = FeatureEvaluator.isDynamic(layer)
+            var guess = layer.autoMaxzoom ? ZoomGuess() : nil
             do {
                 try source.forEachFeature { f in
                     guard let g = f.geometry else { return }
@@ -79,6 +90,7 @@ public struct Tiler {
                         skipped += 1
                         return
                     }
+                    guess?.add(points: projected.points, lines: projected.lines, polygons: projected.polygons)
                     var candidates: [ProjectedGeometry] = []
                     if !projected.points.isEmpty { candidates.append(.points(projected.points)) }
                     if !projected.lines.isEmpty { candidates.append(.lines(projected.lines)) }
@@ -106,22 +118,39 @@ public struct Tiler {
                 throw TilingError.source(name: layer.source, message: "\(error)")
             }
             if skipped > 0 { warnings.append("layer \(layer.name): \(skipped) feature(s) with invalid coordinates were skipped") }
+            if let guess {
+                let choice = guess.choose(minzoom: layer.minzoom)
+                layer.maxzoom = choice?.zoom ?? layer.maxzoom
+                let why = choice?.reason ?? "fewer than two distinct locations; the fallback z\(layer.maxzoom) is used"
+                chosenBecause[layer.name] = "z\(layer.maxzoom) chosen from the data (default_maxzoom = auto): \(why)"
+                maxzoomChoices.append("layer \(layer.name): maxzoom \(layer.maxzoom) chosen from the data (\(why))")
+                recipeJSON = Tiler.setting(maxzoom: layer.maxzoom, of: layer.name, in: recipeJSON)
+                schema.layer = layer
+            }
             featureCount += records.count
             data.append(LayerData(layer: layer, records: records, dynamic: dynamic))
             schemas.append(schema)
         }
 
         var stats = data.map { LayerStats(minzoom: $0.layer.minzoom, maxzoom: $0.layer.maxzoom) }
-        let minzoom = recipe.layers.map(\.minzoom).min() ?? 0
-        let maxzoom = recipe.layers.map(\.maxzoom).max() ?? 0
+        let minzoom = data.map(\.layer.minzoom).min() ?? 0
+        let maxzoom = data.map(\.layer.maxzoom).max() ?? 0
         var tileCount = 0
         var droppedBySize = 0
+        /// The tiles that lost the most features to `layer_size` (at most 5, most first).
+        var worstTiles: [(tile: String, layer: String, dropped: Int)] = []
         table.freeze()
         let attributes = table
         let layers = data.map(\.layer)
         let writer = LockedSink(sink)
         var lastPieces = 0
+        let totalWeight = (minzoom...maxzoom).reduce(0.0) { $0 + pow(4, Double($1)) }
+        var doneWeight = 0.0
         for z in minzoom...maxzoom {
+            defer {
+                doneWeight += pow(4, Double(z))
+                progress?(min(1, doneWeight / totalWeight))
+            }
             // Estimate this zoom's pieces from the last one (×4 when every feature splits in
             // four) plus the layers starting here, and cut in column bands when they would not
             // fit the budget.
@@ -151,6 +180,9 @@ public struct Tiler {
                             guard let s else { continue }
                             stats[li].add(tile: tile.id, size: s.size, points: s.points, lines: s.lines, polygons: s.polygons, hash: s.hash, requiredSize: s.requiredSize)
                             droppedBySize += s.dropped
+                            if s.dropped > 0 {
+                                Tiler.noteWorst((tile.id.description, layers[li].name, s.dropped), in: &worstTiles)
+                            }
                         }
                         if tile.written { tileCount += 1 }
                     }
@@ -158,12 +190,38 @@ public struct Tiler {
             }
         }
         if droppedBySize > 0 {
-            warnings.append("\(droppedBySize) feature(s) were dropped from tiles whose layer exceeded layer_size; see layer_stats capped_list")
+            let worst = worstTiles.map { "\($0.tile) (\($0.layer), \($0.dropped) dropped)" }.joined(separator: ", ")
+            warnings.append("\(droppedBySize) feature(s) were dropped from tiles whose layer exceeded layer_size; worst tiles: \(worst). Raise tiles.layer_size, add a filter or tiles.limit, or lower maxzoom; see layer_stats capped_list")
         }
         var layerStats = JSONObject()
-        for (i, d) in data.enumerated() { layerStats[d.layer.name] = stats[i].json }
+        for (i, d) in data.enumerated() {
+            layerStats[d.layer.name] = stats[i].json
+            // The job report records an automatic choice beside the layer's other statistics.
+            if let why = chosenBecause[d.layer.name], var o = layerStats[d.layer.name]?.objectValue {
+                o["maxzoom_chosen"] = .string(why)
+                layerStats[d.layer.name] = .object(o)
+            }
+        }
         let metadata = TilesetMetadata.make(bounds: bounds, minzoom: minzoom, maxzoom: maxzoom, schemas: schemas)
-        return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount, featureCount: featureCount)
+        return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount,
+                            featureCount: featureCount, recipe: recipeJSON, maxzoomChoices: maxzoomChoices)
+    }
+
+    /// Keeps the five tiles that dropped the most features, most first.
+    static func noteWorst(_ entry: (tile: String, layer: String, dropped: Int), in worst: inout [(tile: String, layer: String, dropped: Int)]) {
+        guard worst.count < 5 || entry.dropped > worst[worst.count - 1].dropped else { return }
+        worst.append(entry)
+        worst.sort { $0.dropped > $1.dropped }
+        if worst.count > 5 { worst.removeLast() }
+    }
+
+    /// `json` with `layers.<layer>.maxzoom` set to `zoom`.
+    static func setting(maxzoom zoom: Int, of layer: String, in json: JSONValue) -> JSONValue {
+        guard var root = json.objectValue, var layers = root["layers"]?.objectValue, var l = layers[layer]?.objectValue else { return json }
+        l["maxzoom"] = .int(Int64(zoom))
+        layers[layer] = .object(l)
+        root["layers"] = .object(layers)
+        return .object(root)
     }
 
     /// The features of one zoom level (or band of columns) cut into tiles: `features` in cut

@@ -15,7 +15,7 @@ struct LayerSchema: Sendable {
 
     static let valueLimit = 100
 
-    let layer: Recipe.Layer
+    var layer: Recipe.Layer
     var count = 0
     var geometryCounts = [0, 0, 0, 0]
     var attributes: [String: Attribute] = [:]

@@ -4,7 +4,7 @@ import GeoModel
 /// `tiledrop convert IN [-o OUT]`: one file to line-delimited GeoJSON (stdout by default).
 enum ConvertCommand {
     static func run(arguments: [String]) -> Int32 {
-        guard let args = parseArguments(arguments, command: "convert", valued: ["-o", "--output"]) else { return ExitCode.usage }
+        guard let args = parseArguments(arguments, .convert) else { return ExitCode.usage }
         guard args.positional.count == 1 else {
             printError("tiledrop convert: expected exactly one input file; usage: tiledrop convert IN [-o OUT]")
             return ExitCode.usage

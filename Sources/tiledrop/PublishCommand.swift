@@ -10,14 +10,10 @@ import Tiling
 /// `tiledrop://tileset-source/<map>` sources resolve to `<root>/sources/<map>/` when `--root`
 /// is given. Prints a summary, or with `--json` the MTS-shaped job report.
 enum PublishCommand {
-    static let usage = "usage: tiledrop publish RECIPE.json -o OUT.mbtiles [--json] [--name NAME] [--root DIR] [--threads N]"
+    static let usage = "usage: tiledrop " + CommandHelp.publish.synopsis
 
     static func run(arguments: [String]) -> Int32 {
-        if arguments.contains("-h") || arguments.contains("--help") {
-            print(usage)
-            return ExitCode.ok
-        }
-        guard let args = parseArguments(arguments, command: "publish", valued: ["-o", "--output", "--name", "--root", "--threads"], flags: ["--json"]) else {
+        guard let args = parseArguments(arguments, .publish) else {
             return ExitCode.usage
         }
         guard args.positional.count == 1, let output = args.value("-o") ?? args.value("--output") else {

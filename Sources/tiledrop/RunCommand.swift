@@ -16,7 +16,7 @@ enum RunCommand {
             printError("tiledrop run: \(error)")
             return ExitCode.software
         }
-        guard let args = parseArguments(arguments, command: "run", valued: ["--root", "--config"]) else { return ExitCode.usage }
+        guard let args = parseArguments(arguments, .run) else { return ExitCode.usage }
         guard args.positional.isEmpty else {
             printError("tiledrop run: unexpected argument '\(args.positional[0])'; see tiledrop --help")
             return ExitCode.usage

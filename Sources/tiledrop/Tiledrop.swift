@@ -7,24 +7,19 @@ import Daemon
 enum Tiledrop {
     static let version = TiledropVersion.string
 
-    static let usage = """
-    tiledrop \(version): drop KML, KMZ, GPX or GeoJSON files into a folder, get MBTiles vector tilesets.
-
-    Usage:
-      tiledrop run [--root DIR] [--config FILE]       run the daemon in the foreground (default root ./tiledrop-data)
-      tiledrop status [--root DIR | --socket PATH] [--json]
-                                                      ask a running daemon for its status
-      tiledrop convert IN [-o OUT]                    convert a KML/KMZ/GPX/GeoJSON file to line-delimited GeoJSON
-      tiledrop publish RECIPE.json -o OUT.mbtiles [--json]
-                                                      tile the sources of an MTS recipe into an MBTiles file
-      tiledrop validate-recipe RECIPE.json            check a recipe; prints {"valid": true} or the errors
-      tiledrop tile FILE.mbtiles Z/X/Y                print one tile of an MBTiles file as GeoJSON
-      tiledrop --help | --version
-
-    Exit codes: 0 ok, 64 usage, 65 invalid data, 66 missing input, 69 daemon unreachable,
-    70 internal error, 73 cannot create output, 74 I/O error, 75 another daemon runs on the root,
-    78 bad configuration.
-    """
+    static var usage: String {
+        var lines = ["tiledrop \(version): drop KML, KMZ, GPX or GeoJSON files into a folder, get MBTiles vector tilesets.", "", "Usage:"]
+        for c in CommandHelp.all {
+            lines.append("  tiledrop " + c.synopsis)
+            lines.append("      " + (c.summary.split(separator: ".").first.map(String.init) ?? c.summary))
+        }
+        lines += ["  tiledrop --help | --version", "",
+                  "`tiledrop <command> --help` lists a command's options.",
+                  "Exit codes: 0 ok, 64 usage, 65 invalid data, 66 missing input, 69 daemon unreachable,",
+                  "70 internal error, 73 cannot create output, 74 I/O error, 75 another daemon runs on the root,",
+                  "78 bad configuration."]
+        return lines.joined(separator: "\n")
+    }
 
     static func main(_ args: [String]) -> Int32 {
         guard let command = args.first else {
@@ -32,19 +27,26 @@ enum Tiledrop {
             return ExitCode.usage
         }
         let rest = Array(args.dropFirst())
+        if let help = CommandHelp.named(command), rest.contains("--help") || rest.contains("-h") {
+            print(help.text)
+            return ExitCode.ok
+        }
         switch command {
         case "--help", "-h", "help":
-            print(usage)
+            if let name = rest.first, let help = CommandHelp.named(name) { print(help.text) } else { print(usage) }
             return ExitCode.ok
         case "--version", "-V", "version":
             print("tiledrop \(version)")
             return ExitCode.ok
         case "run": return RunCommand.run(arguments: rest)
         case "status": return StatusCommand.run(arguments: rest)
+        case "republish": return RepublishCommand.run(arguments: rest)
         case "convert": return ConvertCommand.run(arguments: rest)
         case "publish": return PublishCommand.run(arguments: rest)
         case "validate-recipe": return ValidateRecipeCommand.run(arguments: rest)
         case "tile": return TileCommand.run(arguments: rest)
+        case "render": return RenderCommand.run(arguments: rest)
+        case "preview": return PreviewCommand.run(arguments: rest)
         default:
             printError("tiledrop: unknown command '\(command)'; see tiledrop --help")
             return ExitCode.usage
@@ -76,11 +78,11 @@ func loadConfiguration(_ args: Arguments, command: String) -> DaemonConfig? {
 }
 
 /// Parses `args` or prints a usage error; nil means "exit with ExitCode.usage".
-func parseArguments(_ args: [String], command: String, valued: Set<String> = [], flags: Set<String> = []) -> Arguments? {
+func parseArguments(_ args: [String], _ help: CommandHelp) -> Arguments? {
     do {
-        return try Arguments(args, valued: valued, flags: flags)
+        return try Arguments(args, valued: help.valued, flags: help.flags)
     } catch {
-        printError("tiledrop \(command): \(error.message); see tiledrop --help")
+        printError("tiledrop \(help.name): \(error.message); see tiledrop \(help.name) --help")
         return nil
     }
 }

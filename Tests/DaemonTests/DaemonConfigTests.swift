@@ -22,6 +22,10 @@ final class DaemonConfigTests: XCTestCase {
             XCTAssertTrue("\(e)".contains(":2:"), "\(e)")
             XCTAssertTrue("\(e)".contains("setle_seconds"))
         }
+        try "listen = 127.0.0.1:8080, [::1]:9090\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try DaemonConfig.load(path: path, rootOverride: nil).listen, [.tcp(host: "127.0.0.1", port: 8080), .tcp(host: "::1", port: 9090)])
+        try "listen = 8080\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DaemonConfig.load(path: path, rootOverride: nil))
         try "max_file_size = lots\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try DaemonConfig.load(path: path, rootOverride: nil))
     }

@@ -28,11 +28,26 @@ final class DropWatcherTests: XCTestCase {
         XCTAssertEqual(ready.first?.group, "grp")
         XCTAssertEqual(ready.first?.map, "m")
 
-        try FileManager.default.createDirectory(atPath: drop + "/bad name", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: drop + "/Bad Name", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: drop + "/second", withIntermediateDirectories: true)
         _ = try Poller().waitReadable([watcher.fileDescriptor], timeout: 2)
         try watcher.handleEvents(now: clock.now())
-        XCTAssertEqual(watcher.maps, ["m", "second"], "new map folders are watched")
-        XCTAssertTrue(watcher.warnings.values.contains { $0.contains("bad name") })
+        XCTAssertEqual(watcher.maps, ["bad-name", "m", "second"], "new map folders are watched; any name becomes a map id")
+
+        // A second folder with the same id is refused, clearly; the first keeps the id.
+        try FileManager.default.createDirectory(atPath: drop + "/BAD NAME", withIntermediateDirectories: true)
+        _ = try Poller().waitReadable([watcher.fileDescriptor], timeout: 2)
+        try watcher.handleEvents(now: clock.now())
+        XCTAssertEqual(watcher.maps, ["bad-name", "m", "second"])
+        XCTAssertTrue(watcher.warnings.values.contains { $0.contains("drop/BAD NAME and drop/Bad Name would both be map 'bad-name'") },
+                      "\(watcher.warnings)")
+
+        // A file directly in drop/ is a candidate without a map, so it can be moved to failed/.
+        _ = FileManager.default.createFile(atPath: drop + "/loose.geojson", contents: Data("{}".utf8))
+        _ = try Poller().waitReadable([watcher.fileDescriptor], timeout: 2)
+        try watcher.handleEvents(now: clock.now())
+        let loose = watcher.takeReady(now: clock.now() + 1)
+        XCTAssertEqual(loose.map(\.name), ["loose.geojson"])
+        XCTAssertEqual(loose.first?.isMisplaced, true)
     }
 }

@@ -71,7 +71,7 @@ final class PublisherTests: XCTestCase {
     }
 
     func testTiledropSourcesGoToTheResolver() throws {
-        let recipe = Recipe.defaultRecipe(map: "trips")
+        let recipe = Recipe.defaultRecipe(map: "trips", maxzoom: 10)
         var asked: [String] = []
         let feature = Feature(geometry: .lineString([Position(lon: 0, lat: 0), Position(lon: 1, lat: 1)]))
         let report = try Publisher().publish(recipe: recipe, recipeDirectory: nil, resolveSource: { s in
@@ -81,5 +81,52 @@ final class PublisherTests: XCTestCase {
         XCTAssertEqual(asked, ["tiledrop://tileset-source/trips"])
         XCTAssertEqual(report.layerStats["trips"]?["linestring_count"]?.intValue.map { $0 > 0 }, true)
         XCTAssertEqual(try MBTilesReader(path: dir + "/trips.mbtiles").metadata()["name"], "trips")
+    }
+
+    /// Issue 9: nested arrays/objects (GPX coordinateProperties) stay out of default tilesets
+    /// unless allowed_output asks for them.
+    func testDefaultTilesetsLeaveNestedAttributesOutUnlessAllowed() throws {
+        var props = JSONObject()
+        props["name"] = "run"
+        props["coordinateProperties"] = ["times": ["2024-01-01T00:00:00Z", "2024-01-01T00:01:00Z"]]
+        let feature = Feature(geometry: .lineString([Position(lon: 0, lat: 0), Position(lon: 1, lat: 1)]), properties: props)
+        func fields(_ recipe: Recipe, _ name: String) throws -> [String] {
+            _ = try Publisher().publish(recipe: recipe, recipeDirectory: nil, resolveSource: { _ in ArrayFeatureSource([feature]) }, outputPath: dir + "/\(name).mbtiles")
+            let json = try JSONParser.parse(try XCTUnwrap(try MBTilesReader(path: dir + "/\(name).mbtiles").metadata()["json"]))
+            return json["vector_layers"]?.arrayValue?.first?["fields"]?.objectValue?.keys.sorted() ?? []
+        }
+        XCTAssertEqual(try fields(Recipe.defaultRecipe(map: "gps", maxzoom: 3), "default"), ["name"])
+        let asking = try Recipe(json: try JSONParser.parse("""
+            {"version": 1, "layers": {"gps": {"source": "tiledrop://tileset-source/gps", "minzoom": 0, "maxzoom": 3,
+             "features": {"attributes": {"allowed_output": ["name", "coordinateProperties"]}}}}}
+            """))
+        XCTAssertEqual(try fields(asking, "asking"), ["coordinateProperties", "name"])
+    }
+
+    /// Issue 9: `default_maxzoom = auto` chooses the zoom from the data and records why.
+    func testAutomaticMaxzoomFollowsTheData() throws {
+        // A 40 × 40 grid of points 0.0001° (~11 m) apart, and one of 0.01° (~1.1 km) apart.
+        func grid(_ step: Double) -> [Feature] {
+            (0..<1600).map { i in Feature(geometry: .point(Position(lon: Double(i % 40) * step, lat: Double(i / 40) * step))) }
+        }
+        func publish(_ features: [Feature], _ name: String) throws -> PublishReport {
+            try Publisher().publish(recipe: Recipe.defaultRecipe(map: name, maxzoom: nil), recipeDirectory: nil,
+                                    resolveSource: { _ in ArrayFeatureSource(features) }, outputPath: dir + "/\(name).mbtiles")
+        }
+        let dense = try publish(grid(0.0001), "dense")
+        let sparse = try publish(grid(0.01), "sparse")
+        let denseZoom = try XCTUnwrap(dense.metadata.maxzoom)
+        let sparseZoom = try XCTUnwrap(sparse.metadata.maxzoom)
+        XCTAssertGreaterThan(denseZoom, sparseZoom, "closer features need a higher zoom")
+        XCTAssertLessThanOrEqual(denseZoom, ZoomGuess.cap)
+        print("auto maxzoom: 11 m grid → z\(denseZoom), 1.1 km grid → z\(sparseZoom)")
+        XCTAssertTrue((6...7).contains(denseZoom - sparseZoom), "100× closer is log2(100) ≈ 6.6 zooms more")
+        let why = try XCTUnwrap(dense.layerStats["dense"]?["maxzoom_chosen"]?.stringValue)
+        XCTAssertTrue(why.contains("z\(denseZoom) chosen from the data") && why.contains("feature spacing"), why)
+        XCTAssertEqual(dense.recipe["layers"]?["dense"]?["maxzoom"]?.intValue, denseZoom, "the job's recipe shows the choice")
+        // One point alone cannot be measured: the fallback is used, and said so.
+        let single = try publish([Feature(geometry: .point(Position(lon: 1, lat: 1)))], "single")
+        XCTAssertEqual(single.metadata.maxzoom, Recipe.fallbackMaxzoom)
+        XCTAssertTrue(single.maxzoomChoices.first?.contains("fewer than two distinct locations") == true)
     }
 }

@@ -37,7 +37,8 @@ final class ServiceDeskTests: XCTestCase {
         let logger = Logger(level: .error)
         let retired = LockedStringSet()
         let cancellations = LockedStringSet()
-        let publisher = PublishScheduler(config: config, store: store, fileSystem: fs, logger: logger, retiredSources: retired)
+        let publisher = PublishScheduler(config: config, store: store, fileSystem: fs, logger: logger, retiredSources: retired,
+                                         recipes: RecipeBook(config: config, fileSystem: fs, logger: logger))
         let processor = IngestProcessor(config: config, store: store, fileSystem: fs, logger: logger, notes: StatusNotes(), cancellations: cancellations,
                                         retiredSources: retired, onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { false })
@@ -94,6 +95,10 @@ final class ServiceDeskTests: XCTestCase {
 
     func testTilesetsRecipesAndPublishJobs() throws {
         _ = try desk.ingestStaged(try stage(point, map: "pois"), map: "pois", filename: "p.geojsonl", group: nil, replace: false)
+        XCTAssertTrue(waitUntil(timeout: 20) { FileManager.default.fileExists(atPath: self.root + "/tiles/pois.mbtiles") })
+        let pois = try XCTUnwrap(try desk.tilesets().first { $0.record.id == "pois" }, "the map's own default tileset")
+        XCTAssertFalse(pois.record.isPrivate, "tilesets from drops are public")
+        XCTAssertEqual(pois.record.uuid, try desk.maps().first { $0.id == "pois" }?.uuid, "map and tileset of one name share the UUID")
         let recipe = try JSONParser.parse(#"{"version":1,"layers":{"pois":{"source":"mapbox://tileset-source/alice/pois","minzoom":0,"maxzoom":2}}}"#)
         XCTAssertEqual(desk.sourceProblems(recipe: recipe), [])
         let missing = try JSONParser.parse(#"{"version":1,"layers":{"x":{"source":"mapbox://tileset-source/alice/nope","minzoom":0,"maxzoom":2}}}"#)
@@ -116,9 +121,9 @@ final class ServiceDeskTests: XCTestCase {
         XCTAssertTrue(places.record.isPrivate)
         XCTAssertGreaterThan(places.filesize, 0)
         XCTAssertEqual(places.center?.count, 3)
-        let pois = try XCTUnwrap(listed.first { $0.record.id == "pois" }, "the map's own default tileset")
-        XCTAssertFalse(pois.record.isPrivate, "tilesets from drops are public")
-        XCTAssertEqual(pois.record.uuid, try desk.maps().first { $0.id == "pois" }?.uuid, "map and tileset of one name share the UUID")
+        // Issue 9: once a recipe uses the map, its default tileset is retired to archive/tiles/.
+        XCTAssertTrue(waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: self.root + "/archive/tiles/pois.mbtiles") })
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/tiles/pois.mbtiles"))
 
         XCTAssertTrue(try desk.deleteTileset("places"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/recipes/places.json"))

@@ -25,7 +25,7 @@ final class MapsAndSocketTests: XCTestCase {
 
     private func request(_ harness: DaemonHarness, _ method: String, _ path: String) throws -> (Int, JSONValue) {
         let socket = try UnixSocket.connect(path: harness.root + "/tiledrop.sock")
-        try socket.sendAll(Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\n\r\n".utf8))
+        try socket.sendAll(Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8))
         var bytes: [UInt8] = []
         while true {
             let chunk = try socket.receive()
@@ -158,7 +158,10 @@ final class MapsAndSocketTests: XCTestCase {
         let (status, body) = try request(harness, "POST", "/v1/ingests/\(id)/cancel")
         XCTAssertEqual(status, 200, "\(body)")
         XCTAssertTrue(waitUntil(timeout: 30) { (try? self.get(harness, "/v1/ingests/\(id)"))?.1["state"]?.stringValue == "canceled" }, harness.log)
-        let report = try String(contentsOfFile: harness.root + "/failed/slow/big.geojson.error.json", encoding: .utf8)
+        // The state is recorded first, then the file moves to failed/ beside its report.
+        let reportPath = harness.root + "/failed/slow/big.geojson.error.json"
+        XCTAssertTrue(waitUntil(timeout: 10) { FileManager.default.fileExists(atPath: reportPath) }, harness.log)
+        let report = try String(contentsOfFile: reportPath, encoding: .utf8)
         XCTAssertTrue(report.contains("canceled by request"), report)
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: harness.root + "/sources/slow")) ?? [], [], "nothing was appended, no temporary left")
         XCTAssertEqual(harness.stop(), 0)

@@ -78,8 +78,10 @@ final class WalkingSkeletonTests: XCTestCase {
         try harness.start()
         try harness.drop(Data("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",".utf8), map: "broken", name: "truncated.geojson")
         let errorFile = harness.root + "/failed/broken/truncated.geojson.error.json"
-        XCTAssertTrue(waitUntil(timeout: 30) { FileManager.default.fileExists(atPath: errorFile) }, "log:\n\(harness.log)")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/failed/broken/truncated.geojson"))
+        // The reason is written first, then the file moves beside it: wait for both.
+        XCTAssertTrue(waitUntil(timeout: 30) {
+            FileManager.default.fileExists(atPath: errorFile) && FileManager.default.fileExists(atPath: harness.root + "/failed/broken/truncated.geojson")
+        }, "log:\n\(harness.log)")
         let report = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: errorFile))))
         XCTAssertEqual(report["state"]?.stringValue, "failed")
         let message = report["errors"]?.arrayValue?.first?["message"]?.stringValue ?? ""

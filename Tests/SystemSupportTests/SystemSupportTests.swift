@@ -55,20 +55,49 @@ final class SystemSupportTests: XCTestCase {
         }
     }
 
-    func testUnixSocketRoundTripWithPeerCredentials() throws {
+    func testUnixSocketRoundTripWithPeerCredentialsAndEpoll() throws {
         let path = dir + "/s.sock"
-        let listener = try UnixSocket.listen(path: path)
+        let listener = try ListeningSocket.listen(.unix(path: path, mode: 0o660))
         var st = stat()
         XCTAssertEqual(lstat(path, &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o660)
+        let epoll = try Epoll()
+        try epoll.add(listener.fileDescriptor, events: .readable, token: 7)
+        XCTAssertEqual(try listener.accept().isNone, true, "nothing waiting yet")
         let client = try UnixSocket.connect(path: path)
-        _ = try Poller().waitReadable([listener.fileDescriptor], timeout: 2)
-        let server = try XCTUnwrap(try listener.accept())
-        XCTAssertEqual(try server.peerCredentials().uid, getuid())
+        XCTAssertEqual(try epoll.wait(timeout: 2).map(\.token), [7])
+        guard case .connection(let fd) = try listener.accept() else { return XCTFail("no connection") }
+        defer { close(fd) }
+        XCTAssertEqual(SocketIO.peerCredentials(fd)?.uid, getuid())
         try client.sendAll(Array("ping".utf8))
-        XCTAssertEqual(try server.receive(), Array("ping".utf8))
-        server.close()
-        XCTAssertEqual(try client.receive(), [], "end of stream after close")
+        var buffer = [UInt8](repeating: 0, count: 16)
+        _ = try Poller().waitReadable([fd], timeout: 2)
+        let n = try buffer.withUnsafeMutableBytes { try SocketIO.receive(fd, into: $0) }
+        XCTAssertEqual(n, .bytes(4))
+        XCTAssertEqual(try buffer.withUnsafeMutableBytes { try SocketIO.receive(fd, into: $0) }, .wouldBlock)
+        client.close()
+        _ = try Poller().waitReadable([fd], timeout: 2)
+        XCTAssertEqual(try buffer.withUnsafeMutableBytes { try SocketIO.receive(fd, into: $0) }, .endOfStream)
+        listener.close()
+        XCTAssertNotEqual(lstat(path, &st), 0, "closing the listener removes the socket file")
+    }
+
+    func testTCPListenerOnAnEphemeralPortAndEventNotifier() throws {
+        let listener = try ListeningSocket.listen(.tcp(host: "127.0.0.1", port: 0))
+        let port = try XCTUnwrap(listener.boundPort)
+        XCTAssertGreaterThan(port, 0)
+        XCTAssertEqual(ListenAddress.parseTCP("127.0.0.1:8080"), .tcp(host: "127.0.0.1", port: 8080))
+        XCTAssertEqual(ListenAddress.parseTCP("[::1]:80"), .tcp(host: "::1", port: 80))
+        XCTAssertNil(ListenAddress.parseTCP("8080"))
+        XCTAssertNil(ListenAddress.parseTCP("host:99999"))
+        let notifier = try EventNotifier()
+        let epoll = try Epoll()
+        try epoll.add(notifier.fileDescriptor, events: .readable, token: 1)
+        XCTAssertTrue(try epoll.wait(timeout: 0).isEmpty)
+        notifier.signal()
+        XCTAssertEqual(try epoll.wait(timeout: 1).map(\.token), [1])
+        notifier.drain()
+        XCTAssertTrue(try epoll.wait(timeout: 0).isEmpty)
     }
 
     func testServiceNotifierSendsDatagrams() throws {
@@ -102,5 +131,12 @@ final class SystemSupportTests: XCTestCase {
         XCTAssertTrue(FileSystem.isRemote(type: "fuse.sshfs"))
         XCTAssertFalse(FileSystem.isRemote(type: "ext4"))
         XCTAssertFalse(FileSystem.isRemote(type: "tmpfs"))
+    }
+}
+
+extension AcceptResult {
+    var isNone: Bool {
+        if case .none = self { return true }
+        return false
     }
 }

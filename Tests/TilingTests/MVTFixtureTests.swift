@@ -45,9 +45,16 @@ final class MVTFixtureTests: XCTestCase {
                 checked += 1
                 continue
             }
+            // 049 and 050 are "valid" so that decoders decide what to do with a cursor that
+            // overflows Int32; by default we reject them as hostile (issue 8), and decode them
+            // (wrapping, no trap) only when asked to.
+            let overflowProbe = id == "049" || id == "050"
+            if overflowProbe {
+                XCTAssertThrowsError(try MVTTile(decoding: mvt), "fixture \(id): coordinates far outside the tile are rejected by default")
+            }
             if valid {
                 let tile: MVTTile
-                do { tile = try MVTTile(decoding: mvt) } catch {
+                do { tile = try MVTTile(decoding: mvt, limitCoordinates: !overflowProbe) } catch {
                     XCTFail("fixture \(id) is valid but was rejected: \(error)")
                     continue
                 }

@@ -55,12 +55,17 @@ final class RecipeTests: XCTestCase {
     }
 
     func testDefaultRecipe() {
-        let r = Recipe.defaultRecipe(map: "my-trips")
+        let r = Recipe.defaultRecipe(map: "my-trips", maxzoom: 10)
         XCTAssertEqual(r.layers.count, 1)
         XCTAssertEqual(r.layers[0].name, "my_trips")
         XCTAssertEqual(r.layers[0].source, "tiledrop://tileset-source/my-trips")
         XCTAssertEqual(r.layers[0].minzoom, 0)
         XCTAssertEqual(r.layers[0].maxzoom, 10)
+        XCTAssertFalse(r.layers[0].autoMaxzoom)
+        XCTAssertTrue(r.layers[0].skipNestedAttributes, "default tilesets leave arrays and objects out")
         XCTAssertEqual(Recipe.validate(r.json), [])
+        let auto = Recipe.defaultRecipe(map: "my-trips", maxzoom: nil)
+        XCTAssertTrue(auto.layers[0].autoMaxzoom)
+        XCTAssertEqual(auto.layers[0].maxzoom, Recipe.fallbackMaxzoom)
     }
 }

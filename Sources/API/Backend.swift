@@ -1,0 +1,71 @@
+import GeoModel
+import Storage
+
+/// What only the running daemon knows (not in `state.db`), as the operator routes report it.
+public struct LiveState: Sendable {
+    public var version: String
+    public var uptimeSeconds: Double
+    public var pid: Int
+    public var root: String
+    /// Watched maps (folders under `drop/`).
+    public var maps: [String]
+    /// Files waiting to settle, and ready files queued for ingest.
+    public var settling: Int
+    public var queuedDrops: Int
+    /// Why ingestion is paused (disk full, …); nil while it runs.
+    public var pausedReason: String?
+    public var warnings: [String]
+    /// One entry per recipe file (`tileset`, `valid`, `errors`, `in_use`).
+    public var recipes: JSONValue
+    /// The running publish job (`tileset`, `job`, `progress`, `seconds`), or null.
+    public var activeJob: JSONValue
+
+    public init(version: String, uptimeSeconds: Double, pid: Int, root: String, maps: [String], settling: Int,
+                queuedDrops: Int, pausedReason: String?, warnings: [String], recipes: JSONValue = .array([]), activeJob: JSONValue = .null) {
+        self.version = version
+        self.uptimeSeconds = uptimeSeconds
+        self.pid = pid
+        self.root = root
+        self.maps = maps
+        self.settling = settling
+        self.queuedDrops = queuedDrops
+        self.pausedReason = pausedReason
+        self.warnings = warnings
+        self.recipes = recipes
+        self.activeJob = activeJob
+    }
+}
+
+/// The daemon as the API routes see it. `Daemon` implements it; each service's routes
+/// (`API/<Service>/`) use only this, so they can be read against their seed without the
+/// daemon's internals, and tested against a real daemon's backend on a temporary root.
+///
+/// Methods are called from the server's worker threads, concurrently.
+public protocol Backend: AnyObject, Sendable {
+    /// A snapshot of the daemon's live state.
+    func liveState() -> LiveState
+
+    /// Runs `body` with a read-only connection to `state.db` that no other thread uses meanwhile.
+    func read<T>(_ body: (StateDatabase) throws(StorageError) -> T) throws(StorageError) -> T
+
+    /// Asks the ingest worker to cancel ingest `id` (it checks between features).
+    func requestCancel(ingest id: String)
+
+    /// Queues a publish job for `tileset` now (MTS "publish a tileset", `tiledrop republish`).
+    func republish(tileset: String) -> RepublishOutcome
+
+    /// The absolute path of the MBTiles file of `tileset` (it may not exist).
+    func tilesetPath(_ tileset: String) -> String
+
+    /// Writes an informational line to the daemon's log.
+    func logInfo(_ message: String)
+}
+
+/// What asking the publish queue for a job gave.
+public enum RepublishOutcome: Sendable, Equatable {
+    case queued(jobID: String)
+    /// No recipe names the tileset and it is no map published with the default recipe.
+    case unknownTileset
+    /// The job could not be recorded (the log has the reason).
+    case failed
+}

@@ -1,0 +1,133 @@
+import GeoModel
+import HTTP
+import Storage
+
+/// The operator's endpoints, formerly the status socket (README "Status socket"):
+/// `GET /v1/status`, `GET /v1/ingests`, `GET /v1/ingests/{id}`, `POST /v1/ingests/{id}/cancel`,
+/// `GET /v1/maps`, `GET /tilesets/v1/{tileset}/jobs`, `POST /tilesets/v1/{tileset}/publish`.
+/// Errors are `{"message": …}`.
+struct OperatorRoutes: Sendable {
+    let backend: any Backend
+
+    func register(on router: inout Router) {
+        router.get("/v1/status") { _ in self.answer { db throws(StorageError) in try self.status(db) } }
+        router.get("/v1/ingests") { request in
+            self.answer { db throws(StorageError) in
+                let state = request.query["state"].flatMap(IngestState.init(rawValue:))
+                let limit = request.query["limit"].flatMap(Int.init) ?? 100
+                return .array(try db.ingests(state: state, map: request.query["map"], limit: max(1, min(limit, 10_000))).map(\.jsonValue))
+            }
+        }
+        router.get("/v1/ingests/{id}") { request in
+            let id = request.parameter("id")
+            return self.respond { db throws(StorageError) in
+                guard let r = try db.ingest(id: id) else { return .message(404, "no ingest with id \(id)") }
+                return JSONResponse.make(200, r.jsonValue)
+            }
+        }
+        router.post("/v1/ingests/{id}/cancel", options: RouteOptions(maxBodyBytes: 0)) { request in
+            self.respond { db throws(StorageError) in try self.cancel(id: request.parameter("id"), db: db, peer: request.peer) }
+        }
+        router.post("/tilesets/v1/{tileset}/publish", options: RouteOptions(maxBodyBytes: 1 << 20)) { request in
+            self.publish(tileset: request.parameter("tileset"))
+        }
+        router.get("/v1/maps") { _ in self.answer { db throws(StorageError) in .array(try db.maps().map(self.mapJSON)) } }
+        router.get("/tilesets/v1/{tileset}/jobs") { request in
+            self.answer { db throws(StorageError) in
+                let limit = request.query["limit"].flatMap(Int.init) ?? 100
+                return .array(try db.jobs(tileset: request.parameter("tileset"), limit: max(1, min(limit, 10_000))).map(\.jsonValue))
+            }
+        }
+    }
+
+    /// 200 with the JSON `body` builds, or 500 naming the database error.
+    private func answer(_ body: (StateDatabase) throws(StorageError) -> JSONValue) -> Response {
+        respond { db throws(StorageError) in JSONResponse.make(200, try body(db)) }
+    }
+
+    private func respond(_ body: (StateDatabase) throws(StorageError) -> Response) -> Response {
+        do {
+            return try backend.read(body)
+        } catch {
+            return .message(500, "cannot read state.db: \(error)")
+        }
+    }
+
+    private func cancel(id: String, db: StateDatabase, peer: Peer) throws(StorageError) -> Response {
+        guard peer.isLocalAdmin else {
+            return .message(403, "only root or the daemon's user may cancel ingests (over the Unix socket)")
+        }
+        guard let r = try db.ingest(id: id) else { return .message(404, "no ingest with id \(id)") }
+        guard !r.state.isFinished else {
+            return .message(409, "ingest \(id) is already \(r.state.rawValue); only upload or processing ingests can be canceled")
+        }
+        backend.requestCancel(ingest: id)
+        backend.logInfo("ingest \(id): cancellation requested")
+        return JSONResponse.make(200, r.jsonValue)
+    }
+
+    private func status(_ db: StateDatabase) throws(StorageError) -> JSONValue {
+        let live = backend.liveState()
+        let ingests = try db.ingestCounts()
+        let jobs = try db.jobCounts()
+        var o = JSONObject()
+        o["version"] = .string(live.version)
+        o["uptime"] = .int(Int64(live.uptimeSeconds.rounded()))
+        o["pid"] = .int(Int64(live.pid))
+        o["root"] = .string(live.root)
+        o["maps"] = .array(live.maps.map(JSONValue.string))
+        o["settling"] = .int(Int64(live.settling))
+        o["queued_drops"] = .int(Int64(live.queuedDrops))
+        o["paused"] = .bool(live.pausedReason != nil)
+        o["paused_reason"] = live.pausedReason.map(JSONValue.string) ?? .null
+        o["ingests"] = .object(JSONObject(IngestState.allCases.map { .init(key: $0.rawValue, value: .int(Int64(ingests[$0] ?? 0))) }))
+        o["jobs"] = .object(JSONObject(JobStage.allCases.map { .init(key: $0.rawValue, value: .int(Int64(jobs[$0] ?? 0))) }))
+        o["warnings"] = .array(live.warnings.map(JSONValue.string))
+        o["recipes"] = live.recipes
+        o["last_job"] = try db.lastFinishedJob().map(lastJobJSON) ?? .null
+        var active = JSONObject()
+        active["ingests"] = .array(try db.ingests(state: .processing, limit: 20).map { r in
+            ["id": .string(r.id), "map": .string(r.map), "filename": .string(r.filename), "progress": .double((r.progress * 1000).rounded() / 1000)]
+        })
+        active["job"] = live.activeJob
+        active["queued_jobs"] = .array(try db.unfinishedJobs().filter { $0.stage == .queued }.map { .string($0.tileset) })
+        o["active"] = .object(active)
+        return .object(o)
+    }
+
+    /// The last finished publish job, with its warnings (features dropped for `layer_size`, …).
+    private func lastJobJSON(_ job: PublishJobRecord) -> JSONValue {
+        var o = JSONObject()
+        o["tileset"] = .string(job.tileset)
+        o["id"] = .string(job.id)
+        o["stage"] = .string(job.stage.rawValue)
+        o["published"] = job.published.map { .string(HTTPDate.format(milliseconds: $0)) } ?? .null
+        o["errors"] = .array(job.errors.map(JSONValue.string))
+        o["warnings"] = .array(job.warnings.map(JSONValue.string))
+        return .object(o)
+    }
+
+    /// MTS answers a publish request with a message and the job id.
+    private func publish(tileset: String) -> Response {
+        switch backend.republish(tileset: tileset) {
+        case .queued(let id):
+            return JSONResponse.make(200, ["message": .string("Processing \(tileset)"), "jobId": .string(id)])
+        case .unknownTileset:
+            return .message(404, "no tileset \(tileset): there is no recipes/\(tileset).json and no map \(tileset) without a recipe; see GET /v1/maps and GET /v1/status (recipes)")
+        case .failed:
+            return .message(500, "the publish job for \(tileset) could not be queued; the daemon's log says why")
+        }
+    }
+
+    private func mapJSON(_ m: MapRecord) -> JSONValue {
+        var o = JSONObject()
+        o["id"] = .string(m.id)
+        o["title"] = .string(m.title)
+        o["short_name"] = .string(m.shortName)
+        o["owner"] = .string(m.owner)
+        o["visibility"] = .string(m.visibility)
+        o["url"] = .string("file://" + backend.tilesetPath(m.id))
+        o["groups"] = .array(m.groups.map { ["title": .string($0)] })
+        return .object(o)
+    }
+}

@@ -1,0 +1,61 @@
+import API
+import Foundation
+import Storage
+import SystemSupport
+
+/// The daemon's side of the API's `Backend`: live state from the event loop, read-only
+/// `state.db` connections for the server's workers, cancellation requests to the ingest worker.
+final class DaemonBackend: Backend, @unchecked Sendable {
+    private let config: DaemonConfig
+    private let live: LiveStatusBox
+    private let cancellations: LockedStringSet
+    private let logger: Logger
+    private let clock = MonotonicClock()
+    private let startedAt: Double
+    private let readers = NSLock()
+    private var idle: [StateDatabase] = []
+    private let recipes: RecipeBook
+    private let jobProgress: JobProgressBox
+    private let republishTileset: @Sendable (String) -> RepublishOutcome
+
+    init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger, recipes: RecipeBook,
+         jobProgress: JobProgressBox, republish: @escaping @Sendable (String) -> RepublishOutcome) {
+        self.recipes = recipes
+        self.jobProgress = jobProgress
+        republishTileset = republish
+        self.config = config
+        self.live = live
+        self.cancellations = cancellations
+        self.logger = logger
+        startedAt = clock.now()
+    }
+
+    func liveState() -> LiveState {
+        let s = live.get()
+        return LiveState(version: TiledropVersion.string, uptimeSeconds: clock.now() - startedAt, pid: Int(getpid()), root: config.root,
+                         maps: s.maps, settling: s.settling, queuedDrops: s.queuedDrops, pausedReason: s.pausedReason,
+                         warnings: s.warnings, recipes: recipes.statusJSON, activeJob: jobProgress.json)
+    }
+
+    /// Takes an idle read-only connection (or opens one), runs `body`, and puts it back; a
+    /// connection that failed is dropped so the next call opens a fresh one.
+    func read<T>(_ body: (StateDatabase) throws(StorageError) -> T) throws(StorageError) -> T {
+        let reused = readers.withLock { idle.popLast() }
+        let db: StateDatabase
+        if let reused { db = reused } else { db = try StateDatabase(path: config.statePath, readOnly: true, root: config.root) }
+        let result = try body(db)
+        readers.withLock { if idle.count < 8 { idle.append(db) } }
+        return result
+    }
+
+    func requestCancel(ingest id: String) { cancellations.insert(id) }
+
+    func republish(tileset: String) -> RepublishOutcome { republishTileset(tileset) }
+
+    func tilesetPath(_ tileset: String) -> String {
+        let tiles = config.tilesDir.hasPrefix("/") ? config.tilesDir : FileManager.default.currentDirectoryPath + "/" + config.tilesDir
+        return tiles + "/" + tileset + ".mbtiles"
+    }
+
+    func logInfo(_ message: String) { logger.info(message) }
+}

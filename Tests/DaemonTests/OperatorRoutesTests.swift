@@ -1,0 +1,58 @@
+import API
+import Foundation
+import GeoModel
+import HTTP
+import XCTest
+@testable import Daemon
+import Storage
+import SystemSupport
+
+/// The operator routes over the daemon's real backend (a real state.db on a temporary root).
+final class OperatorRoutesTests: XCTestCase {
+    func testStatusIngestsAndCancelNeedingTheLocalAdmin() throws {
+        let root = NSTemporaryDirectory() + "tiledrop-status-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = DaemonConfig(root: root)
+        let store = try StateStore(path: config.statePath, root: config.root)
+        try store.with { db throws(StorageError) in
+            try db.insertIngest(.init(id: "i1", map: "m", group: nil, filename: "f.kml", size: 1, state: .processing,
+                                      originalPath: "/x", workPath: "/y", createdAt: 1, updatedAt: 1))
+        }
+        let cancellations = LockedStringSet()
+        let logger = Logger(level: .error)
+        let backend = DaemonBackend(config: config, live: LiveStatusBox(), cancellations: cancellations, logger: logger,
+                                    recipes: RecipeBook(config: config, fileSystem: FileSystem(), logger: logger), jobProgress: JobProgressBox(),
+                                    republish: { $0 == "trails" ? .queued(jobID: "j1") : .unknownTileset })
+        let router = APIRoutes.router(backend: backend)
+        let other: uid_t = getuid() == 4242 ? 4243 : 4242
+        func send(_ method: String, _ target: String, uid: uid_t?) throws -> Response {
+            try router.respond(to: Request(method: method, target: target, peer: Peer(uid: uid, address: uid == nil ? "127.0.0.1:1" : "unix")))
+        }
+        func json(_ r: Response) throws -> JSONValue {
+            guard case .bytes(let b) = r.body else { throw HTTPError(500, "file body") }
+            return try JSONParser.parse(b)
+        }
+        XCTAssertEqual(try send("POST", "/v1/ingests/i1/cancel", uid: other).status, 403)
+        XCTAssertEqual(try send("POST", "/v1/ingests/i1/cancel", uid: nil).status, 403, "TCP clients are never the local admin")
+        XCTAssertFalse(cancellations.contains("i1"))
+        XCTAssertEqual(try send("POST", "/v1/ingests/i1/cancel", uid: getuid()).status, 200)
+        XCTAssertTrue(cancellations.contains("i1"), "the worker sees the request")
+        XCTAssertEqual(try send("POST", "/v1/ingests/nope/cancel", uid: getuid()).status, 404)
+        let status = try send("GET", "/v1/status", uid: 1000)
+        XCTAssertEqual(try json(status)["ingests"]?["processing"]?.intValue, 1)
+        XCTAssertEqual(try json(status)["root"]?.stringValue, root)
+        XCTAssertEqual(try json(status)["active"]?["ingests"]?.arrayValue?.first?["filename"]?.stringValue, "f.kml", "status --watch shows running ingests")
+        XCTAssertEqual(try json(status)["last_job"], .null)
+        let republish = try send("POST", "/tilesets/v1/trails/publish", uid: 1000)
+        XCTAssertEqual(republish.status, 200)
+        XCTAssertEqual(try json(republish)["jobId"]?.stringValue, "j1")
+        XCTAssertEqual(try send("POST", "/tilesets/v1/nope/publish", uid: 1000).status, 404)
+        XCTAssertEqual(try json(try send("GET", "/v1/ingests?state=processing", uid: nil)).arrayValue?.count, 1)
+        XCTAssertEqual(try json(try send("GET", "/v1/ingests/i1", uid: nil))["document_id"]?.stringValue, "m")
+        XCTAssertEqual(try send("GET", "/v1/ingests/i2", uid: nil).status, 404)
+        XCTAssertEqual(try send("DELETE", "/v1/status", uid: 0).status, 405)
+        XCTAssertEqual(try json(try send("GET", "/v1/maps", uid: nil)).arrayValue?.count, 0)
+        XCTAssertEqual(try json(try send("GET", "/tilesets/v1/m/jobs", uid: nil)).arrayValue?.count, 0)
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import GeoModel
+import Storage
+import XCTest
+
+/// Issue 8: names the old daemon retried forever or never saw, and a full disk that looped.
+final class NamesAndLoopsTests: XCTestCase {
+    private let point = Data("{\"type\":\"Feature\",\"properties\":{\"n\":1},\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}".utf8)
+
+    /// The map's ingest rows, read straight from `state.db`.
+    private func ingests(_ harness: DaemonHarness, map: String) throws -> [IngestRecord] {
+        try StateDatabase(path: harness.root + "/state.db", readOnly: true, root: harness.root).ingests(map: map)
+    }
+
+    func testA244ByteNameIsIngestedOnceWithOneRow() throws {
+        let harness = try DaemonHarness(settleSeconds: 0.1)
+        defer { harness.cleanUp() }
+        try harness.start()
+        let name = String(repeating: "n", count: 236) + ".geojson" // 244 bytes; <uuid>--<name> is 282
+        XCTAssertEqual(name.utf8.count, 244)
+        try harness.drop(point, map: "long", name: name)
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
+        usleep(2_500_000) // a safety scan (every 2 s here) must not find it again
+        let rows = try ingests(harness, map: "long")
+        XCTAssertEqual(rows.count, 1, "\(rows)")
+        XCTAssertEqual(rows.first?.filename, name)
+        let archived = try FileManager.default.contentsOfDirectory(atPath: harness.root + "/archive/long")
+        XCTAssertEqual(archived.count, 1)
+        XCTAssertTrue(archived[0].hasSuffix(".geojson") && archived[0].utf8.count <= 232, archived[0])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root + "/drop/long").filter { !$0.hasPrefix(".") }, [])
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
+    func testANonUTF8NameIsIngestedOnceUnderAnEscapedName() throws {
+        let harness = try DaemonHarness(settleSeconds: 0.1)
+        defer { harness.cleanUp() }
+        try harness.start()
+        let folder = harness.root + "/drop/latin"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try point.write(to: URL(fileURLWithPath: folder + "/.upload"))
+        let raw: [UInt8] = Array((folder + "/caf").utf8) + [0xE9] + Array(".geojson".utf8) + [0]
+        let renamed = raw.withUnsafeBufferPointer { p in
+            p.withMemoryRebound(to: CChar.self) { rename(folder + "/.upload", $0.baseAddress!) }
+        }
+        XCTAssertEqual(renamed, 0)
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
+        usleep(2_500_000)
+        let rows = try ingests(harness, map: "latin")
+        XCTAssertEqual(rows.count, 1, "\(rows)")
+        XCTAssertEqual(rows.first?.filename, "caf%E9.geojson")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: harness.root + "/archive/latin"), ["caf%E9.geojson"])
+        XCTAssertTrue(harness.log.contains("not valid UTF-8"), harness.log)
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
+    func testAFullDiskBacksOffInsteadOfLooping() throws {
+        guard getuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
+        let mountPoint = NSTemporaryDirectory() + "tiledrop-loop-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try DaemonHarness.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mountPoint])
+        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mount.output)") }
+        defer {
+            _ = try? DaemonHarness.runTool("/bin/umount", ["-l", mountPoint])
+            try? FileManager.default.removeItem(atPath: mountPoint)
+        }
+        let harness = try DaemonHarness(root: mountPoint + "/root", settleSeconds: 0.1, extraConfig: "min_free_space = 1K")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let features = (0..<6000).map { "{\"type\":\"Feature\",\"properties\":{\"n\":\($0)},\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}" }
+        let staging = mountPoint + "/staging.geojson"
+        try Data("{\"type\":\"FeatureCollection\",\"features\":[\(features.joined(separator: ","))]}".utf8).write(to: URL(fileURLWithPath: staging))
+        // Leave more than min_free_space but far less than the conversion needs.
+        let filler = mountPoint + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = FileHandle(forWritingAtPath: filler)!
+        let block = Data(repeating: 0x41, count: 16 * 1024)
+        while (try? handle.write(contentsOf: block)) != nil {}
+        try? handle.close()
+        _ = try DaemonHarness.runTool("/usr/bin/truncate", ["-s", "-64K", filler])
+        try FileManager.default.createDirectory(atPath: harness.root + "/drop/full", withIntermediateDirectories: true)
+        XCTAssertEqual(rename(staging, harness.root + "/drop/full/big.geojson"), 0)
+        XCTAssertTrue(waitUntil(timeout: 30) { harness.log.contains("no space left") }, harness.log)
+        sleep(8) // four safety scans (every 2 s)
+        XCTAssertEqual(try ingests(harness, map: "full").count, 1, "one claim, then a back-off:\n\(harness.log)")
+        XCTAssertEqual(harness.log.components(separatedBy: "no space left").count - 1, 1, harness.log)
+        let status = try harness.status()
+        XCTAssertEqual(status["paused"]?.boolValue, true)
+        XCTAssertTrue(status["paused_reason"]?.stringValue?.hasPrefix("disk full: ") == true, "\(status)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/drop/full/big.geojson"), "put back, not lost")
+        try FileManager.default.removeItem(atPath: filler)
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
+        XCTAssertEqual(try ingests(harness, map: "full").count, 2)
+        XCTAssertEqual((try harness.status())["paused"]?.boolValue, false)
+        XCTAssertEqual(harness.stop(), 0)
+    }
+}
