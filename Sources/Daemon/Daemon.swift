@@ -88,9 +88,12 @@ public final class Daemon {
             serverConfig.maxConnections = config.maxConnections
             serverConfig.corsOrigin = config.corsOrigin.isEmpty ? nil : config.corsOrigin
             let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
-                                        jobProgress: publisher.progress, republish: { publisher.republish($0) })
+                                        jobProgress: publisher.progress)
+            let desk = ServiceDesk(config: config, store: store, fileSystem: fileSystem, logger: logger, processor: processor,
+                                   publisher: publisher, ingestQueue: ingestQueue, cancellations: cancellations, retiredSources: retired)
             let logger = self.logger
-            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend), log: { logger.warning($0) })
+            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, services: desk),
+                                    log: { logger.warning($0) })
         } catch { throw .system(error) }
         publisher.prepare()
         ingestQueue.async {

@@ -16,13 +16,11 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     private var idle: [StateDatabase] = []
     private let recipes: RecipeBook
     private let jobProgress: JobProgressBox
-    private let republishTileset: @Sendable (String) -> RepublishOutcome
 
     init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger, recipes: RecipeBook,
-         jobProgress: JobProgressBox, republish: @escaping @Sendable (String) -> RepublishOutcome) {
+         jobProgress: JobProgressBox) {
         self.recipes = recipes
         self.jobProgress = jobProgress
-        republishTileset = republish
         self.config = config
         self.live = live
         self.cancellations = cancellations
@@ -49,8 +47,6 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     }
 
     func requestCancel(ingest id: String) { cancellations.insert(id) }
-
-    func republish(tileset: String) -> RepublishOutcome { republishTileset(tileset) }
 
     func tilesetPath(_ tileset: String) -> String {
         let tiles = config.tilesDir.hasPrefix("/") ? config.tilesDir : FileManager.default.currentDirectoryPath + "/" + config.tilesDir

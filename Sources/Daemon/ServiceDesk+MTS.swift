@@ -152,7 +152,11 @@ extension ServiceDesk: MTSBackend {
         }
         let problems = sourceProblems(recipe: json)
         guard problems.isEmpty else { throw ServiceError.invalid(problems.joined(separator: "; ")) }
-        return try publisher.request(tileset: tileset)
+        switch publisher.republish(tileset) {
+        case .queued(let id): return id
+        case .unknownTileset: throw ServiceError.notFound("Tileset \(owner).\(tileset) does not exist")
+        case .failed: throw ServiceError.unavailable("the publish job for \(owner).\(tileset) could not be recorded; the daemon's log says why")
+        }
     }
 
     func jobs(tileset: String, stage: JobStage?, limit: Int) throws -> [PublishJobRecord] {

@@ -22,8 +22,7 @@ final class OperatorRoutesTests: XCTestCase {
         let cancellations = LockedStringSet()
         let logger = Logger(level: .error)
         let backend = DaemonBackend(config: config, live: LiveStatusBox(), cancellations: cancellations, logger: logger,
-                                    recipes: RecipeBook(config: config, fileSystem: FileSystem(), logger: logger), jobProgress: JobProgressBox(),
-                                    republish: { $0 == "trails" ? .queued(jobID: "j1") : .unknownTileset })
+                                    recipes: RecipeBook(config: config, fileSystem: FileSystem(), logger: logger), jobProgress: JobProgressBox())
         let router = APIRoutes.router(backend: backend)
         let other: uid_t = getuid() == 4242 ? 4243 : 4242
         func send(_ method: String, _ target: String, uid: uid_t?) throws -> Response {
@@ -44,15 +43,10 @@ final class OperatorRoutesTests: XCTestCase {
         XCTAssertEqual(try json(status)["root"]?.stringValue, root)
         XCTAssertEqual(try json(status)["active"]?["ingests"]?.arrayValue?.first?["filename"]?.stringValue, "f.kml", "status --watch shows running ingests")
         XCTAssertEqual(try json(status)["last_job"], .null)
-        let republish = try send("POST", "/tilesets/v1/trails/publish", uid: 1000)
-        XCTAssertEqual(republish.status, 200)
-        XCTAssertEqual(try json(republish)["jobId"]?.stringValue, "j1")
-        XCTAssertEqual(try send("POST", "/tilesets/v1/nope/publish", uid: 1000).status, 404)
         XCTAssertEqual(try json(try send("GET", "/v1/ingests?state=processing", uid: nil)).arrayValue?.count, 1)
         XCTAssertEqual(try json(try send("GET", "/v1/ingests/i1", uid: nil))["document_id"]?.stringValue, "m")
         XCTAssertEqual(try send("GET", "/v1/ingests/i2", uid: nil).status, 404)
         XCTAssertEqual(try send("DELETE", "/v1/status", uid: 0).status, 405)
         XCTAssertEqual(try json(try send("GET", "/v1/maps", uid: nil)).arrayValue?.count, 0)
-        XCTAssertEqual(try json(try send("GET", "/tilesets/v1/m/jobs", uid: nil)).arrayValue?.count, 0)
     }
 }

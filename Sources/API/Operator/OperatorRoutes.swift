@@ -4,7 +4,7 @@ import Storage
 
 /// The operator's endpoints, formerly the status socket (README "Status socket"):
 /// `GET /v1/status`, `GET /v1/ingests`, `GET /v1/ingests/{id}`, `POST /v1/ingests/{id}/cancel`,
-/// `GET /v1/maps`, `GET /tilesets/v1/{tileset}/jobs`, `POST /tilesets/v1/{tileset}/publish`.
+/// `GET /v1/maps`. Publish jobs (`POST /tilesets/v1/{tileset}/publish`, `GET …/jobs`) are MTS's: `API/MTS/`.
 /// Errors are `{"message": …}`.
 struct OperatorRoutes: Sendable {
     let backend: any Backend
@@ -28,16 +28,7 @@ struct OperatorRoutes: Sendable {
         router.post("/v1/ingests/{id}/cancel", options: RouteOptions(maxBodyBytes: 0)) { request in
             self.respond { db throws(StorageError) in try self.cancel(id: request.parameter("id"), db: db, peer: request.peer) }
         }
-        router.post("/tilesets/v1/{tileset}/publish", options: RouteOptions(maxBodyBytes: 1 << 20)) { request in
-            self.publish(tileset: request.parameter("tileset"))
-        }
         router.get("/v1/maps") { _ in self.answer { db throws(StorageError) in .array(try db.maps().map(self.mapJSON)) } }
-        router.get("/tilesets/v1/{tileset}/jobs") { request in
-            self.answer { db throws(StorageError) in
-                let limit = request.query["limit"].flatMap(Int.init) ?? 100
-                return .array(try db.jobs(tileset: request.parameter("tileset"), limit: max(1, min(limit, 10_000))).map(\.jsonValue))
-            }
-        }
     }
 
     /// 200 with the JSON `body` builds, or 500 naming the database error.
@@ -105,18 +96,6 @@ struct OperatorRoutes: Sendable {
         o["errors"] = .array(job.errors.map(JSONValue.string))
         o["warnings"] = .array(job.warnings.map(JSONValue.string))
         return .object(o)
-    }
-
-    /// MTS answers a publish request with a message and the job id.
-    private func publish(tileset: String) -> Response {
-        switch backend.republish(tileset: tileset) {
-        case .queued(let id):
-            return JSONResponse.make(200, ["message": .string("Processing \(tileset)"), "jobId": .string(id)])
-        case .unknownTileset:
-            return .message(404, "no tileset \(tileset): there is no recipes/\(tileset).json and no map \(tileset) without a recipe; see GET /v1/maps and GET /v1/status (recipes)")
-        case .failed:
-            return .message(500, "the publish job for \(tileset) could not be queued; the daemon's log says why")
-        }
     }
 
     private func mapJSON(_ m: MapRecord) -> JSONValue {
