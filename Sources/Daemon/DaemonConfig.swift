@@ -1,3 +1,4 @@
+import Storage
 import SystemSupport
 
 /// The daemon's settings: the embedded defaults, overridden by `/etc/tiledrop/tiledrop.conf`.
@@ -28,6 +29,12 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Owner recorded on maps (MapHub `owner`); defaults to the daemon's user.
     public var owner: String?
     public var logLevel: LogLevel = .info
+    /// The containers each publish writes into `tiles/`: MBTiles, PMTiles, or both.
+    public var outputs: [TileArchiveFormat] = [.mbtiles]
+    /// The `after_publish` command's words (`%f` = the published file), nil for none.
+    public var afterPublish: [String]?
+    /// Longest the `after_publish` command may run per file before it is killed.
+    public var afterPublishTimeout: Double = 300
     /// TCP addresses (`host:port`) the HTTP server listens on besides the Unix socket; none by default.
     public var listen: [ListenAddress] = []
     /// Most open HTTP connections (clamped below the descriptor limit).
@@ -84,7 +91,7 @@ public struct DaemonConfig: Sendable, Equatable {
         return config
     }
 
-    struct ConfigValueError: Error { var message: String }
+    struct ConfigValueError: Error, Equatable { var message: String }
 
     private mutating func set(_ key: String, _ value: String) throws(ConfigValueError) {
         switch key {
@@ -133,6 +140,26 @@ public struct DaemonConfig: Sendable, Equatable {
                 throw ConfigValueError(message: "recipe_source_folders must list absolute folders separated by commas; '\(relative)' is relative")
             }
             recipeSourceFolders = folders
+        case "outputs":
+            var formats: [TileArchiveFormat] = []
+            for word in value.split(whereSeparator: { $0 == "," || $0 == " " }) {
+                guard let format = TileArchiveFormat(rawValue: String(word).lowercased()) else {
+                    throw ConfigValueError(message: "outputs lists '\(word)'; use mbtiles, pmtiles or both (outputs = mbtiles, pmtiles)")
+                }
+                if !formats.contains(format) { formats.append(format) }
+            }
+            guard !formats.isEmpty else { throw ConfigValueError(message: "outputs needs at least one of mbtiles, pmtiles") }
+            outputs = formats
+        case "after_publish":
+            if value.isEmpty {
+                afterPublish = nil
+            } else {
+                switch AfterPublishHook.parse(value) {
+                case .success(let words): afterPublish = words
+                case .failure(let error): throw error
+                }
+            }
+        case "after_publish_timeout": afterPublishTimeout = try Self.seconds(key, value)
         case "log_level":
             guard let l = LogLevel(rawValue: value) else {
                 throw ConfigValueError(message: "log_level must be one of debug, info, warning, error")

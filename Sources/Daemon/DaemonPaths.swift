@@ -1,3 +1,4 @@
+import Storage
 import SystemSupport
 
 /// Where each stage keeps its files under the root (README "Folder layout").
@@ -19,6 +20,8 @@ struct DaemonPaths: Sendable {
     func failedFolder(map: String) -> String { config.failedDir + "/" + map }
     func quarantineFolder(map: String) -> String { config.quarantineDir + "/" + map }
     func tileset(_ name: String) -> String { config.tilesDir + "/" + name + ".mbtiles" }
+    /// `tiles/<name>.mbtiles` or `tiles/<name>.pmtiles`.
+    func tileset(_ name: String, format: TileArchiveFormat) -> String { config.tilesDir + "/" + name + "." + format.rawValue }
     func recipe(_ tileset: String) -> String { config.recipesDir + "/" + tileset + ".json" }
 
     /// The longest name given to files we place: NAME_MAX (255) less room for a `.N` counter and

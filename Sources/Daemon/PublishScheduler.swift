@@ -57,7 +57,7 @@ final class PublishScheduler: @unchecked Sendable {
     /// recipe now, and starts the worker on whatever is queued.
     func start() {
         for (tileset, _) in book.recipes.sorted(by: { $0.key < $1.key }) {
-            let written = (try? fileSystem.status(paths.tileset(tileset)))??.modified
+            let written = (try? fileSystem.status(paths.tileset(tileset, format: config.outputs[0])))??.modified
             let edited = (try? fileSystem.status(paths.recipe(tileset)))??.modified ?? 0
             if let written, written >= edited { continue }
             if written != nil || book.recipe(for: tileset).map(hasSources) == true {
@@ -112,7 +112,7 @@ final class PublishScheduler: @unchecked Sendable {
     /// Maps with sources whose tilesets (recipe or default) have no file yet.
     private func publishMapsWithoutTileset() {
         for map in mapsWithSources() {
-            for tileset in tilesets(using: map) where (try? fileSystem.status(paths.tileset(tileset))) == nil {
+            for tileset in tilesets(using: map) where (try? fileSystem.status(paths.tileset(tileset, format: config.outputs[0]))) == nil {
                 enqueue(tileset: tileset, reason: "no tileset file yet for map \(map)")
             }
         }
@@ -223,6 +223,7 @@ final class PublishScheduler: @unchecked Sendable {
 
     private func run(_ job: inout PublishJobRecord) {
         let started = Date()
+        let outputs = config.outputs.map { paths.tileset(job.tileset, format: $0) }
         do {
             guard let recipe = recipe(for: job.tileset) else {
                 throw DaemonError.other("there is no recipes/\(job.tileset).json (any more), and \(job.tileset) is not a map published with the default recipe; nothing to publish")
@@ -233,19 +234,42 @@ final class PublishScheduler: @unchecked Sendable {
             let box = progress
             publisher.progress = { box.update($0) }
             let report = try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir,
-                                               resolveSource: resolveSource, outputPath: paths.tileset(job.tileset))
+                                               resolveSource: resolveSource, outputPaths: outputs)
             job.stage = .success
             job.published = epochMilliseconds()
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
             for choice in report.maxzoomChoices { logger.info("tileset \(job.tileset): \(choice)") }
-            logger.info("tileset \(job.tileset): published \(paths.tileset(job.tileset)) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id))")
+            logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id))")
             for warning in report.warnings { logger.warning("tileset \(job.tileset): \(warning)") }
         } catch {
             job.stage = .failed
             job.errors = ["\(error)"]
             logger.error("tileset \(job.tileset): publish job \(job.id) failed: \(error)")
+            return
         }
+        runAfterPublish(&job, files: outputs)
+    }
+
+    /// Runs the `after_publish` command once per published file; each result lands in the
+    /// job's `after_publish` field and the log. A failing hook does not fail the job (the
+    /// tileset is published); it adds a warning.
+    private func runAfterPublish(_ job: inout PublishJobRecord, files: [String]) {
+        guard let words = config.afterPublish else { return }
+        let hook = AfterPublishHook(words: words, timeout: config.afterPublishTimeout)
+        var results: [JSONValue] = []
+        for file in files {
+            let (record, succeeded, summary) = hook.run(file: file)
+            results.append(record)
+            let message = "after_publish \(hook.arguments(file: file).joined(separator: " ")) \(summary)"
+            if succeeded {
+                logger.info("tileset \(job.tileset): \(message)")
+            } else {
+                logger.warning("tileset \(job.tileset): \(message); output: \(record["output"]?.stringValue ?? "")")
+                job.warnings.append(message)
+            }
+        }
+        job.afterPublish = JSONWriter.string(.array(results))
     }
 
     /// Reads `tiledrop://tileset-source/<map>` from the map's committed source files (file-path

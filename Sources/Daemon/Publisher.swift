@@ -1,6 +1,7 @@
 import Formats
 import GeoModel
 import Storage
+import SystemSupport
 import Tiling
 
 /// The outcome of one publish: MTS job fields (`layer_stats`, `warnings`, `errors`) plus
@@ -14,7 +15,10 @@ public struct PublishReport: Sendable {
     public var featureCount: Int
     public var metadata: TilesetMetadata
     public var recipe: JSONValue
-    public var outputPath: String
+    /// The first file written (the MBTiles when several formats were asked for).
+    public var outputPath: String { outputPaths.first ?? "" }
+    /// Every file written, in the order asked for.
+    public var outputPaths: [String]
 
     /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).
     public var tilesetID: String
@@ -36,9 +40,9 @@ public struct PublishReport: Sendable {
     }
 }
 
-/// Glue between a recipe, its sources and an MBTiles file: resolve each layer's source, run
-/// the `Tiler` into an `MBTilesWriter`, then write the MBTiles 1.3 metadata and swap the
-/// file into place. Used by `tiledrop publish` and by the daemon's publish queue.
+/// Glue between a recipe, its sources and the tileset files: resolve each layer's source, run
+/// the `Tiler` into an `MBTilesWriter` and/or a `PMTilesWriter`, then write the metadata and
+/// swap the files into place. Used by `tiledrop publish` and by the daemon's publish queue.
 public struct Publisher {
     /// MBTiles `name`; defaults to the output file's base name.
     public var name: String?
@@ -55,14 +59,28 @@ public struct Publisher {
         self.threads = threads
     }
 
-    /// Publishes `recipe` to `outputPath`.
+    /// Publishes `recipe` to `outputPath` (MBTiles or PMTiles by its extension).
+    public func publish(recipe: Recipe, recipeDirectory: String?, resolveSource: (String) throws -> any FeatureSource, outputPath: String) throws -> PublishReport {
+        try publish(recipe: recipe, recipeDirectory: recipeDirectory, resolveSource: resolveSource, outputPaths: [outputPath])
+    }
+
+    /// Publishes `recipe` once into every file of `outputPaths`; each file's extension
+    /// (`.pmtiles`, else MBTiles) chooses its container. The tiler runs once and hands every
+    /// tile to all writers; each writer swaps its file into place in `finish`.
     ///
     /// Layer sources of the form `tiledrop://…` go to `resolveSource`; any other source is a
     /// file path (absolute, or relative to `recipeDirectory`) read with Formats' readers.
-    /// Throws `TilingError`, `StorageError` or `FormatError`; nothing is left at
-    /// `outputPath` (nor a temporary file) when it fails.
-    public func publish(recipe: Recipe, recipeDirectory: String?, resolveSource: (String) throws -> any FeatureSource, outputPath: String) throws -> PublishReport {
-        let writer = try MBTilesWriter(path: outputPath)
+    /// Throws `TilingError`, `StorageError` or `FormatError`; when it fails before the
+    /// first file is finished, nothing is left at any output path (nor a temporary file).
+    public func publish(recipe: Recipe, recipeDirectory: String?, resolveSource: (String) throws -> any FeatureSource, outputPaths: [String]) throws -> PublishReport {
+        precondition(!outputPaths.isEmpty, "publish needs at least one output path")
+        var writers: [any TileArchiveWriter] = []
+        do {
+            for path in outputPaths { writers.append(try (TileArchiveFormat(path: path) ?? .mbtiles).writer(path: path)) }
+        } catch {
+            writers.forEach { $0.abort() }
+            throw error
+        }
         var tiler = Tiler(recipe: recipe, threads: threads)
         tiler.progress = progress
         let report: TilingReport
@@ -70,14 +88,14 @@ public struct Publisher {
             report = try tiler.run(resolveSource: { source in
                 if source.hasPrefix("tiledrop://") || source.hasPrefix("mapbox://") { return try resolveSource(source) }
                 return FileFeatureSource(path: Publisher.resolve(source, relativeTo: recipeDirectory))
-            }, into: writer)
+            }, into: writers.count == 1 ? writers[0] : TileFanOut(writers))
         } catch {
-            writer.abort()
+            writers.forEach { $0.abort() }
             throw error
         }
         let m = report.metadata
-        let base = outputPath.split(separator: "/").last.map(String.init) ?? outputPath
-        let tilesetName = name ?? (base.hasSuffix(".mbtiles") ? String(base.dropLast(8)) : base)
+        let base = FileSystem.name(of: outputPaths[0])
+        let tilesetName = name ?? (TileArchiveFormat(path: base) != nil ? String(base.dropLast(8)) : base)
         let rows: [(name: String, value: String)] = [
             ("name", tilesetName),
             ("format", "pbf"),
@@ -92,10 +110,17 @@ public struct Publisher {
             ("maxzoom", String(m.maxzoom)),
             ("json", JSONWriter.string(m.json)),
         ]
-        try writer.finish(metadata: rows)
+        for (i, writer) in writers.enumerated() {
+            do {
+                try writer.finish(metadata: rows)
+            } catch {
+                writers[(i + 1)...].forEach { $0.abort() }
+                throw error
+            }
+        }
         return PublishReport(layerStats: report.layerStats, warnings: report.warnings, errors: [], tileCount: report.tileCount,
-                             uniqueTileCount: writer.uniqueTiles, featureCount: report.featureCount, metadata: m,
-                             recipe: report.recipe, outputPath: outputPath, tilesetID: tilesetName, maxzoomChoices: report.maxzoomChoices)
+                             uniqueTileCount: writers[0].uniqueTiles, featureCount: report.featureCount, metadata: m,
+                             recipe: report.recipe, outputPaths: outputPaths, tilesetID: tilesetName, maxzoomChoices: report.maxzoomChoices)
     }
 
     /// `path` made absolute against `directory` (when relative and a directory is given).
@@ -108,5 +133,16 @@ public struct Publisher {
     static func format(_ d: Double) -> String {
         let scaled = (d * 1_000_000).rounded() / 1_000_000
         return JSONWriter.string(.double(scaled))
+    }
+}
+
+/// Hands each tile from the tiler to several writers (MBTiles and PMTiles of one publish).
+final class TileFanOut: TileSink {
+    private let sinks: [any TileSink]
+
+    init(_ sinks: [any TileSink]) { self.sinks = sinks }
+
+    func writeTile(_ id: TileID, data: [UInt8]) throws {
+        for sink in sinks { try sink.writeTile(id, data: data) }
     }
 }

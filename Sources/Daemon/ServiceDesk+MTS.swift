@@ -92,7 +92,7 @@ extension ServiceDesk: MTSBackend {
             try db.deleteTileset(id: id)
             return had
         }
-        for path in [paths.recipe(id), paths.tileset(id)] where (try fileSystem.status(path)) != nil {
+        for path in [paths.recipe(id), paths.tileset(id), paths.tileset(id, format: .pmtiles)] where (try fileSystem.status(path)) != nil {
             try fileSystem.remove(path)
             found = true
         }

@@ -3,14 +3,14 @@ import Rendering
 import Storage
 import Tiling
 
-/// Renders raster tiles and map images from a vector MBTiles tileset.
+/// Renders raster tiles and map images from a vector tileset (MBTiles or PMTiles).
 ///
 /// A tile is drawn from its own vector tile (with the tiler's buffer) plus the markers of its
 /// eight neighbours that reach across the edges. Beyond the tileset's maxzoom the maxzoom
 /// ancestor is drawn magnified (overzoom), as map clients do with vector tiles.
 public final class TilesetRasterizer {
     public let path: String
-    private let reader: MBTilesReader
+    private let reader: any TileArchiveReader
     public let minzoom: Int
     public let maxzoom: Int
     /// The data's bounds from the metadata (the whole world when absent).
@@ -20,7 +20,7 @@ public final class TilesetRasterizer {
     public init(path: String, style: StyleSheet = StyleSheet()) throws(DaemonError) {
         self.path = path
         do {
-            reader = try MBTilesReader(path: path)
+            reader = try TileArchiveFormat.open(path: path)
             let meta = try reader.metadata()
             if let f = meta["format"], f != "pbf" {
                 throw DaemonError.other("\(path) holds \(f) tiles; only vector (pbf) tilesets can be rendered")

@@ -34,6 +34,8 @@ enum StateMigrations {
             );
             """),
         .code(assignMissingUUIDs),
+        // v4 (issue 14): the after_publish hook's results on each publish job.
+        .sql("ALTER TABLE jobs ADD COLUMN after_publish TEXT;"),
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StorageError) {

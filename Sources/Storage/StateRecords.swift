@@ -103,9 +103,13 @@ public struct PublishJobRecord: Sendable, Equatable {
     public var layerStats: String?
     /// How many times the job started running; a job that keeps killing the daemon fails after 3.
     public var attempts: Int
+    /// The `after_publish` hook results as JSON text (an array, one element per file), or nil
+    /// when no hook ran.
+    public var afterPublish: String?
 
     public init(id: String, tileset: String, stage: JobStage, created: Int64, published: Int64? = nil,
-                errors: [String] = [], warnings: [String] = [], layerStats: String? = nil, attempts: Int = 0) {
+                errors: [String] = [], warnings: [String] = [], layerStats: String? = nil, attempts: Int = 0,
+                afterPublish: String? = nil) {
         self.id = id
         self.tileset = tileset
         self.stage = stage
@@ -115,6 +119,7 @@ public struct PublishJobRecord: Sendable, Equatable {
         self.warnings = warnings
         self.layerStats = layerStats
         self.attempts = attempts
+        self.afterPublish = afterPublish
     }
 
     public var jsonValue: JSONValue {
@@ -128,6 +133,7 @@ public struct PublishJobRecord: Sendable, Equatable {
         o["errors"] = .array(errors.map(JSONValue.string))
         o["warnings"] = .array(warnings.map(JSONValue.string))
         if let stats = layerStats, let v = try? JSONParser.parse(stats) { o["layer_stats"] = v } else { o["layer_stats"] = .object(JSONObject()) }
+        if let hook = afterPublish, let v = try? JSONParser.parse(hook) { o["after_publish"] = v }
         return .object(o)
     }
 }

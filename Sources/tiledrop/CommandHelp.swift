@@ -60,9 +60,9 @@ struct CommandHelp {
         options: [Option(names: ["-o", "--output"], value: "OUT", help: "write to OUT (written to a temporary name, then renamed)")])
 
     static let publish = CommandHelp(
-        name: "publish", synopsis: "publish RECIPE.json -o OUT.mbtiles [--json] [--name NAME] [--root DIR] [--threads N]",
-        summary: "Tiles the sources of an MTS recipe (file paths relative to the recipe, or tiledrop://tileset-source/<map> of --root) into an MBTiles file.",
-        options: [Option(names: ["-o", "--output"], value: "OUT.mbtiles", help: "the MBTiles file to write (required)"),
+        name: "publish", synopsis: "publish RECIPE.json -o OUT.mbtiles|OUT.pmtiles [--json] [--name NAME] [--root DIR] [--threads N]",
+        summary: "Tiles the sources of an MTS recipe (file paths relative to the recipe, or tiledrop://tileset-source/<map> of --root) into an MBTiles file, or a PMTiles archive when OUT ends in .pmtiles.",
+        options: [Option(names: ["-o", "--output"], value: "OUT", help: "the file to write (required); .pmtiles writes PMTiles v3, anything else MBTiles"),
                   Option(names: ["--json"], value: nil, help: "print the MTS-shaped job report instead of a summary"),
                   Option(names: ["--name"], value: "NAME", help: "the tileset name in the metadata (default: OUT's base name)"),
                   Option(names: ["--root"], value: "DIR", help: "resolve tiledrop://tileset-source/<map> from DIR/sources/<map>/"),
@@ -74,8 +74,13 @@ struct CommandHelp {
         options: [])
 
     static let tile = CommandHelp(
-        name: "tile", synopsis: "tile FILE.mbtiles Z/X/Y",
-        summary: "Prints one tile of an MBTiles file as a GeoJSON FeatureCollection (XYZ addressing).",
+        name: "tile", synopsis: "tile FILE.mbtiles|FILE.pmtiles Z/X/Y",
+        summary: "Prints one tile of an MBTiles file or PMTiles archive as a GeoJSON FeatureCollection (XYZ addressing).",
+        options: [])
+
+    static let convertTiles = CommandHelp(
+        name: "convert-tiles", synopsis: "convert-tiles IN OUT",
+        summary: "Copies a tileset between MBTiles and PMTiles: IN is recognised by its content, OUT's extension (.mbtiles or .pmtiles) chooses; every tile and metadata value is kept.",
         options: [])
 
     static let render = CommandHelp(
@@ -90,7 +95,7 @@ struct CommandHelp {
                   Option(names: ["--size"], value: "WIDTHxHEIGHT", help: "picture size in pixels (default 1200x800)"), root, config])
 
     /// Every subcommand, in the order `tiledrop --help` lists them.
-    static let all: [CommandHelp] = [run, status, republish, convert, publish, validateRecipe, tile, render, preview]
+    static let all: [CommandHelp] = [run, status, republish, convert, publish, validateRecipe, tile, convertTiles, render, preview]
 
     static func named(_ name: String) -> CommandHelp? { all.first { $0.name == name } }
 }

@@ -4,7 +4,8 @@ import GeoModel
 import SystemSupport
 import Tiling
 
-/// `tiledrop publish RECIPE.json -o OUT.mbtiles [--json] [--name NAME]`: one-shot tiling.
+/// `tiledrop publish RECIPE.json -o OUT.mbtiles|OUT.pmtiles [--json] [--name NAME]`: one-shot
+/// tiling; the output's extension chooses the container (anything but `.pmtiles` is MBTiles).
 ///
 /// Layer sources in the recipe are file paths (absolute or relative to the recipe file);
 /// `tiledrop://tileset-source/<map>` sources resolve to `<root>/sources/<map>/` when `--root`

@@ -3,9 +3,10 @@ import GeoModel
 import Storage
 import Tiling
 
-/// `tiledrop tile FILE.mbtiles Z/X/Y`: prints one tile as a GeoJSON FeatureCollection.
+/// `tiledrop tile FILE Z/X/Y`: prints one tile of an MBTiles or PMTiles file (recognised by
+/// its content) as a GeoJSON FeatureCollection.
 enum TileCommand {
-    static let usage = "usage: tiledrop tile FILE.mbtiles Z/X/Y"
+    static let usage = "usage: tiledrop " + CommandHelp.tile.synopsis
 
     static func run(arguments: [String]) -> Int32 {
         guard arguments.count == 2 else { return fail("tile: \(usage)", code: ExitCode.usage) }
@@ -13,7 +14,7 @@ enum TileCommand {
             return fail("tile: \"\(arguments[1])\" is not a tile address; expected Z/X/Y with 0 <= X, Y < 2^Z", code: ExitCode.usage)
         }
         do {
-            let reader = try MBTilesReader(path: arguments[0])
+            let reader = try TileArchiveFormat.open(path: arguments[0])
             guard let stored = try reader.tile(id) else {
                 return fail("tile: \(arguments[0]) has no tile \(id)", code: ExitCode.noInput)
             }

@@ -45,6 +45,7 @@ enum Tiledrop {
         case "publish": return PublishCommand.run(arguments: rest)
         case "validate-recipe": return ValidateRecipeCommand.run(arguments: rest)
         case "tile": return TileCommand.run(arguments: rest)
+        case "convert-tiles": return ConvertTilesCommand.run(arguments: rest)
         case "render": return RenderCommand.run(arguments: rest)
         case "preview": return PreviewCommand.run(arguments: rest)
         default:

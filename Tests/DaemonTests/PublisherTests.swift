@@ -83,6 +83,37 @@ final class PublisherTests: XCTestCase {
         XCTAssertEqual(try MBTilesReader(path: dir + "/trips.mbtiles").metadata()["name"], "trips")
     }
 
+    /// One tiler run feeds both containers: the PMTiles holds exactly the MBTiles' tiles
+    /// and metadata; a failure leaves neither (nor their temporary files).
+    func testPublishesMBTilesAndPMTilesFromOneRun() throws {
+        write("data/area.geojsonl", #"{"type": "Feature", "properties": {"kind": "box"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [20, 0], [20, 20], [0, 20], [0, 0]]]}}"# + "\n")
+        let recipe = try Recipe(json: try JSONParser.parse(#"{"version": 1, "layers": {"areas": {"source": "data/area.geojsonl", "minzoom": 0, "maxzoom": 6}}}"#))
+        let outputs = [dir + "/both.mbtiles", dir + "/both.pmtiles"]
+        let report = try Publisher(attribution: "© both").publish(recipe: recipe, recipeDirectory: dir, resolveSource: { _ in ArrayFeatureSource([]) }, outputPaths: outputs)
+        XCTAssertEqual(report.outputPaths, outputs)
+        XCTAssertEqual(report.tilesetID, "both")
+        let mb = try MBTilesReader(path: outputs[0])
+        let pm = try PMTilesReader(path: outputs[1])
+        XCTAssertEqual(try pm.validate(), [])
+        var tiles: [TileID: [UInt8]] = [:]
+        try mb.forEachTile { id, data in tiles[id] = data }
+        XCTAssertEqual(tiles.count, report.tileCount)
+        var seen = 0
+        try pm.forEachTile { id, data in
+            XCTAssertEqual(tiles[id], data, "\(id) byte for byte")
+            seen += 1
+        }
+        XCTAssertEqual(seen, tiles.count)
+        let rows = try mb.metadata(), pmRows = try pm.metadata()
+        for key in ["name", "attribution", "minzoom", "maxzoom", "format", "generator"] { XCTAssertEqual(pmRows[key], rows[key], key) }
+        XCTAssertEqual(try JSONParser.parse(pmRows["json"] ?? ""), try JSONParser.parse(rows["json"] ?? ""), "vector_layers and tilestats")
+
+        let bad = try Recipe(json: try JSONParser.parse(#"{"version": 1, "layers": {"x": {"source": "data/missing.geojson", "minzoom": 0, "maxzoom": 1}}}"#))
+        XCTAssertThrowsError(try Publisher().publish(recipe: bad, recipeDirectory: dir, resolveSource: { _ in ArrayFeatureSource([]) },
+                                                     outputPaths: [dir + "/x.mbtiles", dir + "/x.pmtiles"]))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["both.mbtiles", "both.pmtiles", "data"])
+    }
+
     /// Issue 9: nested arrays/objects (GPX coordinateProperties) stay out of default tilesets
     /// unless allowed_output asks for them.
     func testDefaultTilesetsLeaveNestedAttributesOutUnlessAllowed() throws {

@@ -134,6 +134,34 @@ final class SystemSupportTests: XCTestCase {
     }
 }
 
+/// `Subprocess`: exit status, captured and truncated output, deadlines that kill the group.
+final class SubprocessTests: XCTestCase {
+    func testCapturesOutputAndStatus() throws {
+        let r = try Subprocess.run(["/bin/sh", "-c", "echo out; echo err >&2; exit 4"], timeout: 10)
+        XCTAssertEqual(r.exitStatus, 4)
+        XCTAssertFalse(r.timedOut)
+        XCTAssertEqual(String(decoding: r.output, as: UTF8.self), "out\nerr\n")
+        XCTAssertTrue(try Subprocess.run(["true"], timeout: 10).succeeded, "argv[0] is looked up in PATH")
+    }
+
+    func testOutputIsTruncatedNotBlocking() throws {
+        let r = try Subprocess.run(["/bin/sh", "-c", "head -c 300000 /dev/zero"], timeout: 20, maxOutput: 100)
+        XCTAssertEqual(r.exitStatus, 0)
+        XCTAssertEqual(r.output.count, 100)
+        XCTAssertEqual(r.droppedBytes, 300_000 - 100)
+    }
+
+    func testDeadlineKillsTheProcessGroup() throws {
+        let start = Date()
+        let r = try Subprocess.run(["/bin/sh", "-c", "sleep 30 & sleep 30"], timeout: 0.5)
+        XCTAssertTrue(r.timedOut)
+        XCTAssertNil(r.exitStatus)
+        XCTAssertEqual(r.signal, SIGTERM)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertThrowsError(try Subprocess.run(["/nonexistent/program"], timeout: 1))
+    }
+}
+
 extension AcceptResult {
     var isNone: Bool {
         if case .none = self { return true }
