@@ -17,7 +17,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
         .target(name: "GeoModel"),
-        .target(name: "Formats", dependencies: ["GeoModel", "CZlib"]),
+        .target(name: "Formats", dependencies: ["GeoModel", "CZlib", "SystemSupport"]),
         .target(name: "Tiling", dependencies: ["GeoModel", "CZlib"]),
         .target(name: "Storage", dependencies: ["GeoModel", "CSQLite", "CZlib", "SystemSupport"]),
         .target(name: "Rendering", dependencies: ["GeoModel", "Tiling", "CZlib"]),
@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "API", dependencies: ["HTTP", "Storage", "Tiling", "GeoModel", "SystemSupport"]),
         .target(name: "Daemon", dependencies: ["API", "HTTP", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         .executableTarget(name: "tiledrop", dependencies: ["Daemon", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
+        // Fuzz targets (`.ci/fuzz` builds them with libFuzzer); a plain driver in normal builds.
+        .executableTarget(name: "tiledrop-fuzz", dependencies: ["GeoModel", "Formats", "Tiling"]),
         .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Daemon"]),
         .testTarget(name: "GeoModelTests", dependencies: ["GeoModel"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "GeoModel"]),

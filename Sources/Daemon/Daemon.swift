@@ -22,7 +22,8 @@ public final class Daemon {
     private let stopping = StopFlag()
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
-    private let live = LiveStatusBox()
+    private lazy var live = LiveStatusBox(compose: Daemon.liveComposer(notes: notes, misplaced: misplaced, inFlight: inFlight,
+                                                                      root: config.root, minFreeBytes: config.minFreeBytes))
     private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
     /// Reads recipes off the ingest and event-loop threads (issue 8: a recipe never blocks them).
@@ -183,14 +184,26 @@ public final class Daemon {
     }
 
     private func publishLive(_ watcher: DropWatcher) {
-        var warnings = Array(watcher.warnings.values).sorted() + notes.all + misplaced.all
-        var paused = notes.get(DiskPause.noteKey)
-        if paused == nil, let free = try? fileSystem.availableBytes(config.root), free < config.minFreeBytes {
-            paused = "disk full: \(free) bytes free under \(config.root), below min_free_space (\(config.minFreeBytes))"
-            warnings.append("ingestion paused: " + paused!)
+        live.set(LiveStatus(maps: watcher.maps, settling: watcher.pendingCount, warnings: Array(watcher.warnings.values).sorted()))
+    }
+
+    /// Completes the watcher's snapshot with what the workers change: queued drops, notes,
+    /// misplaced files and the disk pause, read at the moment the status is asked for.
+    private static func liveComposer(notes: StatusNotes, misplaced: RecentNotices, inFlight: LockedStringSet,
+                                     root: String, minFreeBytes: Int64) -> @Sendable (LiveStatus) -> LiveStatus {
+        let fileSystem = FileSystem()
+        return { base in
+            var s = base
+            s.queuedDrops = inFlight.count
+            s.warnings = base.warnings + notes.all + misplaced.all
+            var paused = notes.get(DiskPause.noteKey)
+            if paused == nil, let free = try? fileSystem.availableBytes(root), free < minFreeBytes {
+                paused = "disk full: \(free) bytes free under \(root), below min_free_space (\(minFreeBytes))"
+                s.warnings.append("ingestion paused: " + paused!)
+            }
+            s.pausedReason = paused
+            return s
         }
-        live.set(LiveStatus(maps: watcher.maps, settling: watcher.pendingCount, queuedDrops: inFlight.count,
-                            warnings: warnings, pausedReason: paused))
     }
 
     private func summary(store: StateStore, watcher: DropWatcher) -> String {

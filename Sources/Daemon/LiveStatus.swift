@@ -2,7 +2,9 @@ import Foundation
 import GeoModel
 
 /// What only the running daemon knows (not in `state.db`): watched maps, files settling,
-/// warnings. The event loop publishes a fresh snapshot; the HTTP server reads it.
+/// warnings. The event loop publishes the watcher's part; what other threads change (queued
+/// drops, notes, the disk pause) is composed when the HTTP server reads it, so an answer
+/// never lags behind the event loop's next wake-up.
 struct LiveStatus: Sendable {
     var maps: [String] = []
     var settling: Int = 0
@@ -16,6 +18,12 @@ struct LiveStatus: Sendable {
 final class LiveStatusBox: @unchecked Sendable {
     private var value = LiveStatus()
     private let lock = NSLock()
+    private let compose: @Sendable (LiveStatus) -> LiveStatus
+
+    /// `compose` completes the stored snapshot at read time (identity by default).
+    init(compose: @escaping @Sendable (LiveStatus) -> LiveStatus = { $0 }) {
+        self.compose = compose
+    }
 
     func set(_ status: LiveStatus) {
         lock.lock()
@@ -25,8 +33,9 @@ final class LiveStatusBox: @unchecked Sendable {
 
     func get() -> LiveStatus {
         lock.lock()
-        defer { lock.unlock() }
-        return value
+        let stored = value
+        lock.unlock()
+        return compose(stored)
     }
 }
 

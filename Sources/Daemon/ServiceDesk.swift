@@ -50,9 +50,7 @@ final class ServiceDesk: @unchecked Sendable {
 
     /// Creates a new empty file at `path` without following symlinks and without replacing anything.
     func createEmptyFile(_ path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SystemError(call: "open", target: path, errno: errno) }
-        close(fd)
+        close(try fileSystem.createFile(path, mode: 0o600))
     }
 }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import GeoModel
+import SystemSupport
 
 /// Encodes batches of features as GeoJSONSeq lines and writes them, on its own thread.
 ///
@@ -136,19 +137,13 @@ final class BackgroundEncoder: @unchecked Sendable {
         }
     }
 
-    /// write(2) until all of `bytes` is out, retrying EINTR and short writes; 0 or an errno.
+    /// `FileSystem.writeAll`, as an errno (0 when all of `bytes` is out).
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32 {
-        bytes.withUnsafeBytes { buf in
-            var done = 0
-            while done < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                done += n
-            }
+        do {
+            try FileSystem.writeAll(fd, bytes, target: "")
             return 0
+        } catch {
+            return error.errno
         }
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import GeoModel
+import SystemSupport
 
 /// Writes line-delimited GeoJSON (GeoJSONSeq): one compact Feature per line, "\n"-terminated.
 ///
@@ -27,11 +28,16 @@ public final class GeoJSONSeqWriter {
     private let batchFeatures = 1024
     private let batchBytes = 1 << 20
 
-    /// Creates (or truncates) the file at `path` with mode 0644.
+    /// Creates the file at `path` with mode 0644 through `SystemSupport` (`openat` with
+    /// `O_EXCL | O_NOFOLLOW`, `FileSystem.openOutput`): an existing file or link there is
+    /// replaced, never written through; an existing device such as `/dev/stdout` is written to.
     public init(path: String) throws(FormatError) {
-        var fd: Int32
-        repeat { fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw FormatError.io(file: path, operation: "create", errno: errno) }
+        let fd: Int32
+        do {
+            fd = try FileSystem().openOutput(path, mode: 0o644)
+        } catch {
+            throw FormatError.io(file: path, operation: "create", errno: error.errno)
+        }
         guard let encoder = BackgroundEncoder(fd: fd) else {
             close(fd)
             throw FormatError.io(file: path, operation: "start the encoder thread for", errno: EAGAIN)

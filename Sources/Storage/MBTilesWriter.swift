@@ -1,5 +1,6 @@
 import CSQLite
 import GeoModel
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,8 +33,13 @@ public final class MBTilesWriter: TileSink {
         let dir = slash.map { String(path[..<$0]) } ?? "."
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
         temporaryPath = "\(dir)/.\(base).\(getpid()).tmp"
-        unlink(temporaryPath)
-        let db = try SQLiteDatabase(path: temporaryPath)
+        // Created here without following a link, then opened by SQLite with NOFOLLOW.
+        do {
+            close(try FileSystem().createFile(temporaryPath, mode: 0o644, replacingStale: true))
+        } catch {
+            throw .io(path: temporaryPath, operation: "create", errno: error.errno)
+        }
+        let db = try SQLiteDatabase(path: temporaryPath, followSymlinks: false)
         self.db = db
         do {
             try db.execute("""
@@ -108,29 +114,27 @@ public final class MBTilesWriter: TileSink {
             abort()
             throw .invalid(path: temporaryPath, reason: "\(error)")
         }
-        try MBTilesWriter.fsync(path: temporaryPath, directory: false)
-        guard rename(temporaryPath, path) == 0 else {
-            let e = errno
+        let fileSystem = FileSystem()
+        do {
+            let fd = try fileSystem.openRegularFileForReading(temporaryPath)
+            defer { close(fd) }
+            try FileSystem.sync(fd, target: temporaryPath)
+            try fileSystem.rename(temporaryPath, to: path)
+        } catch {
             unlink(temporaryPath)
-            throw .io(path: path, operation: "rename from \(temporaryPath)", errno: e)
+            throw .io(path: path, operation: "\(error.call) (from \(temporaryPath))", errno: error.errno)
         }
-        let dir = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        try MBTilesWriter.fsync(path: dir.isEmpty ? "/" : dir, directory: true)
+        do {
+            try fileSystem.syncDirectory(FileSystem.parent(of: path))
+        } catch {
+            throw .io(path: error.target, operation: "fsync", errno: error.errno)
+        }
     }
 
     /// Discards the temporary file.
     public func abort() {
         db = nil
         unlink(temporaryPath)
-    }
-
-    static func fsync(path: String, directory: Bool) throws(StorageError) {
-        let fd = open(path, directory ? O_RDONLY | O_DIRECTORY : O_RDONLY)
-        guard fd >= 0 else { throw .io(path: path, operation: "open for fsync", errno: errno) }
-        defer { close(fd) }
-        while Glibc.fsync(fd) != 0 {
-            guard errno == EINTR else { throw .io(path: path, operation: "fsync", errno: errno) }
-        }
     }
 
     /// A 64-bit content key (FNV-1a over the bytes, mixed with the length).

@@ -10,9 +10,11 @@ public final class SQLiteDatabase {
     public let path: String
 
     /// Opens (and with `create`, creates) the database at `path`; `:memory:` works for tests.
-    public convenience init(path: String, readOnly: Bool = false, create: Bool = true) throws(StorageError) {
+    /// Without `followSymlinks`, a symbolic link at `path` is refused (`SQLITE_OPEN_NOFOLLOW`).
+    public convenience init(path: String, readOnly: Bool = false, create: Bool = true, followSymlinks: Bool = true) throws(StorageError) {
         var flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE
         if create && !readOnly { flags |= SQLITE_OPEN_CREATE }
+        if !followSymlinks { flags |= SQLITE_OPEN_NOFOLLOW }
         try self.init(path: path, flags: flags)
     }
 

@@ -81,9 +81,7 @@ public struct FileSystem: Sendable {
 
     /// `open(O_DIRECTORY)` + `fsync`: makes renames and creations in `path` durable.
     public func syncDirectory(_ path: String) throws(SystemError) {
-        let fd = try retryingEINTR("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        defer { close(fd) }
-        _ = try retryingEINTR("fsync", path) { fsync(fd) }
+        try Directory(path).sync()
     }
 
     /// `open(O_NOFOLLOW | O_NONBLOCK)` + `fstat`: opens a dropped file for reading only if it
@@ -104,31 +102,23 @@ public struct FileSystem: Sendable {
         return fd
     }
 
-    /// Writes `bytes` to `path` durably: temporary file, `fsync`, `rename`, directory `fsync`.
+    /// Writes `bytes` to `path` durably: a temporary file created with `Directory.createFile`
+    /// (never through a symlink), `fsync`, `renameat`, directory `fsync`.
     public func writeAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {
-        let tmp = FileSystem.parent(of: path) + "/." + FileSystem.name(of: path) + ".tmp"
-        let fd = try retryingEINTR("open", tmp) { open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + offset, raw.count - offset) }
-            if n < 0 {
-                let e = errno
-                if e == EINTR { continue }
-                close(fd)
-                unlink(tmp)
-                throw SystemError(call: "write", target: tmp, errno: e)
-            }
-            offset += n
-        }
-        if fsync(fd) != 0 {
-            let e = errno
+        let directory = try Directory(FileSystem.parent(of: path))
+        let name = FileSystem.name(of: path), tmp = "." + name + ".tmp"
+        let fd = try directory.createFile(tmp, mode: mode, replacingStale: true)
+        do {
+            try FileSystem.writeAll(fd, bytes, target: directory.path + "/" + tmp)
+            try FileSystem.sync(fd, target: directory.path + "/" + tmp)
             close(fd)
-            unlink(tmp)
-            throw SystemError(call: "fsync", target: tmp, errno: e)
+        } catch {
+            close(fd)
+            try? directory.remove(tmp)
+            throw error
         }
-        close(fd)
-        try rename(tmp, to: path)
-        try syncDirectory(FileSystem.parent(of: path))
+        try directory.rename(tmp, to: name)
+        try directory.sync()
     }
 
     /// Appends the whole content of the regular file at `path` to the open descriptor `output`
@@ -144,24 +134,17 @@ public struct FileSystem: Sendable {
                 throw SystemError(call: "read", target: path, errno: errno)
             }
             if n == 0 { return }
-            var written = 0
-            while written < n {
-                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
-                if w < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError(call: "write", target: outputName, errno: errno)
-                }
-                written += w
-            }
+            try FileSystem.writeAll(output, buffer[..<n], target: outputName)
         }
     }
 
-    /// Creates (truncating) `path` for writing, runs `body` with its descriptor, then fsyncs it.
+    /// Creates the temporary file `path` (`Directory.createFile`, a stale one replaced), runs
+    /// `body` with its descriptor, then fsyncs it. The caller renames it into place.
     public func writeSynced(_ path: String, mode: mode_t = 0o644, _ body: (Int32) throws(SystemError) -> Void) throws(SystemError) {
-        let fd = try retryingEINTR("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
+        let fd = try createFile(path, mode: mode, replacingStale: true)
         defer { close(fd) }
         try body(fd)
-        _ = try retryingEINTR("fsync", path) { fsync(fd) }
+        try FileSystem.sync(fd, target: path)
     }
 
     /// Reads a whole (small) file: configs, recipes, error reports.

@@ -104,4 +104,37 @@ final class HostileInputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: harness.root + "/tiles/evil.mbtiles"))
         XCTAssertEqual(harness.stop(), 0)
     }
+
+    /// A group member plants symbolic links at every name the daemon writes in `failed/<map>/`
+    /// (the report's temporary name, the report itself, the numbered variants): the victim
+    /// file is never written through, and the reports are regular files.
+    func testPlantedSymlinksInFailedAreNeverFollowed() throws {
+        let harness = try DaemonHarness()
+        defer { harness.cleanUp() }
+        let victim = harness.root + "/victim.txt"
+        try "precious".write(toFile: victim, atomically: false, encoding: .utf8)
+        let failed = harness.root + "/failed/m/"
+        try FileManager.default.createDirectory(atPath: failed, withIntermediateDirectories: true)
+        for name in [".bad.geojson.error.json.tmp", ".bad.1.geojson.error.json.tmp", "other.geojson.error.json",
+                     ".other.geojson.error.json.tmp", ".other.1.geojson.error.json.tmp", "other.1.geojson.error.json"] {
+            XCTAssertEqual(symlink(victim, failed + name), 0, name)
+        }
+        try harness.start()
+        try harness.drop(Data("{ not json".utf8), map: "m", name: "bad.geojson")
+        try harness.drop(Data("also [ not json".utf8), map: "m", name: "other.geojson")
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["ingests"]?["failed"]?.intValue == 2 }, harness.log.suffix(3000).description)
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "precious", "the victim was written through a link")
+        let reports = try FileManager.default.contentsOfDirectory(atPath: failed).filter { !$0.hasPrefix(".") && $0.hasSuffix(".error.json") }
+        var regularReports = 0
+        for name in reports {
+            var st = stat()
+            XCTAssertEqual(lstat(failed + name, &st), 0)
+            if st.st_mode & S_IFMT == S_IFREG {
+                regularReports += 1
+                XCTAssertTrue(try String(contentsOfFile: failed + name, encoding: .utf8).contains("ingest_id"), name)
+            }
+        }
+        XCTAssertEqual(regularReports, 2, "one report per failed file: \(reports)")
+        XCTAssertEqual(harness.stop(), 0)
+    }
 }

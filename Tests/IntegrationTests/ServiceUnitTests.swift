@@ -41,7 +41,9 @@ final class ServiceUnitTests: XCTestCase {
         let sysusers = try String(contentsOfFile: DaemonHarness.repositoryRoot + "/systemd/tiledrop.sysusers", encoding: .utf8)
         XCTAssertTrue(sysusers.contains("u tiledrop"))
         let tmpfiles = try String(contentsOfFile: DaemonHarness.repositoryRoot + "/systemd/tiledrop.tmpfiles", encoding: .utf8)
-        XCTAssertTrue(tmpfiles.contains("d /var/lib/tiledrop/drop     2770"), "setgid, group-writable drop folder")
+        for folder in ["drop    ", "recipes ", "failed  "] {
+            XCTAssertTrue(tmpfiles.contains("d /var/lib/tiledrop/\(folder) 3770"), "setgid, sticky, group-writable \(folder)")
+        }
     }
 
     func testShippedExampleConfigIsValid() throws {
