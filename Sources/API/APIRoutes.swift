@@ -5,13 +5,16 @@ import HTTP
 /// Each service registers its paths and its error shape from its own folder
 /// (`Operator/`, `MTS/`, `MapTiler/`, `MapHub/`, and next `Tiles/`, `CARTO/`).
 public enum APIRoutes {
-    /// `services` answers the cloud services' endpoints (MTS, MapTiler ingest, MapHub append);
-    /// `access` decides who may call them.
-    public static func router(backend: any Backend, services: (any MTSBackend & MapTilerBackend)? = nil,
-                              access: @escaping AccessCheck = { request, _ in ServiceAccess.localAdminOnly(request) }) -> Router {
+    /// `stats` are the server's counters (connections, latency), reported by `GET /metrics`;
+    /// `services` answers the cloud services' endpoints (MTS, MapTiler ingest, MapHub append).
+    public static func router(backend: any Backend, stats: ServerStats = ServerStats(),
+                              services: (any MTSBackend & MapTilerBackend)? = nil) -> Router {
         var router = Router()
+        let counters = APICounters()
         OperatorRoutes(backend: backend).register(on: &router)
+        MetricsRoutes(backend: backend, stats: stats, counters: counters).register(on: &router)
         if let services {
+            let access = ServiceAccess.check(backend.authenticator)
             MTSRoutes(backend: services, access: access).register(on: &router)
             MapTilerRoutes(backend: services, access: access).register(on: &router)
             MapHubRoutes(backend: services, access: access).register(on: &router)

@@ -20,6 +20,7 @@ public final class Daemon {
     private let clock = MonotonicClock()
     private let notifier: ServiceNotifier
     private let stopping = StopFlag()
+    private let ready = StopFlag()
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
     private lazy var live = LiveStatusBox(compose: Daemon.liveComposer(notes: notes, misplaced: misplaced, inFlight: inFlight,
@@ -89,17 +90,21 @@ public final class Daemon {
             serverConfig.maxConnections = config.maxConnections
             serverConfig.corsOrigin = config.corsOrigin.isEmpty ? nil : config.corsOrigin
             let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
-                                        jobProgress: publisher.progress)
+                                        jobProgress: publisher.progress, ready: ready)
             let desk = ServiceDesk(config: config, store: store, fileSystem: fileSystem, logger: logger, processor: processor,
                                    publisher: publisher, ingestQueue: ingestQueue, cancellations: cancellations, retiredSources: retired)
             let logger = self.logger
-            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, services: desk),
+            let stats = ServerStats()
+            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, stats: stats, services: desk),
+                                    stats: stats,
                                     log: { logger.warning($0) })
         } catch { throw .system(error) }
         publisher.prepare()
+        let recovered = ready
         ingestQueue.async {
             processor.recover()
             publisher.start()
+            recovered.raise()
         }
 
         publishLive(watcher)
@@ -178,6 +183,7 @@ public final class Daemon {
         stopping.raise()
         server.stop()
         ingestQueue.sync {}
+        publisher.interruptForShutdown()
         recipesQueue.sync {}
         logger.info("stopped")
         return 0

@@ -16,10 +16,14 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     private var idle: [StateDatabase] = []
     private let recipes: RecipeBook
     private let jobProgress: JobProgressBox
+    let authenticator: Authenticator
+    private let ready: StopFlag
 
     init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger, recipes: RecipeBook,
-         jobProgress: JobProgressBox) {
+         jobProgress: JobProgressBox, ready: StopFlag = StopFlag()) {
+        self.ready = ready
         self.recipes = recipes
+        authenticator = Authenticator(store: TokenStore(path: config.tokensPath))
         self.jobProgress = jobProgress
         self.config = config
         self.live = live
@@ -45,6 +49,8 @@ final class DaemonBackend: Backend, @unchecked Sendable {
         readers.withLock { if idle.count < 8 { idle.append(db) } }
         return result
     }
+
+    var isReady: Bool { ready.isRaised }
 
     func requestCancel(ingest id: String) { cancellations.insert(id) }
 

@@ -39,6 +39,7 @@ final class ServiceDeskTests: XCTestCase {
         let cancellations = LockedStringSet()
         let publisher = PublishScheduler(config: config, store: store, fileSystem: fs, logger: logger, retiredSources: retired,
                                          recipes: RecipeBook(config: config, fileSystem: fs, logger: logger))
+        publisher.start() // the daemon starts the worker after recovery; here there is nothing to recover
         let processor = IngestProcessor(config: config, store: store, fileSystem: fs, logger: logger, notes: StatusNotes(), cancellations: cancellations,
                                         retiredSources: retired, onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { false })
