@@ -125,6 +125,10 @@ final class ServiceClientsTests: XCTestCase {
         XCTAssertEqual(try json(r.out)["tilesetId"], "alice.places")
         XCTAssertNotNil(try json(r.out)["layer_stats"]?["pts"]?["total_tiles"])
 
+        r = try client("tilesets", ["tilejson", "alice.places"])
+        XCTAssertEqual(r.status, 0, r.err + r.out)
+        XCTAssertEqual(try json(r.out)["vector_layers"]?.arrayValue?.first?["id"], "pts", r.out)
+
         r = try client("tilesets", ["view-recipe", "alice.places"])
         XCTAssertEqual(try json(r.out)["recipe"]?["layers"]?["pts"]?["maxzoom"], 4, r.err + r.out)
         r = try client("tilesets", ["update-recipe", "alice.places", "recipe2.json"])
