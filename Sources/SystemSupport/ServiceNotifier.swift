@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// Our own sd_notify(3): sends state strings to systemd over `$NOTIFY_SOCKET`.
 ///

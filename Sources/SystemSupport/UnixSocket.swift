@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
 
 /// A blocking client stream socket in the AF_UNIX domain: the `tiledrop status` client.
 /// (The server side is `ListeningSocket` with the non-blocking calls in `SocketIO`.)
