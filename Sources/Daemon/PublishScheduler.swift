@@ -275,7 +275,7 @@ final class PublishScheduler: @unchecked Sendable {
             }
             progress.start(tileset: job.tileset, job: job.id)
             defer { progress.finish() }
-            var publisher = Publisher()
+            var publisher = Publisher(memoryBudget: config.tilingMemory)
             let box = progress
             publisher.progress = { box.update($0) }
             let report = try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir,
@@ -285,7 +285,7 @@ final class PublishScheduler: @unchecked Sendable {
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
             for choice in report.maxzoomChoices { logger.info("tileset \(job.tileset): \(choice)") }
-            logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id))")
+            logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id)); tiler memory peak \(report.memory.peak / 1_000_000) MB of \(report.memory.budget / 1_000_000) MB, peak RSS \((report.memory.peakRSS ?? 0) / 1_000_000) MB")
             for warning in report.warnings { logger.warning("tileset \(job.tileset): \(warning)") }
         } catch {
             job.stage = .failed
