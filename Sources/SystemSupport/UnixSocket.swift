@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+// The socket constants' owning module is CLinux (its shim includes <sys/socket.h>); release
+// (whole-module) builds do not find them through Glibc alone.
+import CLinux
 
 /// A blocking client stream socket in the AF_UNIX domain: the `tiledrop status` client.
 /// (The server side is `ListeningSocket` with the non-blocking calls in `SocketIO`.)

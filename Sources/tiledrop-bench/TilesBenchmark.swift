@@ -94,12 +94,14 @@ enum TilesBenchmark {
         return failed ? 70 : 0
     }
 
-    /// The child side: publish a recipe in this process (what `tiledrop publish` does).
+    /// The child side: publish a recipe in this process (what `tiledrop publish` does), into
+    /// one or more outputs (`tiles-child RECIPE OUT.mbtiles [OUT.pmtiles]`).
     static func child(arguments: [String]) -> Int32 {
-        guard arguments.count == 2, let data = FileManager.default.contents(atPath: arguments[0]) else { return 64 }
+        guard arguments.count >= 2, let data = FileManager.default.contents(atPath: arguments[0]) else { return 64 }
         do {
             let recipe = try Recipe(json: try JSONParser.parse([UInt8](data)))
-            _ = try Publisher().publish(recipe: recipe, recipeDirectory: nil, resolveSource: { s in throw TilingError.source(name: s, message: "unexpected") }, outputPath: arguments[1])
+            _ = try Publisher().publish(recipe: recipe, recipeDirectory: nil, resolveSource: { s in throw TilingError.source(name: s, message: "unexpected") },
+                                        outputPaths: Array(arguments.dropFirst()))
             return 0
         } catch {
             FileHandle.standardError.write(Data("tiles-child: \(error)\n".utf8))
@@ -111,9 +113,9 @@ enum TilesBenchmark {
         pad(tool, 12) + pad(String(format: "%.2f", m.seconds), 10) + pad(String(format: "%.2f", m.cpuSeconds), 8) + pad(String(format: "%.1f MB", m.peakRSSMB), 12) + pad(m.status == 0 ? String(m.tiles) : "exit \(m.status)", 8)
     }
 
-    private static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 
-    private static func selfPath() -> String {
+    static func selfPath() -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
@@ -134,7 +136,7 @@ enum TilesBenchmark {
     /// straight from this process would report at least our own peak (which includes the
     /// decompressed input). The small runner process spawns the tool and reports `wait4`'s
     /// figures, so each tool is charged only its own memory (plus the runner's ~10 MB floor).
-    private static func measure(_ argv: [String], quiet: Bool = false, output: String) -> Measurement {
+    static func measure(_ argv: [String], quiet: Bool = false, output: String) -> Measurement {
         let report = output + ".measure"
         let runner = [selfPath(), "tiles-measure", report, quiet ? "quiet" : "loud"] + argv
         let (status, _, _, _) = spawnAndWait(runner, quiet: false)
