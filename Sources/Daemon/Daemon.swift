@@ -90,16 +90,20 @@ public final class Daemon {
             serverConfig.maxConnections = config.maxConnections
             serverConfig.corsOrigin = config.corsOrigin.isEmpty ? nil : config.corsOrigin
             let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
-                                        jobProgress: publisher.progress, ready: ready, republish: { publisher.republish($0) })
+                                        jobProgress: publisher.progress, ready: ready)
+            let desk = ServiceDesk(config: config, store: store, fileSystem: fileSystem, logger: logger, processor: processor,
+                                   publisher: publisher, ingestQueue: ingestQueue, cancellations: cancellations, retiredSources: retired)
             let logger = self.logger
             let stats = ServerStats()
-            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, stats: stats), stats: stats,
+            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, stats: stats, services: desk),
+                                    stats: stats,
                                     log: { logger.warning($0) })
         } catch { throw .system(error) }
         publisher.prepare()
         let recovered = ready
         ingestQueue.async {
             processor.recover()
+            processor.pruneExpired()
             publisher.start()
             recovered.raise()
         }
@@ -111,13 +115,18 @@ public final class Daemon {
 
         var nextScan = clock.now() + config.scanIntervalSeconds
         var nextPoll = clock.now() + 2
+        let retentionInterval = IngestProcessor.retentionInterval(days: config.retentionDays)
+        var nextPrune = clock.now() + retentionInterval
         var nextWatchdog = clock.now()
         var nextStatusLine = clock.now() + 5
         while true {
             let now = clock.now()
-            var deadline = min(nextScan, nextPoll, nextStatusLine)
+            var deadline = min(nextScan, nextPoll, nextStatusLine, nextPrune)
             if let settle = watcher.nextDeadline() { deadline = min(deadline, settle) }
             if let recipes = recipeWatcher.deadline { deadline = min(deadline, recipes) }
+            // The HTTP server reads the live snapshot without waking this loop: refresh it at
+            // least twice a second, so the status never lags a finished ingest by seconds.
+            deadline = min(deadline, now + 0.5)
             if notifier.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
             let ready: Set<Int32>
             do {
@@ -143,6 +152,10 @@ public final class Daemon {
             if now2 >= nextScan {
                 nextScan = now2 + config.scanIntervalSeconds
                 do { try watcher.rescan(now: now2) } catch { logger.error("safety scan failed: \(error)") }
+            }
+            if now2 >= nextPrune {
+                nextPrune = now2 + retentionInterval
+                ingestQueue.async { processor.pruneExpired() }
             }
             if now2 >= nextPoll {
                 nextPoll = now2 + 2
