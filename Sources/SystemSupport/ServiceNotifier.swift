@@ -1,8 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-// The socket constants' owning module is CLinux (its shim includes <sys/socket.h>); release
-// (whole-module) builds do not find them through Glibc alone.
+// With --static-swift-stdlib the socket constants come from <sys/socket.h> through CLinux.
 import CLinux
 
 /// Our own sd_notify(3): sends state strings to systemd over `$NOTIFY_SOCKET`.
