@@ -175,6 +175,7 @@ public final class Daemon {
         stopping.raise()
         server.stop()
         ingestQueue.sync {}
+        publisher.interruptForShutdown()
         recipesQueue.sync {}
         logger.info("stopped")
         return 0

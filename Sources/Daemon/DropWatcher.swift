@@ -42,6 +42,9 @@ final class DropWatcher {
     private var mapFolders: [String: String] = [:]
     /// Map folders the daemon cannot write (no work folder, no claiming): their files wait.
     private var unwritable: Set<String> = []
+    /// True while `drop/` itself is renamed away: nothing is watched, and the
+    /// daemon waits for it to come back instead of re-creating it under the user's feet.
+    private(set) var waitingForDropFolder = false
 
     init(dropDir: String, settleSeconds: Double, fileSystem: FileSystem, logger: Logger) throws(SystemError) {
         self.dropDir = dropDir
@@ -68,9 +71,9 @@ final class DropWatcher {
     /// Adds every watch, then scans every folder (files already present count as drops).
     func start(now: Double) throws(SystemError) {
         try fileSystem.createDirectories(dropDir)
-        for wd in watches.keys { inotify.removeWatch(wd) }
-        watches.removeAll()
-        polledFolders.removeAll()
+        unwatchAll()
+        waitingForDropFolder = false
+        warnings[dropDir] = nil
         let wd = try inotify.addWatch(dropDir, mask: [.create, .movedTo, .closeWrite, .modify, .deleteSelf, .moveSelf, .onlyDirectory])
         watches[wd] = WatchedFolder(path: dropDir, map: nil, group: nil, mode: .append)
         try rescan(now: now)
@@ -78,6 +81,7 @@ final class DropWatcher {
 
     /// Full scan: discovers new map and group folders and notes every file in them.
     func rescan(now: Double) throws(SystemError) {
+        guard !waitingForDropFolder else { return }
         let known = Set(watches.values.map(\.path)).union(polledFolders.keys)
         for (id, name) in mapFolders where (try? fileSystem.status(dropDir + "/" + name))??.kind != .directory {
             mapFolders[id] = nil
@@ -101,9 +105,32 @@ final class DropWatcher {
         }
     }
 
-    /// Scans only the folders inotify cannot watch.
+    /// Scans only the folders inotify cannot watch, and watches `drop/` again once it is back.
     func scanPolledFolders(now: Double) {
+        if waitingForDropFolder {
+            guard (try? fileSystem.status(dropDir))??.kind == .directory else { return }
+            logger.info("the drop folder \(dropDir) is back; watching it again")
+            do { try start(now: now) } catch { logger.error("cannot watch \(dropDir) again: \(error); retrying") }
+            return
+        }
         for f in polledFolders.values { scanFolder(f, now: now) }
+    }
+
+    /// `drop/` was renamed away: forget every watch and pending file (their paths
+    /// are no longer where they were) and wait; the folder is not re-created, so a user moving
+    /// it and back never finds a stray new `drop/` with files going to the wrong place.
+    private func dropFolderGone() {
+        unwatchAll()
+        pending.removeAll()
+        mapFolders.removeAll()
+        waitingForDropFolder = true
+        report(dropDir, "the drop folder \(dropDir) was moved away; nothing is ingested until it is back (tiledrop does not re-create it; move it back or mkdir it)", error: true)
+    }
+
+    private func unwatchAll() {
+        for wd in watches.keys { inotify.removeWatch(wd) }
+        watches.removeAll()
+        polledFolders.removeAll()
     }
 
     /// Reads and applies all pending inotify events.
@@ -125,8 +152,13 @@ final class DropWatcher {
                 inotify.removeWatch(event.watch)
                 watches[event.watch] = nil
                 if folder.path == dropDir {
-                    logger.warning("the drop folder \(dropDir) was deleted or moved; re-creating it")
-                    try start(now: now)
+                    if event.mask.contains(.moveSelf) {
+                        dropFolderGone()
+                    } else if !waitingForDropFolder {
+                        // Deleted (not moved): nobody is bringing it back, so an empty one is made.
+                        logger.warning("the drop folder \(dropDir) was deleted; re-creating it")
+                        try start(now: now)
+                    }
                 }
                 continue
             }

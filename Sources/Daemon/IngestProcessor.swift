@@ -14,7 +14,7 @@ import SystemSupport
 /// nothing is appended twice. Runs only on the daemon's serial ingest queue.
 final class IngestProcessor: @unchecked Sendable {
     /// Why a conversion stopped early.
-    private enum Interruption: Error { case stopping, canceled, timedOut(Double) }
+    enum Interruption: Error { case stopping, canceled, timedOut(Double) }
 
     let config: DaemonConfig
     let paths: DaemonPaths
@@ -23,9 +23,11 @@ final class IngestProcessor: @unchecked Sendable {
     let logger: Logger
     /// Conditions the status must show (a refused sweep, a pause).
     let notes: StatusNotes
-    private let clock = MonotonicClock()
+    let clock = MonotonicClock()
+    /// Processing attempts after which recovery fails an ingest instead of retrying it.
+    static let maxAttempts = 3
     private let onSourceChanged: @Sendable (String) -> Void
-    private let isStopping: @Sendable () -> Bool
+    let isStopping: @Sendable () -> Bool
     private let cancellations: LockedStringSet
     /// Files that could neither be claimed nor moved to `failed/`, as they were then; skipped
     /// until they change (ingest queue only).
@@ -80,7 +82,12 @@ final class IngestProcessor: @unchecked Sendable {
     /// Records a new ingest (and its map and group) before its file is claimed. `title` is the
     /// map's folder name under `drop/` (default: its id).
     func register(_ record: IngestRecord, title: String? = nil) throws {
-        try fileSystem.createDirectories(FileSystem.parent(of: record.workPath), mode: 0o700)
+        // Only the work folder itself: a map folder (or drop/) that vanished is never re-created.
+        let workFolder = FileSystem.parent(of: record.workPath)
+        guard (try fileSystem.status(FileSystem.parent(of: workFolder)))?.kind == .directory else {
+            throw DaemonError.other("the drop folder \(FileSystem.parent(of: workFolder)) is gone")
+        }
+        try fileSystem.createDirectories(workFolder, mode: 0o700)
         try store.with { db throws(StorageError) in
             try db.ensureMap(MapRecord(id: record.map, title: title ?? record.map, shortName: record.map, owner: owner), now: record.createdAt)
             if let group = record.group { try db.ensureGroup(map: record.map, title: group, now: record.createdAt) }
@@ -132,6 +139,7 @@ final class IngestProcessor: @unchecked Sendable {
         var record = initial
         record.state = .processing
         record.progress = 0
+        record.attempts += 1 // a file that keeps killing the daemon is failed by recovery after 3
         record.updatedAt = epochMilliseconds()
         guard save(record) else { return }
         if cancellations.remove(record.id) {
@@ -158,7 +166,7 @@ final class IngestProcessor: @unchecked Sendable {
                 try installContainer(&record, installer: installer, started: started)
                 return
             }
-            record.sha256 = try hashFile(record.workPath)
+            record.sha256 = try hashFile(record.workPath, id: record.id, started: started)
             if let earlier = try store.with({ db throws(StorageError) in try db.completedIngest(map: record.map, sha256: record.sha256!) }),
                record.mode == DropCandidate.Mode.append.rawValue {
                 record.warnings.append("the same content was already ingested into map \(record.map) as ingest \(earlier.id) (\(earlier.filename)); not appended again")
@@ -167,21 +175,40 @@ final class IngestProcessor: @unchecked Sendable {
             }
             let (sourceFile, count) = try convert(&record, started: started)
             try complete(&record, sourceFile: sourceFile, featureCount: count)
-        } catch Interruption.stopping {
-            logger.info("ingest \(record.id): interrupted by shutdown; it resumes at the next start")
-        } catch Interruption.canceled {
-            removeTemporarySource(record)
-            fail(&record, message: "canceled by request", state: .canceled)
-        } catch Interruption.timedOut(let seconds) {
-            removeTemporarySource(record)
-            fail(&record, message: "processing took longer than max_processing_seconds (\(Int(seconds)) s); split the file or raise the limit")
-        } catch where DiskSpace.isExhaustion(error) {
-            removeTemporarySource(record)
-            putBack(&record, reason: "\(error)")
         } catch {
             removeTemporarySource(record)
-            fail(&record, message: "\(error)")
+            // A reader stopped by `shouldStop` fails with some read error: the cause is the interruption.
+            switch (error as? Interruption) ?? pendingInterruption(record.id, started: started) {
+            case .stopping?:
+                record.attempts -= 1 // a clean shutdown is not the file's fault
+                _ = save(record)
+                logger.info("ingest \(record.id): interrupted by shutdown; it resumes at the next start")
+            case .canceled?:
+                fail(&record, message: "canceled by request", state: .canceled)
+            case .timedOut(let seconds)?:
+                fail(&record, message: "processing took longer than max_processing_seconds (\(Int(seconds)) s); split the file or raise the limit")
+            case nil where DiskSpace.isExhaustion(error):
+                putBack(&record, reason: "\(error)")
+            case nil:
+                fail(&record, message: "\(error)")
+            }
         }
+    }
+
+    /// Why the ingest `id` (started at `started`) must stop now, if it must: shutdown, a cancel
+    /// request (consumed), or `max_processing_seconds` passed.
+    private func pendingInterruption(_ id: String, started: Double) -> Interruption? {
+        if isStopping() { return .stopping }
+        if cancellations.remove(id) { return .canceled }
+        if clock.now() - started > config.maxProcessingSeconds { return .timedOut(config.maxProcessingSeconds) }
+        return nil
+    }
+
+    /// The same question without consuming a cancel request, cheap enough to ask on every
+    /// buffer refill of a reader (`ReaderLimits.shouldStop`) or hashing and copy loop.
+    private func stopCheck(_ id: String, started: Double) -> @Sendable () -> Bool {
+        let (isStopping, cancellations, clock, limit) = (isStopping, cancellations, clock, config.maxProcessingSeconds)
+        return { isStopping() || cancellations.contains(id) || clock.now() - started > limit }
     }
 
     /// False (the file stays where it is) while ingestion is paused for disk space; see `DiskPause`.
@@ -247,7 +274,9 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// Streams features from the claimed file into a temporary source, then renames it into place.
     private func convert(_ record: inout IngestRecord, started: Double) throws -> (String?, Int) {
-        let reader = try FeatureReaders.open(path: record.workPath, displayName: record.filename)
+        var limits = ReaderLimits.default
+        limits.shouldStop = stopCheck(record.id, started: started)
+        let reader = try FeatureReaders.open(path: record.workPath, displayName: record.filename, limits: limits)
         try fileSystem.createDirectories(paths.sourceFolder(map: record.map))
         let temporary = paths.temporarySourceFile(map: record.map, id: record.id)
         let writer = try GeoJSONSeqWriter(path: temporary)
@@ -260,11 +289,9 @@ final class IngestProcessor: @unchecked Sendable {
             count += 1
             if count % 64 == 0 {
                 let now = clock.now()
-                if isStopping() { _ = try? writer.finish(sync: false); throw Interruption.stopping }
-                if cancellations.remove(record.id) { _ = try? writer.finish(sync: false); throw Interruption.canceled }
-                if now - started > config.maxProcessingSeconds {
+                if let interruption = pendingInterruption(record.id, started: started) {
                     _ = try? writer.finish(sync: false)
-                    throw Interruption.timedOut(config.maxProcessingSeconds)
+                    throw interruption
                 }
                 if now - lastProgress > 1 {
                     lastProgress = now
@@ -324,7 +351,7 @@ final class IngestProcessor: @unchecked Sendable {
         }
     }
 
-    private func fail(_ record: inout IngestRecord, message: String, state: IngestState = .failed) {
+    func fail(_ record: inout IngestRecord, message: String, state: IngestState = .failed) {
         record.state = state
         record.errors = [message]
         record.updatedAt = epochMilliseconds()
@@ -419,12 +446,14 @@ final class IngestProcessor: @unchecked Sendable {
         try? fileSystem.remove(paths.temporarySourceFile(map: record.map, id: record.id))
     }
 
-    private func hashFile(_ path: String) throws -> String {
+    /// SHA-256 of the file, 1 MiB at a time; stops between reads on shutdown, cancel or timeout.
+    private func hashFile(_ path: String, id: String, started: Double) throws -> String {
         let fd = try fileSystem.openRegularFileForReading(path)
         defer { close(fd) }
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
+            if let interruption = pendingInterruption(id, started: started) { throw interruption }
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }

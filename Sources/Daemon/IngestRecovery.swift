@@ -40,6 +40,10 @@ extension IngestProcessor {
                 }
             }
             logger.info("ingest \(record.id): resuming \(record.filename) after a restart")
+            if record.attempts >= IngestProcessor.maxAttempts {
+                fail(&record, message: "processing was interrupted \(record.attempts) times (the daemon crashed or was killed while converting this file), so it is set aside instead of being retried again; check the file (or the log around those crashes), then drop it again")
+                continue
+            }
             process(record)
         }
         finishLeftoverWorkFiles()
@@ -100,9 +104,13 @@ extension IngestProcessor {
         }
     }
 
+    /// Copies `files` one after another into `path`; stops (ECANCELED) between 1 MiB chunks on
+    /// shutdown or once `max_processing_seconds` have passed, leaving the sources as they were.
     private func concatenate(_ files: [String], into path: String) throws(SystemError) {
+        let started = clock.now()
+        let keepGoing = { [clock, isStopping, limit = config.maxProcessingSeconds] in !isStopping() && clock.now() - started <= limit }
         try fileSystem.writeSynced(path) { fd throws(SystemError) in
-            for file in files { try fileSystem.appendContents(of: file, to: fd, outputName: path) }
+            for file in files { try fileSystem.appendContents(of: file, to: fd, outputName: path, shouldContinue: keepGoing) }
         }
     }
 }

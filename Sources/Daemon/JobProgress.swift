@@ -32,6 +32,13 @@ final class JobProgressBox: @unchecked Sendable {
         lock.unlock()
     }
 
+    /// The id of the running job, if any.
+    var runningJob: String? {
+        lock.lock()
+        defer { lock.unlock() }
+        return running?.job
+    }
+
     /// `{"tileset", "job", "progress", "seconds"}` of the running job, or null.
     var json: JSONValue {
         lock.lock()

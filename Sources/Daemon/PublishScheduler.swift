@@ -28,6 +28,8 @@ final class PublishScheduler: @unchecked Sendable {
     private let book: RecipeBook
     /// The running job's tileset, id and progress (0–1), for the status.
     let progress = JobProgressBox()
+    /// Raised by `start()`, after ingest recovery: no job runs before.
+    private let started = StopFlag()
 
     init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet, recipes: RecipeBook) {
         self.config = config
@@ -43,7 +45,14 @@ final class PublishScheduler: @unchecked Sendable {
     /// temporary files their MBTiles writers left in `tiles/`.
     func prepare() {
         do {
-            try store.with { db throws(StorageError) in try db.requeueInterruptedJobs() }
+            let poisoned = try store.with { db throws(StorageError) in
+                try db.transaction { () throws(StorageError) -> [PublishJobRecord] in
+                    let failed = try db.failJobsInterrupted(atLeast: IngestProcessor.maxAttempts, reason: "publishing was interrupted \(IngestProcessor.maxAttempts) times (the daemon crashed or was killed while running this job), so it is not retried again; check the recipe and the sources, then republish")
+                    try db.requeueInterruptedJobs()
+                    return failed
+                }
+            }
+            for job in poisoned { logger.error("tileset \(job.tileset): publish job \(job.id) failed: \(job.errors[0])") }
         } catch {
             logger.error("cannot re-queue interrupted publish jobs: \(error)")
         }
@@ -60,7 +69,7 @@ final class PublishScheduler: @unchecked Sendable {
             let written = (try? fileSystem.status(paths.tileset(tileset, format: config.outputs[0])))??.modified
             let edited = (try? fileSystem.status(paths.recipe(tileset)))??.modified ?? 0
             if let written, written >= edited { continue }
-            if written != nil || book.recipe(for: tileset).map(hasSources) == true {
+            if (written != nil || book.recipe(for: tileset).map(hasSources) == true) && !isPoisoned(tileset) {
                 enqueue(tileset: tileset, reason: "recipes/\(tileset).json is newer than its tileset")
             }
         }
@@ -68,6 +77,7 @@ final class PublishScheduler: @unchecked Sendable {
             retire(map, reason: "map \(map) has a recipe (\(book.tilesets(using: map).joined(separator: ", "))) instead of its default tileset")
         }
         publishMapsWithoutTileset()
+        started.raise()
         kick()
     }
 
@@ -89,6 +99,7 @@ final class PublishScheduler: @unchecked Sendable {
             }
         }
         publishMapsWithoutTileset()
+        started.raise()
         kick()
     }
 
@@ -112,10 +123,17 @@ final class PublishScheduler: @unchecked Sendable {
     /// Maps with sources whose tilesets (recipe or default) have no file yet.
     private func publishMapsWithoutTileset() {
         for map in mapsWithSources() {
-            for tileset in tilesets(using: map) where (try? fileSystem.status(paths.tileset(tileset, format: config.outputs[0]))) == nil {
+            for tileset in tilesets(using: map) where (try? fileSystem.status(paths.tileset(tileset, format: config.outputs[0]))) == nil && !isPoisoned(tileset) {
                 enqueue(tileset: tileset, reason: "no tileset file yet for map \(map)")
             }
         }
+    }
+
+    /// True when the tileset's latest job was failed as a poison pill: start-up does not queue
+    /// it again by itself (a new drop, a recipe change or `tiledrop republish` does).
+    private func isPoisoned(_ tileset: String) -> Bool {
+        let last = try? store.with { db throws(StorageError) in try db.jobs(tileset: tileset, limit: 1).first }
+        return last?.stage == .failed && (last?.attempts ?? 0) >= IngestProcessor.maxAttempts
     }
 
     private func mapsWithSources() -> [String] {
@@ -204,7 +222,19 @@ final class PublishScheduler: @unchecked Sendable {
     }
 
     private func kick() {
+        guard started.isRaised else { return } // queued jobs wait in state.db until recovery is done
         queue.async { self.runPending() }
+    }
+
+    /// Shutdown: the job running now (the process exits under it; its temporary file is
+    /// removed at the next start) goes back to the queue without counting as an attempt.
+    func interruptForShutdown() {
+        guard let running = progress.runningJob else { return }
+        do {
+            try store.with { db throws(StorageError) in try db.requeueInterruptedByShutdown(id: running) }
+        } catch {
+            logger.error("cannot re-queue publish job \(running) at shutdown: \(error)")
+        }
     }
 
     private func runPending() {
@@ -214,6 +244,7 @@ final class PublishScheduler: @unchecked Sendable {
                 next = try store.with { db throws(StorageError) -> PublishJobRecord? in
                     guard var job = try db.nextQueuedJob() else { return nil }
                     job.stage = .processing
+                    job.attempts += 1
                     try db.updateJob(job)
                     return job
                 }

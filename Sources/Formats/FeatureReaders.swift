@@ -8,6 +8,7 @@ public enum FeatureReaders {
     public static func open(path: String, displayName: String? = nil, limits: ReaderLimits = .default) throws(FormatError) -> any FeatureReader {
         let name = displayName ?? path
         let file = try FileInput(path: path, name: name)
+        file.shouldStop = limits.shouldStop
         guard file.size > 0 else {
             throw FormatError.malformed(file: name, line: nil, column: nil, message: "file is empty (0 bytes); nothing to convert")
         }

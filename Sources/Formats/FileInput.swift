@@ -20,6 +20,8 @@ final class FileInput: ByteInput {
     let name: String
     let size: Int
     private(set) var consumed = 0
+    /// `ReaderLimits.shouldStop`, asked before every read.
+    var shouldStop: (@Sendable () -> Bool)?
 
     init(path: String, name: String) throws(FormatError) {
         var fd: Int32
@@ -44,6 +46,7 @@ final class FileInput: ByteInput {
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) -> Int {
         guard buffer.count > 0 else { return 0 }
+        try checkStop()
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 {
@@ -56,6 +59,7 @@ final class FileInput: ByteInput {
 
     /// Reads exactly `buffer.count` bytes at `offset` (fewer only at end of file).
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(FormatError) -> Int {
+        try checkStop()
         var done = 0
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
@@ -78,6 +82,10 @@ final class FileInput: ByteInput {
         let n = try result.get()
         out.removeLast(count - n)
         return out
+    }
+
+    private func checkStop() throws(FormatError) {
+        if let shouldStop, shouldStop() { throw FormatError.io(file: name, operation: "read (stopped)", errno: ECANCELED) }
     }
 
     /// Moves the sequential read position back to the start (after format detection).

@@ -18,6 +18,10 @@ public struct ReaderLimits: Sendable {
     /// Most warnings kept in full; the rest are only counted, so a file with millions of
     /// broken features cannot fill memory with messages.
     public var maxWarnings: Int
+    /// Asked before every read from the file (each buffer refill, so about every 64 KiB to
+    /// 1 MiB): true makes the read fail with ECANCELED. The daemon uses it so a deadline,
+    /// a cancel request or SIGTERM holds even inside one huge feature.
+    public var shouldStop: (@Sendable () -> Bool)?
 
     public init(maxFileBytes: Int = 16 << 30, maxUncompressedBytes: Int = 4 << 30, maxCompressionRatio: Int = 200,
                 maxNesting: Int = 256, maxFeatureBytes: Int = 64 << 20, maxWarnings: Int = 1000) {

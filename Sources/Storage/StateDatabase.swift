@@ -181,6 +181,32 @@ public final class StateDatabase {
         try db.execute("UPDATE jobs SET stage = 'queued' WHERE stage = 'processing'")
     }
 
+    /// Start-up, before `requeueInterruptedJobs`: a job that was processing when the daemon died
+    /// for the `maxAttempts`-th time fails with `reason` instead of running again (a poison
+    /// pill). Returns the jobs it failed.
+    ///
+    /// An interrupted job for which a newer request is already queued was asked for again with
+    /// new input (MTS collapses pending requests): the queued duplicate folds into it and its
+    /// count starts over, so only a job that keeps failing on the same input is set aside.
+    public func failJobsInterrupted(atLeast maxAttempts: Int, reason: String) throws(StorageError) -> [PublishJobRecord] {
+        try db.execute("""
+            UPDATE jobs SET attempts = 0 WHERE stage = 'processing' AND tileset IN (SELECT tileset FROM jobs WHERE stage = 'queued');
+            DELETE FROM jobs WHERE stage = 'queued' AND tileset IN (SELECT tileset FROM jobs WHERE stage = 'processing');
+            """)
+        var poisoned = try jobs(where: "stage = 'processing' AND attempts >= ?", [.int(Int64(maxAttempts))])
+        for i in poisoned.indices {
+            poisoned[i].stage = .failed
+            poisoned[i].errors = [reason]
+            try updateJob(poisoned[i])
+        }
+        return poisoned
+    }
+
+    /// Shutdown: the running job `id` goes back to the queue, and its start is not counted.
+    public func requeueInterruptedByShutdown(id: String) throws(StorageError) {
+        try db.prepare("UPDATE jobs SET stage = 'queued', attempts = max(attempts - 1, 0) WHERE id = ? AND stage = 'processing'").run([.text(id)])
+    }
+
     public func jobs(tileset: String, limit: Int = 100) throws(StorageError) -> [PublishJobRecord] {
         try jobs(where: "tileset = ? ORDER BY seq DESC LIMIT \(max(1, limit))", [.text(tileset)])
     }

@@ -123,11 +123,14 @@ public struct FileSystem: Sendable {
 
     /// Appends the whole content of the regular file at `path` to the open descriptor `output`
     /// (`read`/`write` in 1 MiB chunks): copying across filesystems, concatenating sources.
-    public func appendContents(of path: String, to output: Int32, outputName: String) throws(SystemError) {
+    /// `shouldContinue` is asked before each chunk; false stops the copy with ECANCELED.
+    public func appendContents(of path: String, to output: Int32, outputName: String,
+                               shouldContinue: () -> Bool = { true }) throws(SystemError) {
         let input = try openRegularFileForReading(path)
         defer { close(input) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
+            guard shouldContinue() else { throw SystemError(call: "copy (stopped)", target: path, errno: ECANCELED) }
             let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }

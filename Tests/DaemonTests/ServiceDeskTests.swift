@@ -39,6 +39,7 @@ final class ServiceDeskTests: XCTestCase {
         let cancellations = LockedStringSet()
         let publisher = PublishScheduler(config: config, store: store, fileSystem: fs, logger: logger, retiredSources: retired,
                                          recipes: RecipeBook(config: config, fileSystem: fs, logger: logger))
+        publisher.start() // the daemon starts the worker after recovery; here there is nothing to recover
         let processor = IngestProcessor(config: config, store: store, fileSystem: fs, logger: logger, notes: StatusNotes(), cancellations: cancellations,
                                         retiredSources: retired, onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { false })
@@ -110,7 +111,8 @@ final class ServiceDeskTests: XCTestCase {
         let jobID = try desk.publish(tileset: "places")
         XCTAssertTrue(waitUntil(timeout: 20) { (try? self.desk.job(id: jobID))??.stage == .success }, "job finished: \(String(describing: try? desk.job(id: jobID)))")
         XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/tiles/places.mbtiles"))
-        XCTAssertEqual(try desk.jobs(tileset: "places", stage: .success, limit: 10).map(\.id), [jobID])
+        // Writing the recipe may already have queued (and started) a job before the publish request.
+        XCTAssertTrue(try desk.jobs(tileset: "places", stage: .success, limit: 10).map(\.id).contains(jobID))
         XCTAssertEqual(try desk.jobs(tileset: "places", stage: .failed, limit: 10).count, 0)
 
         let listed = try desk.tilesets()

@@ -49,8 +49,8 @@ final class FirstHourTests: XCTestCase {
         // A file dropped into drop/ itself goes to failed/ with a reason; status and log say so.
         let loose = harness.root + "/drop/loose.geojson"
         try points("l", lon: 0).write(to: URL(fileURLWithPath: loose))
-        XCTAssertTrue(waitUntil(timeout: 20) { self.exists(harness, "failed/loose.geojson.error.json") }, harness.log)
-        XCTAssertTrue(exists(harness, "failed/loose.geojson"))
+        // The report is written first, then the file moves beside it: wait for both.
+        XCTAssertTrue(waitUntil(timeout: 20) { self.exists(harness, "failed/loose.geojson.error.json") && self.exists(harness, "failed/loose.geojson") }, harness.log)
         let reason = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: harness.root + "/failed/loose.geojson.error.json"))))
         XCTAssertTrue(reason["errors"]?.arrayValue?.first?["message"]?.stringValue?.contains("drop/<map>/") == true, "\(reason)")
         // The move to failed/ happens before the event loop publishes the status snapshot: wait for it.

@@ -66,4 +66,28 @@ final class RootAndSweepTests: XCTestCase {
         }, "\(String(describing: try? harness.status()))")
         XCTAssertEqual(harness.stop(), 0)
     }
+
+    func testDropFolderMovedAwayIsAwaitedNotRecreated() throws {
+        let harness = try DaemonHarness(settleSeconds: 0.1)
+        defer { harness.cleanUp() }
+        try harness.start()
+        try harness.drop(points(1, count: 2), map: "m", name: "a.geojson")
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
+        let drop = harness.root + "/drop", away = harness.root + "/drop.away"
+        XCTAssertEqual(rename(drop, away), 0)
+        XCTAssertTrue(waitUntil(timeout: 10) {
+            ((try? harness.status())?["warnings"]?.arrayValue ?? []).contains { $0.stringValue?.contains("was moved away") == true }
+        }, harness.log)
+        // A file dropped into the moved tree meanwhile is not ingested from there…
+        try points(2, count: 3).write(to: URL(fileURLWithPath: away + "/m/b.geojson"))
+        sleep(3)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: drop), "drop/ must not be re-created under the user moving it")
+        XCTAssertEqual((try harness.status())["ingests"]?["completed"]?.intValue, 1)
+        // …but once drop/ is back it is watched again and the file lands in its own map.
+        XCTAssertEqual(rename(away, drop), 0)
+        XCTAssertTrue(waitUntil(timeout: 20) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 2 }, harness.log)
+        XCTAssertEqual(sourceFeatureCount(harness.root, map: "m"), 5)
+        XCTAssertFalse(((try harness.status())["warnings"]?.arrayValue ?? []).contains { $0.stringValue?.contains("moved away") == true })
+        XCTAssertEqual(harness.stop(), 0)
+    }
 }
