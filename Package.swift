@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["SystemSupport"]),
         .target(name: "API", dependencies: ["HTTP", "Storage", "Tiling", "GeoModel", "SystemSupport"]),
         .target(name: "Daemon", dependencies: ["API", "HTTP", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
-        .executableTarget(name: "tiledrop", dependencies: ["Daemon", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
+        .executableTarget(name: "tiledrop", dependencies: ["Daemon", "API", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         // Fuzz targets (`.ci/fuzz` builds them with libFuzzer); a plain driver in normal builds.
         .executableTarget(name: "tiledrop-fuzz", dependencies: ["GeoModel", "Formats", "Tiling"]),
         .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Daemon"]),
@@ -36,6 +36,7 @@ let package = Package(
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Tiling", "GeoModel"]),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "SystemSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTP", "GeoModel", "SystemSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "API", "HTTP", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["tiledrop", "Daemon", "Rendering", "Storage", "Tiling", "GeoModel"]),
     ],

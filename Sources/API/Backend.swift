@@ -42,6 +42,12 @@ public struct LiveState: Sendable {
 ///
 /// Methods are called from the server's worker threads, concurrently.
 public protocol Backend: AnyObject, Sendable {
+    /// Checks API tokens (`tokens_file`); routes call `authenticator.require(scope, of:)`.
+    var authenticator: Authenticator { get }
+
+    /// True once start-up recovery finished and the workers run (`GET /health` says 200).
+    var isReady: Bool { get }
+
     /// A snapshot of the daemon's live state.
     func liveState() -> LiveState
 

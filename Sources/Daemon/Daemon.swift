@@ -20,6 +20,7 @@ public final class Daemon {
     private let clock = MonotonicClock()
     private let notifier: ServiceNotifier
     private let stopping = StopFlag()
+    private let ready = StopFlag()
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
     private lazy var live = LiveStatusBox(compose: Daemon.liveComposer(notes: notes, misplaced: misplaced, inFlight: inFlight,
@@ -89,14 +90,18 @@ public final class Daemon {
             serverConfig.maxConnections = config.maxConnections
             serverConfig.corsOrigin = config.corsOrigin.isEmpty ? nil : config.corsOrigin
             let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
-                                        jobProgress: publisher.progress, republish: { publisher.republish($0) })
+                                        jobProgress: publisher.progress, ready: ready, republish: { publisher.republish($0) })
             let logger = self.logger
-            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend), log: { logger.warning($0) })
+            let stats = ServerStats()
+            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, stats: stats), stats: stats,
+                                    log: { logger.warning($0) })
         } catch { throw .system(error) }
         publisher.prepare()
+        let recovered = ready
         ingestQueue.async {
             processor.recover()
             publisher.start()
+            recovered.raise()
         }
 
         publishLive(watcher)

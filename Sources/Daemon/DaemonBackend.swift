@@ -17,10 +17,14 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     private let recipes: RecipeBook
     private let jobProgress: JobProgressBox
     private let republishTileset: @Sendable (String) -> RepublishOutcome
+    let authenticator: Authenticator
+    private let ready: StopFlag
 
     init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger, recipes: RecipeBook,
-         jobProgress: JobProgressBox, republish: @escaping @Sendable (String) -> RepublishOutcome) {
+         jobProgress: JobProgressBox, ready: StopFlag = StopFlag(), republish: @escaping @Sendable (String) -> RepublishOutcome) {
+        self.ready = ready
         self.recipes = recipes
+        authenticator = Authenticator(store: TokenStore(path: config.tokensPath))
         self.jobProgress = jobProgress
         republishTileset = republish
         self.config = config
@@ -47,6 +51,8 @@ final class DaemonBackend: Backend, @unchecked Sendable {
         readers.withLock { if idle.count < 8 { idle.append(db) } }
         return result
     }
+
+    var isReady: Bool { ready.isRaised }
 
     func requestCancel(ingest id: String) { cancellations.insert(id) }
 

@@ -39,6 +39,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var listen: [ListenAddress] = []
     /// Most open HTTP connections (clamped below the descriptor limit).
     public var maxConnections: Int = 4096
+    /// The API tokens file; default `<root>/tokens`.
+    public var tokensFile: String?
     /// `Access-Control-Allow-Origin` for browser clients; empty turns CORS headers off.
     public var corsOrigin: String = "*"
     /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0); nil is
@@ -61,6 +63,7 @@ public struct DaemonConfig: Sendable, Equatable {
     public var socketPath: String { socket ?? root + "/tiledrop.sock" }
     /// Where the HTTP server streams request bodies (same filesystem as the drop folders).
     public var uploadsDir: String { root + "/tmp" }
+    public var tokensPath: String { tokensFile ?? root + "/tokens" }
 
     /// Reads `path` (when given) over the defaults; `rootOverride` (from `--root`) wins over the file.
     public static func load(path: String?, rootOverride: String?, fileSystem: FileSystem = FileSystem()) throws(DaemonError) -> DaemonConfig {
@@ -125,6 +128,7 @@ public struct DaemonConfig: Sendable, Equatable {
             guard let n = Int(value), n >= 16 else { throw ConfigValueError(message: "max_connections must be a whole number ≥ 16") }
             maxConnections = n
         case "cors_origin": corsOrigin = value
+        case "tokens_file": tokensFile = value
         case "default_maxzoom":
             if value == "auto" {
                 defaultMaxzoom = nil

@@ -1,3 +1,4 @@
+import SystemSupport
 import Foundation
 
 /// Naming rules for drop folders: which names are ignored, which map names are valid, and the

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A one-way "stop now" flag the event loop raises and the workers poll.
+/// A one-way flag raised once and polled by other threads: "stop now" (the event loop raises
+/// it, the workers poll it) and "ready" (recovery done; `GET /health` polls it).
 final class StopFlag: @unchecked Sendable {
     private var raised = false
     private let lock = NSLock()

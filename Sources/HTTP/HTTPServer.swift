@@ -11,7 +11,7 @@ import SystemSupport
 public final class HTTPServer: @unchecked Sendable {
     public let configuration: ServerConfiguration
     public let router: Router
-    public let stats = ServerStats()
+    public let stats: ServerStats
     private let log: @Sendable (String) -> Void
     private let epoll: Epoll
     private let wakeup: EventNotifier
@@ -40,8 +40,10 @@ public final class HTTPServer: @unchecked Sendable {
     private static let readBudget = 1 << 20
 
     /// Binds every address in `configuration.listen`; `start()` begins serving.
-    public init(configuration: ServerConfiguration, router: Router, log: @escaping @Sendable (String) -> Void) throws(SystemError) {
+    public init(configuration: ServerConfiguration, router: Router, stats: ServerStats = ServerStats(),
+                log: @escaping @Sendable (String) -> Void) throws(SystemError) {
         self.configuration = configuration
+        self.stats = stats
         self.router = router
         self.log = log
         epoll = try Epoll(capacity: 512)

@@ -27,7 +27,7 @@ public final class ServerStats: @unchecked Sendable {
     private var buckets = [Int](repeating: 0, count: ServerStats.latencyBuckets.count + 1)
     private var sum = 0.0
 
-    init() {}
+    public init() {}
 
     func connectionOpened() { lock.withLock { open += 1; accepted += 1 } }
     func connectionClosed() { lock.withLock { open -= 1 } }

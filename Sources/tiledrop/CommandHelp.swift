@@ -54,6 +54,13 @@ struct CommandHelp {
         summary: "Asks the running daemon to publish TILESET again now (POST /tilesets/v1/TILESET/publish); prints the queued job id.",
         options: [root, socket, config])
 
+    static let token = CommandHelp(
+        name: "token", synopsis: "token create --scopes \"SCOPE …\" [--owner NAME] | token list | token revoke ID  [--root DIR | --config FILE]",
+        summary: "Manages API tokens in tokens_file (default <root>/tokens, mode 0600; only SHA-256 digests are stored). create prints a new Mapbox-shaped token once; list shows ids, owners and scopes; revoke removes one (by id or the token itself). Changes apply to a running daemon at once.",
+        options: [root, config,
+                  Option(names: ["--scopes"], value: "\"SCOPE …\"", help: "space- or comma-separated scopes, e.g. \"tilesets:read tilesets:write tilesets:list\""),
+                  Option(names: ["--owner"], value: "NAME", help: "the account the token acts as (default: `owner =` in the config, else the user)")])
+
     static let convert = CommandHelp(
         name: "convert", synopsis: "convert IN [-o OUT]",
         summary: "Converts one KML, KMZ, GPX or GeoJSON file to line-delimited GeoJSON (stdout by default); warnings go to stderr.",
@@ -95,7 +102,7 @@ struct CommandHelp {
                   Option(names: ["--size"], value: "WIDTHxHEIGHT", help: "picture size in pixels (default 1200x800)"), root, config])
 
     /// Every subcommand, in the order `tiledrop --help` lists them.
-    static let all: [CommandHelp] = [run, status, republish, convert, publish, validateRecipe, tile, convertTiles, render, preview]
+    static let all: [CommandHelp] = [run, status, republish, token, convert, publish, validateRecipe, tile, convertTiles, render, preview]
 
     static func named(_ name: String) -> CommandHelp? { all.first { $0.name == name } }
 }

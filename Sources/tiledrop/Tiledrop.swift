@@ -41,6 +41,7 @@ enum Tiledrop {
         case "run": return RunCommand.run(arguments: rest)
         case "status": return StatusCommand.run(arguments: rest)
         case "republish": return RepublishCommand.run(arguments: rest)
+        case "token": return TokenCommand.run(arguments: rest)
         case "convert": return ConvertCommand.run(arguments: rest)
         case "publish": return PublishCommand.run(arguments: rest)
         case "validate-recipe": return ValidateRecipeCommand.run(arguments: rest)

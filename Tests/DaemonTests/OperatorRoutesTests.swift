@@ -26,33 +26,39 @@ final class OperatorRoutesTests: XCTestCase {
                                     republish: { $0 == "trails" ? .queued(jobID: "j1") : .unknownTileset })
         let router = APIRoutes.router(backend: backend)
         let other: uid_t = getuid() == 4242 ? 4243 : 4242
-        func send(_ method: String, _ target: String, uid: uid_t?) throws -> Response {
-            try router.respond(to: Request(method: method, target: target, peer: Peer(uid: uid, address: uid == nil ? "127.0.0.1:1" : "unix")))
+        let reader = try TokenStore(path: config.tokensPath).create(owner: "alice", scopes: ["tilesets:read"], now: 1).token
+        let writer = try TokenStore(path: config.tokensPath).create(owner: "alice", scopes: ["tilesets:read", "tilesets:write"], now: 1).token
+        func send(_ method: String, _ target: String, uid: uid_t?, token: String? = nil) throws -> Response {
+            let headers = HTTPHeaders(token.map { [("Authorization", "Token " + $0)] } ?? [])
+            return try router.respond(to: Request(method: method, target: target, headers: headers,
+                                                  peer: Peer(uid: uid, address: uid == nil ? "127.0.0.1:1" : "unix")))
         }
         func json(_ r: Response) throws -> JSONValue {
             guard case .bytes(let b) = r.body else { throw HTTPError(500, "file body") }
             return try JSONParser.parse(b)
         }
         XCTAssertEqual(try send("POST", "/v1/ingests/i1/cancel", uid: other).status, 403)
-        XCTAssertEqual(try send("POST", "/v1/ingests/i1/cancel", uid: nil).status, 403, "TCP clients are never the local admin")
+        XCTAssertEqual(try send("POST", "/v1/ingests/i1/cancel", uid: nil).status, 401, "TCP clients are never the local admin")
+        XCTAssertEqual(try send("POST", "/v1/ingests/i1/cancel", uid: nil, token: reader).status, 403, "scope tilesets:write missing")
         XCTAssertFalse(cancellations.contains("i1"))
         XCTAssertEqual(try send("POST", "/v1/ingests/i1/cancel", uid: getuid()).status, 200)
         XCTAssertTrue(cancellations.contains("i1"), "the worker sees the request")
-        XCTAssertEqual(try send("POST", "/v1/ingests/nope/cancel", uid: getuid()).status, 404)
+        XCTAssertEqual(try send("POST", "/v1/ingests/nope/cancel", uid: nil, token: writer).status, 404, "a token with the scope may")
         let status = try send("GET", "/v1/status", uid: 1000)
         XCTAssertEqual(try json(status)["ingests"]?["processing"]?.intValue, 1)
         XCTAssertEqual(try json(status)["root"]?.stringValue, root)
         XCTAssertEqual(try json(status)["active"]?["ingests"]?.arrayValue?.first?["filename"]?.stringValue, "f.kml", "status --watch shows running ingests")
         XCTAssertEqual(try json(status)["last_job"], .null)
-        let republish = try send("POST", "/tilesets/v1/trails/publish", uid: 1000)
+        let republish = try send("POST", "/tilesets/v1/trails/publish", uid: getuid())
         XCTAssertEqual(republish.status, 200)
         XCTAssertEqual(try json(republish)["jobId"]?.stringValue, "j1")
-        XCTAssertEqual(try send("POST", "/tilesets/v1/nope/publish", uid: 1000).status, 404)
-        XCTAssertEqual(try json(try send("GET", "/v1/ingests?state=processing", uid: nil)).arrayValue?.count, 1)
-        XCTAssertEqual(try json(try send("GET", "/v1/ingests/i1", uid: nil))["document_id"]?.stringValue, "m")
-        XCTAssertEqual(try send("GET", "/v1/ingests/i2", uid: nil).status, 404)
+        XCTAssertEqual(try send("POST", "/tilesets/v1/nope/publish", uid: getuid()).status, 404)
+        XCTAssertEqual(try send("GET", "/v1/ingests?state=processing", uid: nil).status, 401, "reads over TCP need a token")
+        XCTAssertEqual(try json(try send("GET", "/v1/ingests?state=processing", uid: nil, token: reader)).arrayValue?.count, 1)
+        XCTAssertEqual(try json(try send("GET", "/v1/ingests/i1", uid: other))["document_id"]?.stringValue, "m", "reads are open on the socket")
+        XCTAssertEqual(try send("GET", "/v1/ingests/i2", uid: nil, token: reader).status, 404)
         XCTAssertEqual(try send("DELETE", "/v1/status", uid: 0).status, 405)
-        XCTAssertEqual(try json(try send("GET", "/v1/maps", uid: nil)).arrayValue?.count, 0)
-        XCTAssertEqual(try json(try send("GET", "/tilesets/v1/m/jobs", uid: nil)).arrayValue?.count, 0)
+        XCTAssertEqual(try json(try send("GET", "/v1/maps", uid: other)).arrayValue?.count, 0)
+        XCTAssertEqual(try json(try send("GET", "/tilesets/v1/m/jobs", uid: other)).arrayValue?.count, 0)
     }
 }

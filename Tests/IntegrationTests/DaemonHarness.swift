@@ -48,11 +48,18 @@ final class DaemonHarness {
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }
 
-    /// Starts `tiledrop run` and waits until its socket answers.
-    func start(file: StaticString = #filePath, line: UInt = #line) throws {
+    /// Starts `tiledrop run` and waits until its socket answers. With `descriptorLimit`, the
+    /// daemon runs under `sh -c 'ulimit -n N; exec tiledrop …'`.
+    func start(descriptorLimit: Int? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: DaemonHarness.binary)
-        p.arguments = ["run", "--root", rootArgument ?? root, "--config", configPath]
+        let arguments = ["run", "--root", rootArgument ?? root, "--config", configPath]
+        if let descriptorLimit {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit -n \(descriptorLimit) && exec \"$0\" \"$@\"", DaemonHarness.binary] + arguments
+        } else {
+            p.executableURL = URL(fileURLWithPath: DaemonHarness.binary)
+            p.arguments = arguments
+        }
         if let workingDirectory { p.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)!

@@ -10,15 +10,20 @@ struct OperatorRoutes: Sendable {
     let backend: any Backend
 
     func register(on router: inout Router) {
-        router.get("/v1/status") { _ in self.answer { db throws(StorageError) in try self.status(db) } }
+        router.get("/v1/status") { request in
+            if let refused = self.refused(request, scope: "tilesets:read") { return refused }
+            return self.answer { db throws(StorageError) in try self.status(db) }
+        }
         router.get("/v1/ingests") { request in
-            self.answer { db throws(StorageError) in
+            if let refused = self.refused(request, scope: "tilesets:read") { return refused }
+            return self.answer { db throws(StorageError) in
                 let state = request.query["state"].flatMap(IngestState.init(rawValue:))
                 let limit = request.query["limit"].flatMap(Int.init) ?? 100
                 return .array(try db.ingests(state: state, map: request.query["map"], limit: max(1, min(limit, 10_000))).map(\.jsonValue))
             }
         }
         router.get("/v1/ingests/{id}") { request in
+            if let refused = self.refused(request, scope: "tilesets:read") { return refused }
             let id = request.parameter("id")
             return self.respond { db throws(StorageError) in
                 guard let r = try db.ingest(id: id) else { return .message(404, "no ingest with id \(id)") }
@@ -26,17 +31,38 @@ struct OperatorRoutes: Sendable {
             }
         }
         router.post("/v1/ingests/{id}/cancel", options: RouteOptions(maxBodyBytes: 0)) { request in
-            self.respond { db throws(StorageError) in try self.cancel(id: request.parameter("id"), db: db, peer: request.peer) }
+            if let refused = self.refused(request, scope: "tilesets:write", adminOnly: true) { return refused }
+            return self.respond { db throws(StorageError) in try self.cancel(id: request.parameter("id"), db: db) }
         }
         router.post("/tilesets/v1/{tileset}/publish", options: RouteOptions(maxBodyBytes: 1 << 20)) { request in
-            self.publish(tileset: request.parameter("tileset"))
+            if let refused = self.refused(request, scope: "tilesets:write", adminOnly: true) { return refused }
+            return self.publish(tileset: request.parameter("tileset"))
         }
-        router.get("/v1/maps") { _ in self.answer { db throws(StorageError) in .array(try db.maps().map(self.mapJSON)) } }
+        router.get("/v1/maps") { request in
+            if let refused = self.refused(request, scope: "tilesets:read") { return refused }
+            return self.answer { db throws(StorageError) in .array(try db.maps().map(self.mapJSON)) }
+        }
         router.get("/tilesets/v1/{tileset}/jobs") { request in
-            self.answer { db throws(StorageError) in
+            if let refused = self.refused(request, scope: "tilesets:read") { return refused }
+            return self.answer { db throws(StorageError) in
                 let limit = request.query["limit"].flatMap(Int.init) ?? 100
                 return .array(try db.jobs(tileset: request.parameter("tileset"), limit: max(1, min(limit, 10_000))).map(\.jsonValue))
             }
+        }
+    }
+
+    /// Reads are open on the Unix socket (mode 0660 decides who may connect); over TCP they need
+    /// a token with `scope`. Changes need the local admin (root or the daemon's user on the
+    /// socket) or a token with `scope`; `adminOnly` refuses other socket users too.
+    private func refused(_ request: Request, scope: String, adminOnly: Bool = false) -> Response? {
+        if request.peer.isUnixSocket && !adminOnly { return nil }
+        switch backend.authenticator.require(scope, of: request) {
+        case .success: return nil
+        case .failure(let f):
+            if request.peer.isUnixSocket && f.status == 401 {
+                return .message(403, "only root or the daemon's user may do this over the Unix socket (or send a token with the scope \(scope))")
+            }
+            return .message(f.status, f.message)
         }
     }
 
@@ -53,10 +79,7 @@ struct OperatorRoutes: Sendable {
         }
     }
 
-    private func cancel(id: String, db: StateDatabase, peer: Peer) throws(StorageError) -> Response {
-        guard peer.isLocalAdmin else {
-            return .message(403, "only root or the daemon's user may cancel ingests (over the Unix socket)")
-        }
+    private func cancel(id: String, db: StateDatabase) throws(StorageError) -> Response {
         guard let r = try db.ingest(id: id) else { return .message(404, "no ingest with id \(id)") }
         guard !r.state.isFinished else {
             return .message(409, "ingest \(id) is already \(r.state.rawValue); only upload or processing ingests can be canceled")

@@ -1,8 +1,6 @@
 import Foundation
 import XCTest
-@testable import Daemon
-import Storage
-import SystemSupport
+@testable import SystemSupport
 
 final class SHA256Tests: XCTestCase {
     func testKnownVectors() {
