@@ -11,6 +11,7 @@ public enum APIRoutes {
         let counters = APICounters()
         OperatorRoutes(backend: backend).register(on: &router)
         MetricsRoutes(backend: backend, stats: stats, counters: counters).register(on: &router)
+        TileRoutes(backend: backend, counters: counters).register(on: &router)
         return router
     }
 }

@@ -1,4 +1,5 @@
 import GeoModel
+import HTTP
 import Storage
 
 /// What only the running daemon knows (not in `state.db`), as the operator routes report it.
@@ -47,6 +48,13 @@ public protocol Backend: AnyObject, Sendable {
 
     /// True once start-up recovery finished and the workers run (`GET /health` says 200).
     var isReady: Bool { get }
+
+    /// The account the services answer for (`owner`); tilesets are served as `{owner}.{name}`.
+    var owner: String { get }
+
+    /// `scheme://host` for URLs in responses: `public_url` when set, else the request's
+    /// `X-Forwarded-Proto`/`X-Forwarded-Host` (as a reverse proxy sends them) or `Host`.
+    func publicURL(for request: Request) -> String
 
     /// A snapshot of the daemon's live state.
     func liveState() -> LiveState

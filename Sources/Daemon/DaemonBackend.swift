@@ -1,4 +1,5 @@
 import API
+import HTTP
 import Foundation
 import Storage
 import SystemSupport
@@ -61,6 +62,18 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     func tilesetPath(_ tileset: String) -> String {
         let tiles = config.tilesDir.hasPrefix("/") ? config.tilesDir : FileManager.default.currentDirectoryPath + "/" + config.tilesDir
         return tiles + "/" + tileset + ".mbtiles"
+    }
+
+    var owner: String { config.owner ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
+
+    func publicURL(for request: Request) -> String {
+        if let url = config.publicURL { return url.hasSuffix("/") ? String(url.dropLast()) : url }
+        let proto = request.headers["X-Forwarded-Proto"]?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "http"
+        let host = request.headers["X-Forwarded-Host"]?.split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) }
+            ?? request.headers["Host"] ?? "localhost"
+        // A Host header is client input: only a plain host[:port] goes into URLs.
+        let safe = !host.isEmpty && host.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !"/\\\"<>@?#".utf8.contains($0) }
+        return (proto == "https" ? "https" : "http") + "://" + (safe ? host : "localhost")
     }
 
     func logInfo(_ message: String) { logger.info(message) }

@@ -39,6 +39,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var listen: [ListenAddress] = []
     /// Most open HTTP connections (clamped below the descriptor limit).
     public var maxConnections: Int = 4096
+    /// `scheme://host[:port]` used in URLs the API returns (TileJSON `tiles`); default: from the request.
+    public var publicURL: String?
     /// The API tokens file; default `<root>/tokens`.
     public var tokensFile: String?
     /// `Access-Control-Allow-Origin` for browser clients; empty turns CORS headers off.
@@ -129,6 +131,11 @@ public struct DaemonConfig: Sendable, Equatable {
             maxConnections = n
         case "cors_origin": corsOrigin = value
         case "tokens_file": tokensFile = value
+        case "public_url":
+            guard value.hasPrefix("http://") || value.hasPrefix("https://") else {
+                throw ConfigValueError(message: "public_url must start with http:// or https://, such as https://tiles.example.org")
+            }
+            publicURL = value
         case "default_maxzoom":
             if value == "auto" {
                 defaultMaxzoom = nil

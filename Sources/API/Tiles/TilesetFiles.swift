@@ -1,0 +1,68 @@
+import Foundation
+import GeoModel
+import Storage
+import SystemSupport
+
+/// Open read-only connections to the MBTiles files in `tiles/`, reused across requests.
+///
+/// Each request `stat`s the file: when its inode changed (a publish renamed a new file over
+/// it), the next request opens the new file, while a request already reading keeps its
+/// connection — and so the old inode — until it finishes. Readers are not shared between
+/// threads: a request takes one, uses it, and gives it back.
+final class TilesetFiles: @unchecked Sendable {
+    /// One open file and what its metadata says.
+    final class Entry {
+        let reader: MBTilesReader
+        let inode: UInt64
+        let device: UInt64
+        let metadata: [String: String]
+        let minzoom: Int
+        let maxzoom: Int
+        let bounds: [Double]
+        let isPrivate: Bool
+
+        init(reader: MBTilesReader, status: FileStatus, isPrivate: Bool) throws(StorageError) {
+            self.reader = reader
+            inode = status.inode
+            device = status.device
+            metadata = try reader.metadata()
+            minzoom = Int(metadata["minzoom"] ?? "") ?? 0
+            maxzoom = Int(metadata["maxzoom"] ?? "") ?? 30
+            let b = (metadata["bounds"] ?? "").split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            bounds = b.count == 4 ? b : [-180, -85.051129, 180, 85.051129]
+            self.isPrivate = isPrivate
+        }
+    }
+
+    private let backend: any Backend
+    private let fileSystem = FileSystem()
+    private let lock = NSLock()
+    private var idle: [String: [Entry]] = [:]
+
+    init(backend: any Backend) { self.backend = backend }
+
+    /// Runs `body` with an open entry for tileset `name`; nil when `tiles/<name>.mbtiles` does not exist.
+    func with<T>(_ name: String, _ body: (Entry) throws(StorageError) -> T) throws(StorageError) -> T? {
+        let path = backend.tilesetPath(name)
+        guard let status = try? fileSystem.status(path), status.kind == .regular else { return nil }
+        let reused: Entry? = lock.withLock {
+            var list = idle[name] ?? []
+            list.removeAll { $0.inode != status.inode || $0.device != status.device }
+            let e = list.popLast()
+            idle[name] = list
+            return e
+        }
+        let entry: Entry
+        if let reused {
+            entry = reused
+        } else {
+            let isPrivate = (try? backend.read { db throws(StorageError) in try db.tileset(id: name)?.isPrivate }) ?? nil
+            entry = try Entry(reader: try MBTilesReader(path: path), status: status, isPrivate: isPrivate ?? false)
+        }
+        let result = try body(entry)
+        lock.withLock {
+            if (idle[name]?.count ?? 0) < 8 { idle[name, default: []].append(entry) }
+        }
+        return result
+    }
+}

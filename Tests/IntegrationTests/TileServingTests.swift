@@ -1,0 +1,65 @@
+import Foundation
+import GeoModel
+import XCTest
+
+/// Vector tiles and TileJSON from tiles/ over TCP, against the real binary.
+final class TileServingTests: XCTestCase {
+    private func points(_ tag: String, _ coords: [(Double, Double)]) -> Data {
+        let features = coords.enumerated().map { i, c in
+            #"{"type":"Feature","properties":{"name":"\#(tag)\#(i)"},"geometry":{"type":"Point","coordinates":[\#(c.0),\#(c.1)]}}"#
+        }
+        return Data(#"{"type":"FeatureCollection","features":[\#(features.joined(separator: ","))]}"#.utf8)
+    }
+
+    func testTilesTileJSONCachingCompositesAndRepublish() throws {
+        let port = try TokensAndOperatorTests.freePort()
+        let harness = try DaemonHarness(extraConfig: "listen = 127.0.0.1:\(port)\nowner = alice")
+        defer { harness.cleanUp() }
+        try harness.start()
+        try harness.drop(points("a", [(13.4, 52.5), (-73.9, 40.7)]), map: "berlin", name: "a.geojson")
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["jobs"]?["success"]?.intValue == 1 }, harness.log)
+        func get(_ target: String, _ headers: [String] = []) throws -> (status: Int, headers: [String: String], body: String) {
+            try TokensAndOperatorTests.tcp(port, "GET", target, headers: headers)
+        }
+
+        let tilejson = try get("/v4/alice.berlin.json")
+        XCTAssertEqual(tilejson.status, 200, tilejson.body)
+        let tj = try JSONParser.parse(Array(tilejson.body.utf8))
+        XCTAssertEqual(tj["tilejson"]?.stringValue, "3.0.0")
+        XCTAssertEqual(tj["tiles"]?.arrayValue?.first?.stringValue, "http://127.0.0.1/v4/alice.berlin/{z}/{x}/{y}.mvt")
+        XCTAssertEqual(tj["vector_layers"]?.arrayValue?.first?["id"]?.stringValue, "berlin")
+        let proxied = try JSONParser.parse(Array(try get("/v4/alice.berlin.json", ["X-Forwarded-Proto: https", "X-Forwarded-Host: tiles.example.org"]).body.utf8))
+        XCTAssertEqual(proxied["tiles"]?.arrayValue?.first?.stringValue, "https://tiles.example.org/v4/alice.berlin/{z}/{x}/{y}.mvt")
+
+        let tile = try get("/v4/alice.berlin/0/0/0.mvt")
+        XCTAssertEqual(tile.status, 200)
+        XCTAssertEqual(tile.headers["cache-control"], "max-age=43200,s-maxage=300")
+        XCTAssertEqual(tile.headers["content-type"], "application/vnd.mapbox-vector-tile")
+        XCTAssertNil(tile.headers["content-encoding"], "decompressed for a client that does not accept gzip")
+        XCTAssertTrue(tile.body.contains("berlin") && tile.body.contains("a0"), "an MVT layer named after the map")
+        let gz = try get("/v4/alice.berlin/0/0/0.vector.pbf", ["Accept-Encoding: gzip"])
+        XCTAssertEqual(gz.headers["content-encoding"], "gzip")
+        let etag = try XCTUnwrap(gz.headers["etag"])
+        XCTAssertEqual(try get("/v4/alice.berlin/0/0/0.vector.pbf", ["Accept-Encoding: gzip", "If-None-Match: \(etag)"]).status, 304)
+        let composite = try get("/v4/alice.berlin,alice.berlin/0/0/0.mvt")
+        XCTAssertEqual(composite.status, 200)
+        XCTAssertEqual(composite.body.utf8.count, tile.body.utf8.count * 2, "layers concatenated")
+
+        XCTAssertEqual(try get("/v4/alice.berlin/31/0/0.mvt").body, "{\"message\":\"Zoom level must be between 0-30.\"}\n")
+        XCTAssertEqual(try get("/v4/alice.berlin/a/0/0.mvt").status, 422)
+        XCTAssertEqual(try get("/v4/alice.nope/0/0/0.mvt").body, "{\"message\":\"Tileset alice.nope does not exist\"}\n")
+        XCTAssertEqual(try get("/v4/bob.berlin/0/0/0.mvt").status, 404)
+        XCTAssertEqual(try get("/v4/alice.berlin/5/0/0.mvt").body, "{\"message\":\"Tile not found\"}\n", "outside the bounds")
+        XCTAssertEqual(try get("/v4/alice.berlin/3/3/2.mvt").status, 204, "inside bounds and zooms, no features: empty")
+        XCTAssertEqual(try get("/v4/" + Array(repeating: "alice.berlin", count: 16).joined(separator: ",") + "/0/0/0.mvt").status, 422)
+        XCTAssertEqual(try get("/v4/alice.berlin/0/0/0.mvt", ["Origin: https://map.example"]).headers["access-control-allow-origin"], "*")
+
+        // Republish: the next request sees the new file.
+        try harness.drop(points("b", [(13.3, 52.6)]), map: "berlin", name: "b.geojson")
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["jobs"]?["success"]?.intValue == 2 }, harness.log)
+        XCTAssertTrue(waitUntil(timeout: 5) { (try? get("/v4/alice.berlin/0/0/0.mvt"))?.body.contains("b0") == true }, "no stale tile after a republish")
+        let metrics = try get("/metrics").body
+        XCTAssertTrue(metrics.contains("tiledrop_tiles_served_total{outcome=\"ok\"}"), metrics)
+        XCTAssertEqual(harness.stop(), 0)
+    }
+}
