@@ -10,6 +10,7 @@ public enum APIRoutes {
         var router = Router()
         let counters = APICounters()
         OperatorRoutes(backend: backend).register(on: &router)
+        PMTilesRoutes(backend: backend).register(on: &router)
         MetricsRoutes(backend: backend, stats: stats, counters: counters).register(on: &router)
         TileRoutes(backend: backend, counters: counters).register(on: &router)
         return router

@@ -100,6 +100,7 @@ public final class Daemon {
         let recovered = ready
         ingestQueue.async {
             processor.recover()
+            processor.pruneExpired()
             publisher.start()
             recovered.raise()
         }
@@ -111,11 +112,13 @@ public final class Daemon {
 
         var nextScan = clock.now() + config.scanIntervalSeconds
         var nextPoll = clock.now() + 2
+        let retentionInterval = IngestProcessor.retentionInterval(days: config.retentionDays)
+        var nextPrune = clock.now() + retentionInterval
         var nextWatchdog = clock.now()
         var nextStatusLine = clock.now() + 5
         while true {
             let now = clock.now()
-            var deadline = min(nextScan, nextPoll, nextStatusLine)
+            var deadline = min(nextScan, nextPoll, nextStatusLine, nextPrune)
             if let settle = watcher.nextDeadline() { deadline = min(deadline, settle) }
             if let recipes = recipeWatcher.deadline { deadline = min(deadline, recipes) }
             if notifier.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
@@ -143,6 +146,10 @@ public final class Daemon {
             if now2 >= nextScan {
                 nextScan = now2 + config.scanIntervalSeconds
                 do { try watcher.rescan(now: now2) } catch { logger.error("safety scan failed: \(error)") }
+            }
+            if now2 >= nextPrune {
+                nextPrune = now2 + retentionInterval
+                ingestQueue.async { processor.pruneExpired() }
             }
             if now2 >= nextPoll {
                 nextPoll = now2 + 2

@@ -29,6 +29,8 @@ public struct DaemonConfig: Sendable, Equatable {
     /// Owner recorded on maps (MapHub `owner`); defaults to the daemon's user.
     public var owner: String?
     public var logLevel: LogLevel = .info
+    /// Days after which finished ingest and job rows and `archive/` files are pruned (0 keeps them forever).
+    public var retentionDays: Double = 30
     /// The containers each publish writes into `tiles/`: MBTiles, PMTiles, or both.
     public var outputs: [TileArchiveFormat] = [.mbtiles]
     /// The `after_publish` command's words (`%f` = the published file), nil for none.
@@ -117,6 +119,11 @@ public struct DaemonConfig: Sendable, Equatable {
         case "max_source_size": maxSourceBytes = try Self.bytes(key, value)
         case "min_free_space": minFreeBytes = try Self.bytes(key, value)
         case "owner": owner = value
+        case "retention_days":
+            guard let d = Double(value), d.isFinite, d >= 0 else {
+                throw ConfigValueError(message: "retention_days must be a number of days ≥ 0 (0 keeps everything forever), not '\(value)'")
+            }
+            retentionDays = d
         case "listen":
             var addresses: [ListenAddress] = []
             for item in value.split(whereSeparator: { $0 == "," || $0 == " " }) {

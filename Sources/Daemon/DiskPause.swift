@@ -20,10 +20,14 @@ struct DiskPause {
     var neededBytes: Int64
     /// The delay that led to `retryAt`; doubled by the next failure.
     var delay: Double
+    /// Set when the cause was a temporary system error (EMFILE, ENFILE, EIO), not space: then
+    /// only the delay must pass.
+    var temporary: String?
 
     /// The status line: `disk full: N bytes free, need M`.
     func reason(root: String) -> String {
-        "disk full: \(freeBytes) bytes free under \(root), need \(neededBytes); ingestion resumes when space is freed"
+        if let temporary { return "\(temporary); ingestion resumes in \(Int(delay)) s" }
+        return "disk full: \(freeBytes) bytes free under \(root), need \(neededBytes); ingestion resumes when space is freed"
     }
 
     /// A pause after a failure (or after the first sight of free space below the minimum);
@@ -36,6 +40,6 @@ struct DiskPause {
     /// Whether a claim may be tried now: the delay has passed and the space has grown
     /// (beyond the free space when paused, and to at least `minimum`).
     func allowsRetry(now: Double, free: Int64, minimum: Int64) -> Bool {
-        now >= retryAt && free > freeBytes && free >= minimum
+        now >= retryAt && (temporary != nil || free > freeBytes) && free >= minimum
     }
 }

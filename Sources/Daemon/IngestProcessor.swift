@@ -33,9 +33,9 @@ final class IngestProcessor: @unchecked Sendable {
     /// until they change (ingest queue only).
     private var unclaimable: [String: FileStatus] = [:]
     /// Set while ingestion backs off for disk space (ingest queue only).
-    private var diskPause: DiskPause?
+    var diskPause: DiskPause?
     /// The last pause's delay, until an ingest completes (so repeated failures back off further).
-    private var diskBackoff: Double?
+    var diskBackoff: Double?
     /// Source files no longer referenced; the publish worker deletes them between jobs, when
     /// no tiler can be reading them.
     let retiredSources: LockedStringSet
@@ -188,7 +188,9 @@ final class IngestProcessor: @unchecked Sendable {
             case .timedOut(let seconds)?:
                 fail(&record, message: "processing took longer than max_processing_seconds (\(Int(seconds)) s); split the file or raise the limit")
             case nil where DiskSpace.isExhaustion(error):
-                putBack(&record, reason: "\(error)")
+                putBack(&record, reason: "no space left on the device (\(error))", temporary: false)
+            case nil where DiskSpace.isTemporary(error):
+                putBack(&record, reason: "a temporary system error (\(error))", temporary: true)
             case nil:
                 fail(&record, message: "\(error)")
             }
@@ -209,49 +211,6 @@ final class IngestProcessor: @unchecked Sendable {
     private func stopCheck(_ id: String, started: Double) -> @Sendable () -> Bool {
         let (isStopping, cancellations, clock, limit) = (isStopping, cancellations, clock, config.maxProcessingSeconds)
         return { isStopping() || cancellations.contains(id) || clock.now() - started > limit }
-    }
-
-    /// False (the file stays where it is) while ingestion is paused for disk space; see `DiskPause`.
-    /// Logs only when a pause begins or ends, never once per scan.
-    private func admitDespiteDiskSpace(_ path: String) -> Bool {
-        let free = (try? fileSystem.availableBytes(config.root)) ?? Int64.max
-        let now = clock.now()
-        if let pause = diskPause {
-            guard pause.allowsRetry(now: now, free: free, minimum: config.minFreeBytes) else { return false }
-            logger.info("free space grew to \(free) bytes; retrying ingestion")
-            diskPause = nil
-            notes.set(DiskPause.noteKey, nil)
-            return true
-        }
-        guard free < config.minFreeBytes else { return true }
-        pause(DiskPause.after(previousDelay: diskBackoff, now: now, free: free, needed: config.minFreeBytes))
-        logger.warning("only \(free) bytes free under \(config.root) (min_free_space is \(config.minFreeBytes)); ingestion paused, \(path) stays in place")
-        return false
-    }
-
-    private func pause(_ pause: DiskPause) {
-        diskPause = pause
-        diskBackoff = pause.delay
-        notes.set(DiskPause.noteKey, pause.reason(root: config.root))
-    }
-
-    /// A full disk is not the file's fault: the original goes back to where it was dropped and
-    /// the ingest is canceled; it is retried once space has grown (`DiskPause`).
-    private func putBack(_ record: inout IngestRecord, reason: String) {
-        let free = (try? fileSystem.availableBytes(config.root)) ?? 0
-        pause(DiskPause.after(previousDelay: diskBackoff, now: clock.now(), free: free, needed: record.size + config.minFreeBytes))
-        do {
-            // Never over a file dropped meanwhile under the same name.
-            let back = paths.unusedPath(in: FileSystem.parent(of: record.originalPath), name: record.filename, fileSystem: fileSystem)
-            try fileSystem.rename(record.workPath, to: back)
-            record.state = .canceled
-            record.errors = ["no space left on the device (\(reason)); the file was put back in its drop folder and is retried once space is free"]
-            record.updatedAt = epochMilliseconds()
-            _ = save(record)
-            logger.warning("ingest \(record.id): \(record.errors[0])")
-        } catch {
-            fail(&record, message: "no space left on the device (\(reason)), and the file could not be put back: \(error)")
-        }
     }
 
     /// A dropped `.mbtiles` is a tileset container: validated and installed as `tiles/<map>.mbtiles`.
@@ -432,7 +391,7 @@ final class IngestProcessor: @unchecked Sendable {
 
     // MARK: helpers
 
-    private func save(_ record: IngestRecord) -> Bool {
+    func save(_ record: IngestRecord) -> Bool {
         do {
             try store.with { db throws(StorageError) in try db.updateIngest(record) }
             return true

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,12 +27,32 @@ public enum LogLevel: String, Sendable, Comparable, CaseIterable {
 /// Under systemd (`JOURNAL_STREAM` set) lines carry sd-daemon priority prefixes instead of
 /// timestamps, since the journal adds its own. Each line is one `write(2)`, so lines from
 /// different threads never interleave.
+///
+/// Copies share one level (held by reference), so a SIGHUP that changes `log_level` reaches
+/// every component that was handed the logger at start-up, at once.
 public struct Logger: Sendable {
-    public var level: LogLevel
+    /// The level all copies of one logger share.
+    private final class SharedLevel: @unchecked Sendable {
+        private var value: LogLevel
+        private let lock = NSLock()
+        init(_ value: LogLevel) { self.value = value }
+        var current: LogLevel {
+            get { lock.lock(); defer { lock.unlock() }; return value }
+            set { lock.lock(); value = newValue; lock.unlock() }
+        }
+    }
+
+    private let shared: SharedLevel
     let journal: Bool
 
+    /// The least severe level written; setting it changes every copy of this logger.
+    public var level: LogLevel {
+        get { shared.current }
+        nonmutating set { shared.current = newValue }
+    }
+
     public init(level: LogLevel = .info, environment: [String: String] = [:]) {
-        self.level = level
+        shared = SharedLevel(level)
         journal = environment["JOURNAL_STREAM"] != nil
     }
 

@@ -148,6 +148,24 @@ public final class StateDatabase {
         return result
     }
 
+    /// Retention: deletes finished rows last updated before `cutoff` (ms since the epoch) and
+    /// returns how many ingests and jobs went. Kept whatever their age: completed ingests whose
+    /// features are still in a source (they are the source's record and its duplicate check)
+    /// and each tileset's latest job (the status and poison check read it).
+    public func pruneFinished(before cutoff: Int64) throws(StorageError) -> (ingests: Int, jobs: Int) {
+        try db.transaction { () throws(StorageError) -> (ingests: Int, jobs: Int) in
+            try db.prepare("""
+                DELETE FROM ingests WHERE updated_at < ? AND (state IN ('failed','canceled') OR (state = 'completed' AND source_file IS NULL))
+                """).run([.int(cutoff)])
+            let ingests = db.changes
+            try db.prepare("""
+                DELETE FROM jobs WHERE stage IN ('success','failed') AND coalesce(published, created) < ?
+                AND seq NOT IN (SELECT max(seq) FROM jobs GROUP BY tileset)
+                """).run([.int(cutoff)])
+            return (ingests, db.changes)
+        }
+    }
+
     // MARK: publish jobs
 
     /// Queues a publish job for `tileset` unless one is already queued (MTS collapses pending

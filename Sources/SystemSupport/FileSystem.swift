@@ -31,6 +31,18 @@ public struct FileSystem: Sendable {
         return FileStatus(st)
     }
 
+    /// `lstat`'s status-change time (ctime) in nanoseconds since the epoch; nil when the path
+    /// does not exist. Unlike the modification time, a rename sets it, so it tells when a file
+    /// arrived in a folder (archive retention).
+    public func changeTime(_ path: String) throws(SystemError) -> Int64? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw SystemError(call: "lstat", target: path, errno: errno)
+        }
+        return Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+    }
+
     /// `realpath(3)`: the absolute path of an existing `path` with `.`, `..`, repeated slashes
     /// and symbolic links resolved, so one folder has one spelling however it was named.
     public func canonicalPath(_ path: String) throws(SystemError) -> String {

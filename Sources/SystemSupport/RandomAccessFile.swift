@@ -86,3 +86,13 @@ public final class RandomAccessFile {
         _ = try retryingEINTR("fsync", path) { fsync(descriptor) }
     }
 }
+
+extension FileSystem {
+    /// `fstat(2)` of an open descriptor (`path` names it in errors): the size, modification
+    /// time and inode of exactly the file that was opened, even if its name was replaced since.
+    public func status(descriptor: Int32, path: String) throws(SystemError) -> FileStatus {
+        var st = stat()
+        _ = try retryingEINTR("fstat", path) { fstat(descriptor, &st) }
+        return FileStatus(st)
+    }
+}

@@ -3,6 +3,7 @@ import XCTest
 @testable import Daemon
 import Storage
 import SystemSupport
+import Formats
 
 final class DiskSpaceTests: XCTestCase {
     func testRecognisesFullDisksFromEveryModule() {
@@ -36,5 +37,19 @@ final class DiskPauseTests: XCTestCase {
         XCTAssertTrue(fitted.hasSuffix(".geojson"))
         XCTAssertEqual(DaemonPaths.fitted("short.kml", maxBytes: 232), "short.kml")
         XCTAssertEqual(RawNames.escaped([0x63, 0x61, 0x66, 0xE9, 0x25, 0x2E, 0x6B]), "caf%E9%25.k")
+    }
+}
+
+final class TemporaryErrorTests: XCTestCase {
+    func testDescriptorExhaustionAndIOErrorsAreTemporaryButBadDataIsNot() {
+        XCTAssertTrue(DiskSpace.isTemporary(SystemError(call: "open", errno: EMFILE)))
+        XCTAssertTrue(DiskSpace.isTemporary(FormatError.io(file: "a.kml", operation: "open", errno: ENFILE)))
+        XCTAssertTrue(DiskSpace.isTemporary(DaemonError.system(SystemError(call: "read", errno: EIO))))
+        XCTAssertFalse(DiskSpace.isTemporary(SystemError(call: "open", errno: ENOENT)))
+        XCTAssertFalse(DiskSpace.isTemporary(DaemonError.other("bad file")))
+        var pause = DiskPause.after(previousDelay: nil, now: 0, free: 100, needed: 200)
+        pause.temporary = "a temporary system error (EMFILE)"
+        XCTAssertTrue(pause.allowsRetry(now: 3, free: 100, minimum: 0), "a temporary pause needs only time, not space")
+        XCTAssertTrue(pause.reason(root: "/r").contains("resumes in 2 s"))
     }
 }

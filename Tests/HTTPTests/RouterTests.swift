@@ -97,3 +97,22 @@ final class RouterTests: XCTestCase {
         XCTAssertThrowsError(try long.feed(Array("3\r\nabcdef\r\n".utf8)[...]) { _ in })
     }
 }
+
+/// RFC 9110 §14 byte ranges as the PMTiles route applies them.
+final class ByteRangeTests: XCTestCase {
+    func testSingleRangesAndWhatIsIgnoredOrUnsatisfiable() {
+        XCTAssertEqual(ByteRange(header: nil, size: 100), .whole)
+        XCTAssertEqual(ByteRange(header: "bytes=0-126", size: 1000), .partial(offset: 0, length: 127))
+        XCTAssertEqual(ByteRange(header: "bytes=900-", size: 1000), .partial(offset: 900, length: 100))
+        XCTAssertEqual(ByteRange(header: "bytes=990-2000", size: 1000), .partial(offset: 990, length: 10), "the end is clamped")
+        XCTAssertEqual(ByteRange(header: "bytes=-10", size: 1000), .partial(offset: 990, length: 10))
+        XCTAssertEqual(ByteRange(header: "bytes=-5000", size: 1000), .partial(offset: 0, length: 1000))
+        XCTAssertEqual(ByteRange(header: " bytes=5-5 ", size: 1000), .partial(offset: 5, length: 1))
+        XCTAssertEqual(ByteRange(header: "bytes=1000-", size: 1000), .unsatisfiable)
+        XCTAssertEqual(ByteRange(header: "bytes=-0", size: 1000), .unsatisfiable)
+        XCTAssertEqual(ByteRange(header: "bytes=0-0", size: 0), .unsatisfiable)
+        for ignored in ["items=0-5", "bytes=0-5,10-20", "bytes=5-1", "bytes=a-b", "bytes=-", "bytes=99999999999999999999-", "bytes"] {
+            XCTAssertEqual(ByteRange(header: ignored, size: 1000), .whole, ignored)
+        }
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import GeoModel
 import Storage
+import SystemSupport
 import XCTest
 
 /// Issue 14: PMTiles from the command line and from the daemon, checked with the `pmtiles`
@@ -100,6 +101,21 @@ final class PMTilesOutputTests: XCTestCase {
         XCTAssertTrue(job.warnings.contains { $0.contains("exited with status 7") }, "\(job.warnings)")
         XCTAssertTrue(harness.log.contains("exited with status 7"), harness.log)
         XCTAssertEqual(try String(contentsOfFile: hookDir + "/calls", encoding: .utf8).split(separator: "\n").count, 2)
+
+        // The HTTP server serves the archive with ranges, as a MapLibre pmtiles client reads it.
+        let socket = try UnixSocket.connect(path: harness.root + "/tiledrop.sock")
+        try socket.sendAll(Array("GET /pmtiles/trails.pmtiles HTTP/1.1\r\nHost: x\r\nRange: bytes=0-126\r\nConnection: close\r\n\r\n".utf8))
+        var answer: [UInt8] = []
+        while true {
+            let chunk = try socket.receive()
+            if chunk.isEmpty { break }
+            answer += chunk
+        }
+        let text = String(decoding: answer, as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("HTTP/1.1 206"), text)
+        XCTAssertTrue(text.contains("Accept-Ranges: bytes") && text.contains("ETag: \""), text)
+        let body = Array(answer.suffix(127))
+        XCTAssertEqual(body, Array(try Data(contentsOf: URL(fileURLWithPath: pm)).prefix(127)), "the first 127 bytes: the header")
         XCTAssertEqual(harness.stop(), 0)
     }
 }

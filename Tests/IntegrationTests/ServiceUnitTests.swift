@@ -35,7 +35,7 @@ final class ServiceUnitTests: XCTestCase {
     func testUnitIsTypeNotifyWithStateAndRuntimeDirectories() throws {
         let unit = try String(contentsOfFile: unitPath, encoding: .utf8)
         for directive in ["Type=notify", "User=tiledrop", "StateDirectory=tiledrop", "RuntimeDirectory=tiledrop",
-                          "ConfigurationDirectory=tiledrop", "WatchdogSec=", "ExecReload=", "--config /etc/tiledrop/tiledrop.conf"] {
+                          "ConfigurationDirectory=tiledrop", "WatchdogSec=", "ExecReload=", "--config /etc/tiledrop/tiledrop.conf", "LimitNOFILE=65536"] {
             XCTAssertTrue(unit.contains(directive), directive)
         }
         let sysusers = try String(contentsOfFile: DaemonHarness.repositoryRoot + "/systemd/tiledrop.sysusers", encoding: .utf8)
