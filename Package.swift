@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Daemon"]),
         .testTarget(name: "GeoModelTests", dependencies: ["GeoModel"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "GeoModel"]),
-        .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoModel"]),
+        .testTarget(name: "TilingTests", dependencies: ["Tiling", "GeoModel"], exclude: ["Golden"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "GeoModel", "CSQLite", "SystemSupport"]),
         .testTarget(name: "RenderingTests", dependencies: ["Rendering", "Tiling", "GeoModel"]),
         .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport"]),

@@ -121,6 +121,9 @@ public final class Daemon {
             var deadline = min(nextScan, nextPoll, nextStatusLine, nextPrune)
             if let settle = watcher.nextDeadline() { deadline = min(deadline, settle) }
             if let recipes = recipeWatcher.deadline { deadline = min(deadline, recipes) }
+            // The HTTP server reads the live snapshot without waking this loop: refresh it at
+            // least twice a second, so the status never lags a finished ingest by seconds.
+            deadline = min(deadline, now + 0.5)
             if notifier.watchdogInterval != nil { deadline = min(deadline, nextWatchdog) }
             let ready: Set<Int32>
             do {

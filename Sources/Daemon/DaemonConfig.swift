@@ -1,5 +1,6 @@
 import Storage
 import SystemSupport
+import Tiling
 
 /// The daemon's settings: the embedded defaults, overridden by `/etc/tiledrop/tiledrop.conf`.
 ///
@@ -26,6 +27,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var maxSourceBytes: Int64 = 50_000_000_000
     /// Ingestion pauses while the root's filesystem has less free space than this.
     public var minFreeBytes: Int64 = 256_000_000
+    /// Memory a publish may hold for tiling (`tiling_memory`): records spill to a temporary
+    /// file and zooms are cut in bands beyond it.
+    public var tilingMemory: Int = TilingMemory.defaultBudget
     /// Owner recorded on maps (MapHub `owner`); defaults to the daemon's user.
     public var owner: String?
     public var logLevel: LogLevel = .info
@@ -118,6 +122,10 @@ public struct DaemonConfig: Sendable, Equatable {
             maxSourceFiles = n
         case "max_source_size": maxSourceBytes = try Self.bytes(key, value)
         case "min_free_space": minFreeBytes = try Self.bytes(key, value)
+        case "tiling_memory":
+            let n = try Self.bytes(key, value)
+            guard n >= Int64(TilingMemory.minimumBudget) else { throw ConfigValueError(message: "tiling_memory must be at least 32M, not '\(value)'") }
+            tilingMemory = Int(n)
         case "owner": owner = value
         case "retention_days":
             guard let d = Double(value), d.isFinite, d >= 0 else {
@@ -194,6 +202,9 @@ public struct DaemonConfig: Sendable, Equatable {
         }
         return d
     }
+
+    /// A size such as `512M` in bytes, or nil when it is not one (for command-line options).
+    public static func byteCount(_ value: String) -> Int64? { try? bytes("size", value) }
 
     /// Parses sizes like `500`, `64K`, `15MB`, `20G` (powers of 1000, as MTS states its limits).
     static func bytes(_ key: String, _ value: String) throws(ConfigValueError) -> Int64 {

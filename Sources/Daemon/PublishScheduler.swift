@@ -84,9 +84,9 @@ final class PublishScheduler: @unchecked Sendable {
     /// Called after `RecipeBook.scan()` found changes: new or changed recipes are published,
     /// removed ones retired, maps that gained a recipe lose their default tileset, and maps
     /// that lost their last recipe get their default tileset back.
-    func recipesChanged(_ changes: RecipeBook.Changes) {
+    func recipesChanged(_ changes: RecipeBook.Changes, queuedByCaller: String? = nil) {
         for tileset in changes.published {
-            enqueue(tileset: tileset, reason: "recipes/\(tileset).json changed")
+            if tileset != queuedByCaller { enqueue(tileset: tileset, reason: "recipes/\(tileset).json changed") }
             for map in mapsRead(by: tileset) where map != tileset && !book.hasFile(map) {
                 retire(map, reason: "map \(map) is now published by recipes/\(tileset).json")
             }
@@ -106,7 +106,7 @@ final class PublishScheduler: @unchecked Sendable {
     /// `tiledrop republish TILESET`: queues a job now, unless no recipe (nor map default)
     /// names the tileset.
     func republish(_ tileset: String) -> RepublishOutcome {
-        refreshRecipes()
+        refreshRecipes(requested: tileset)
         guard recipe(for: tileset) != nil else { return .unknownTileset }
         guard let id = enqueue(tileset: tileset, reason: "republish requested") else { return .failed }
         kick()
@@ -115,9 +115,10 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// Reads `recipes/` again now (a recipe written through the API may be newer than the
     /// watcher's last look) and applies what changed.
-    func refreshRecipes() {
+    /// `requested` is a tileset the caller queues itself: it is not queued a second time.
+    func refreshRecipes(requested: String? = nil) {
         let changes = book.scan()
-        if !changes.isEmpty { recipesChanged(changes) }
+        if !changes.isEmpty { recipesChanged(changes, queuedByCaller: requested) }
     }
 
     /// Maps with sources whose tilesets (recipe or default) have no file yet.
@@ -210,7 +211,7 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// MTS "Publish a tileset": queues a job (or joins the one already queued) and returns its id.
     func request(tileset: String) throws(StorageError) -> String {
-        refreshRecipes()
+        refreshRecipes(requested: tileset)
         let id = try queueJob(tileset: tileset, reason: "publish requested through the API")
         kick()
         return id
@@ -274,7 +275,7 @@ final class PublishScheduler: @unchecked Sendable {
             }
             progress.start(tileset: job.tileset, job: job.id)
             defer { progress.finish() }
-            var publisher = Publisher()
+            var publisher = Publisher(memoryBudget: config.tilingMemory)
             let box = progress
             publisher.progress = { box.update($0) }
             let report = try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir,
@@ -284,7 +285,7 @@ final class PublishScheduler: @unchecked Sendable {
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
             for choice in report.maxzoomChoices { logger.info("tileset \(job.tileset): \(choice)") }
-            logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id))")
+            logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id)); tiler memory peak \(report.memory.peak / 1_000_000) MB of \(report.memory.budget / 1_000_000) MB, peak RSS \((report.memory.peakRSS ?? 0) / 1_000_000) MB")
             for warning in report.warnings { logger.warning("tileset \(job.tileset): \(warning)") }
         } catch {
             job.stage = .failed

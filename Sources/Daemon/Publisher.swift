@@ -19,6 +19,8 @@ public struct PublishReport: Sendable {
     public var outputPath: String { outputPaths.first ?? "" }
     /// Every file written, in the order asked for.
     public var outputPaths: [String]
+    /// What tiling held against its memory budget (logged and printed; not an MTS job field).
+    public var memory: TilingMemoryReport
 
     /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).
     public var tilesetID: String
@@ -27,7 +29,7 @@ public struct PublishReport: Sendable {
 
     /// The MTS job object fields this report fills (`stage`, `tilesetId`, `errors`,
     /// `warnings`, `recipe`, `layer_stats`) and nothing else; the publish queue adds `id`,
-    /// `created` and `published`. Tile and feature counts are properties, not job fields.
+    /// `created` and `published`. Tile and feature counts and `memory` are properties, not job fields.
     public var json: JSONValue {
         [
             "stage": errors.isEmpty ? "success" : "failed",
@@ -49,14 +51,18 @@ public struct Publisher {
     public var description: String
     public var attribution: String
     public var threads: Int?
+    /// The tiler's memory budget in bytes (`tiling_memory`, `publish --memory`).
+    public var memoryBudget: Int
     /// Called from the tiling thread with the fraction done (0–1) after each zoom level.
     public var progress: (@Sendable (Double) -> Void)?
 
-    public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil) {
+    public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil,
+                memoryBudget: Int = TilingMemory.defaultBudget) {
         self.name = name
         self.description = description
         self.attribution = attribution
         self.threads = threads
+        self.memoryBudget = memoryBudget
     }
 
     /// Publishes `recipe` to `outputPath` (MBTiles or PMTiles by its extension).
@@ -82,6 +88,7 @@ public struct Publisher {
             throw error
         }
         var tiler = Tiler(recipe: recipe, threads: threads)
+        tiler.memoryBudget = memoryBudget
         tiler.progress = progress
         let report: TilingReport
         do {
@@ -120,7 +127,7 @@ public struct Publisher {
         }
         return PublishReport(layerStats: report.layerStats, warnings: report.warnings, errors: [], tileCount: report.tileCount,
                              uniqueTileCount: writers[0].uniqueTiles, featureCount: report.featureCount, metadata: m,
-                             recipe: report.recipe, outputPaths: outputPaths, tilesetID: tilesetName, maxzoomChoices: report.maxzoomChoices)
+                             recipe: report.recipe, outputPaths: outputPaths, memory: report.memory, tilesetID: tilesetName, maxzoomChoices: report.maxzoomChoices)
     }
 
     /// `path` made absolute against `directory` (when relative and a directory is given).

@@ -65,6 +65,22 @@ struct UInt32Map: Sendable {
         mask = n - 1
     }
 
+    /// The value for `key`, inserting `next` when absent (then `inserted` is true).
+    mutating func index(for key: UInt32, next: UInt32) -> (value: UInt32, inserted: Bool) {
+        var i = Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        while true {
+            let s = slots[i]
+            if s == UInt32Map.empty {
+                slots[i] = UInt64(key) << 32 | UInt64(next)
+                count += 1
+                if count * 2 > slots.count { grow() }
+                return (next, true)
+            }
+            if UInt32(truncatingIfNeeded: s >> 32) == key { return (UInt32(truncatingIfNeeded: s), false) }
+            i = (i + 1) & mask
+        }
+    }
+
     /// The value for `key`, inserting `make()` when absent.
     mutating func value(for key: UInt32, orInsert make: () -> UInt32) -> UInt32 {
         var i = Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask

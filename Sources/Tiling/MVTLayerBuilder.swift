@@ -22,39 +22,114 @@ public struct MVTLayerBuilder: Sendable {
         self.extent = extent
     }
 
+    private var keyCount = 0
+    private var valueCount = 0
+    private var tags: [UInt32] = []
+
     /// Adds a feature; `geometry` must be a non-empty command stream for `type`.
     public mutating func addFeature(id: UInt64?, type: MVTGeometryType, geometry: [UInt32], properties: [(key: String, value: MVTValue)]) {
         let refs = properties.map { AttributeRef(key: local.intern(key: $0.key), value: local.intern(value: $0.value)) }
         addFeature(id: id, type: type, geometry: geometry, attributes: refs, table: local)
     }
 
-    /// Adds a feature whose attributes are ids into `table` (the tiler's fast path).
+    /// Adds a feature whose attributes are ids into `table`.
     mutating func addFeature(id: UInt64?, type: MVTGeometryType, geometry: [UInt32], attributes: [AttributeRef], table: AttributeTable) {
-        var tags: [UInt32] = []
-        tags.reserveCapacity(attributes.count * 2)
-        for a in attributes {
-            tags.append(keyRefs.value(for: a.key) {
-                keys.append(table.keys[Int(a.key)])
-                keyFields.append(contentsOf: table.keyFields[Int(a.key)])
-                return UInt32(keys.count - 1)
-            })
-            tags.append(valueRefs.value(for: a.value) {
-                values.append(table.values[Int(a.value)])
-                valueFields.append(contentsOf: table.valueFields[Int(a.value)])
-                return UInt32(values.count - 1)
-            })
+        var packed = ProtobufWriter(capacity: geometry.count * 2)
+        for c in geometry { packed.varint(UInt64(c)) }
+        packed.bytes.withUnsafeBytes { g in
+            attributes.withUnsafeBytes { a in
+                _ = add(id: id, type: type, packedGeometry: g, attributes: a.baseAddress, count: attributes.count, stride: MemoryLayout<AttributeRef>.stride, table: table)
+            }
         }
-        appendFeature(id: id, type: type, geometry: geometry, tags: tags)
     }
 
-    private mutating func appendFeature(id: UInt64?, type: MVTGeometryType, geometry: [UInt32], tags: [UInt32]) {
-        var f = ProtobufWriter(capacity: geometry.count * 2 + tags.count + 8)
-        if let id { f.varintField(1, id) }
-        f.packedField(2, tags)
-        f.varintField(3, UInt64(type.rawValue))
-        f.packedField(4, geometry)
-        features.bytesField(2, f.bytes)
+    /// Adds (or, with `measureOnly`, only sizes) a feature whose geometry is already packed
+    /// varints and whose attributes are `count` (key id, value id) `UInt32` pairs at `stride`
+    /// bytes apart into `table`: the tiler's path, no allocation per feature. Returns the
+    /// bytes the feature adds to the layer (its message plus keys and values it introduces).
+    ///
+    /// Measuring assigns key and value indices as adding would, so measuring the features
+    /// after the last one added gives the exact size the whole layer would have had.
+    mutating func add(id: UInt64?, type: MVTGeometryType, packedGeometry g: UnsafeRawBufferPointer, attributes: UnsafeRawPointer?, count: Int, stride: Int,
+                      table: AttributeTable, measureOnly: Bool = false) -> Int {
+        var added = 0
+        tags.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            let key = attributes!.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self)
+            let value = attributes!.loadUnaligned(fromByteOffset: i * stride + 4, as: UInt32.self)
+            let k = keyRefs.index(for: key, next: UInt32(keyCount))
+            if k.inserted {
+                keyCount += 1
+                let field = table.keyFields[Int(key)]
+                added += field.count
+                if !measureOnly {
+                    keys.append(table.keys[Int(key)])
+                    keyFields.append(contentsOf: field)
+                }
+            }
+            let v = valueRefs.index(for: value, next: UInt32(valueCount))
+            if v.inserted {
+                valueCount += 1
+                let field = table.valueFields[Int(value)]
+                added += field.count
+                if !measureOnly {
+                    values.append(table.values[Int(value)])
+                    valueFields.append(contentsOf: field)
+                }
+            }
+            tags.append(k.value)
+            tags.append(v.value)
+        }
+        var tagBytes = 0
+        for t in tags { tagBytes += ProtobufWriter.varintSize(UInt64(t)) }
+        var length = 2 + 1 + ProtobufWriter.varintSize(UInt64(g.count)) + g.count
+        if let id { length += 1 + ProtobufWriter.varintSize(id) }
+        if tagBytes > 0 { length += 1 + ProtobufWriter.varintSize(UInt64(tagBytes)) + tagBytes }
+        let message = 1 + ProtobufWriter.varintSize(UInt64(length)) + length
+        guard !measureOnly else { return added + message }
+        features.tag(2, 2)
+        features.varint(UInt64(length))
+        if let id { features.varintField(1, id) }
+        if tagBytes > 0 {
+            features.tag(2, 2)
+            features.varint(UInt64(tagBytes))
+            for t in tags { features.varint(UInt64(t)) }
+        }
+        features.varintField(3, UInt64(type.rawValue))
+        features.tag(4, 2)
+        features.varint(UInt64(g.count))
+        features.bytes.append(contentsOf: g)
         featureCount += 1
+        return added + message
+    }
+
+    /// Adds (or sizes) a feature with string attributes, interned in the builder's own table.
+    mutating func add(id: UInt64?, type: MVTGeometryType, packedGeometry g: UnsafeRawBufferPointer, properties: [(key: String, value: MVTValue)], measureOnly: Bool = false) -> Int {
+        let refs = properties.map { AttributeRef(key: local.intern(key: $0.key), value: local.intern(value: $0.value)) }
+        let table = local
+        return refs.withUnsafeBytes { a in
+            add(id: id, type: type, packedGeometry: g, attributes: a.baseAddress, count: refs.count, stride: MemoryLayout<AttributeRef>.stride, table: table, measureOnly: measureOnly)
+        }
+    }
+
+    /// The state before a feature was added, to take it back (`rollback`).
+    struct Snapshot {
+        var features: Int, keys: Int, values: Int, keyFields: Int, valueFields: Int, featureCount: Int
+    }
+
+    var snapshot: Snapshot {
+        Snapshot(features: features.bytes.count, keys: keys.count, values: values.count, keyFields: keyFields.count, valueFields: valueFields.count, featureCount: featureCount)
+    }
+
+    /// Takes back the features added since `s` (the `layer_size` boundary). Only `size` and
+    /// `encoded()` are meaningful afterwards: the builder is finished.
+    mutating func rollback(to s: Snapshot) {
+        features.bytes.removeSubrange(s.features...)
+        keys.removeSubrange(s.keys...)
+        values.removeSubrange(s.values...)
+        keyFields.removeSubrange(s.keyFields...)
+        valueFields.removeSubrange(s.valueFields...)
+        featureCount = s.featureCount
     }
 
     /// The encoded size of the layer message (without the tile's field key and length).
@@ -94,5 +169,17 @@ public enum MVTTileEncoder {
         var w = ProtobufWriter()
         w.bytesField(3, layer)
         tile.append(contentsOf: w.bytes)
+    }
+}
+
+extension MVTLayerBuilder {
+    /// The fewest bytes a feature can add to a layer: its message with every tag index one
+    /// byte and no new keys or values. Sums of these bound a layer's size from below, which
+    /// lets the tiler drop pieces of a dense tile that can never fit `layer_size`.
+    static func minimumFeatureSize(id: UInt64?, tagCount: Int, geometryBytes g: Int) -> Int {
+        var length = 2 + 1 + ProtobufWriter.varintSize(UInt64(g)) + g
+        if let id { length += 1 + ProtobufWriter.varintSize(id) }
+        if tagCount > 0 { length += 1 + ProtobufWriter.varintSize(UInt64(tagCount)) + tagCount }
+        return 1 + ProtobufWriter.varintSize(UInt64(length)) + length
     }
 }

@@ -64,3 +64,86 @@ enum Parallel {
         }
     }
 }
+
+extension Parallel {
+    /// Runs `produce` on the calling thread and `consume` on another, handing items over
+    /// through a queue of at most `depth`: two stages of a stream on two cores (the source
+    /// reader and the record builder). The first error of either side stops both and is
+    /// rethrown here; `consume` has finished when this returns.
+    static func pipeline<T: Sendable>(depth: Int = 2, produce: (_ send: (T) throws -> Void) throws -> Void, consume: @escaping @Sendable (T) throws -> Void) throws {
+        let handoff = Handoff<T>(depth: depth)
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            while let item = handoff.take() {
+                do { try consume(item) } catch {
+                    handoff.fail(error)
+                    break
+                }
+            }
+            done.signal()
+        }
+        do {
+            try produce { try handoff.put($0) }
+        } catch {
+            handoff.fail(error)
+        }
+        handoff.close()
+        done.wait()
+        if let e = handoff.error { throw e }
+    }
+
+    /// A bounded queue between one producer and one consumer.
+    private final class Handoff<T>: @unchecked Sendable {
+        private var items: [T] = []
+        private var closed = false
+        private(set) var error: (any Error)?
+        private let depth: Int
+        private var mutex = pthread_mutex_t()
+        private var changed = pthread_cond_t()
+
+        init(depth: Int) {
+            self.depth = max(1, depth)
+            pthread_mutex_init(&mutex, nil)
+            pthread_cond_init(&changed, nil)
+        }
+
+        deinit {
+            pthread_cond_destroy(&changed)
+            pthread_mutex_destroy(&mutex)
+        }
+
+        /// Waits for room; throws the consumer's error instead once it failed.
+        func put(_ item: T) throws {
+            pthread_mutex_lock(&mutex)
+            defer { pthread_mutex_unlock(&mutex) }
+            while items.count >= depth && error == nil { pthread_cond_wait(&changed, &mutex) }
+            if let error { throw error }
+            items.append(item)
+            pthread_cond_broadcast(&changed)
+        }
+
+        /// The next item, or nil once closed and drained (or failed).
+        func take() -> T? {
+            pthread_mutex_lock(&mutex)
+            defer { pthread_mutex_unlock(&mutex) }
+            while items.isEmpty && !closed && error == nil { pthread_cond_wait(&changed, &mutex) }
+            guard error == nil, !items.isEmpty else { return nil }
+            pthread_cond_broadcast(&changed)
+            return items.removeFirst()
+        }
+
+        func close() {
+            pthread_mutex_lock(&mutex)
+            closed = true
+            pthread_cond_broadcast(&changed)
+            pthread_mutex_unlock(&mutex)
+        }
+
+        func fail(_ e: any Error) {
+            pthread_mutex_lock(&mutex)
+            if error == nil { error = e }
+            pthread_cond_broadcast(&changed)
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+}

@@ -3,36 +3,75 @@ import GeoModel
 import Glibc
 #endif
 
-/// Where a layer's loaded features live: in memory, or spilled to a temporary file when the
-/// source is big, so memory does not grow with the source.
+/// Where a layer's loaded features live: blocks of records (`FeatureRecord`, up to
+/// `blockRecords` each, one `ByteArena` per block) in memory, or spilled to a temporary file
+/// once the records of the run would exceed their share of the memory budget.
 ///
-/// The spill file holds each `FeatureRecord` in a compact binary form (length-prefixed,
-/// little-endian: geometry as float64 pairs, the interned attribute ids, id, order, limit
-/// keys; the source properties as JSON only for layers whose expressions need them per zoom).
-/// It is created with `mkstemp` and unlinked at once, so nothing is left behind even on a
-/// crash; every zoom level (and band) streams through it again in chunks.
+/// Spilling writes each full block's bytes as they are (`u64` byte count, `u32` record
+/// count, the records), so reading back is one `fread` per block and no decoding. The file
+/// is created with `mkstemp` and unlinked at once, so nothing is left behind even on a crash;
+/// every zoom level (and band) streams through it again, a group of blocks at a time.
 final class RecordStore: @unchecked Sendable {
-    private var memory: [FeatureRecord] = []
+    static let blockRecords = 4096
+    static let blockBytes = 4 << 20
+
+    private var blocks: [(arena: ByteArena, count: Int)] = []
+    private var current = ByteArena(capacity: 1 << 16)
+    private var currentCount = 0
     private var file: UnsafeMutablePointer<FILE>?
-    private let spillThreshold: Int
+    private let memory: TilingMemory
     private(set) var count = 0
+    private(set) var spilledBytes = 0
     var isSpilled: Bool { file != nil }
 
-    init(spillThreshold: Int) { self.spillThreshold = spillThreshold }
+    init(memory: TilingMemory) { self.memory = memory }
 
-    deinit { if let file { fclose(file) } }
+    deinit {
+        if let file { fclose(file) }
+        let held = blocks.reduce(0) { $0 + $1.arena.footprint }
+        memory.release(held)
+        memory.recordBytes -= held
+    }
 
-    func append(_ r: FeatureRecord) throws(TilingError) {
+    /// The arena the next record goes to; call `commit()` after appending it.
+    var arena: ByteArena { current }
+
+    /// Counts the record just appended to `arena` and closes the block when it is full.
+    func commit() throws(TilingError) {
         count += 1
-        if file == nil {
-            memory.append(r)
-            guard memory.count > spillThreshold else { return }
-            try openSpill()
-            for m in memory { try write(m) }
-            memory = []
+        currentCount += 1
+        if currentCount >= RecordStore.blockRecords || current.count >= RecordStore.blockBytes { try closeBlock() }
+    }
+
+    private func closeBlock() throws(TilingError) {
+        guard currentCount > 0 else { return }
+        let before = current.footprint
+        if file != nil || memory.recordsOverBudget {
+            if file == nil {
+                try openSpill()
+                for b in blocks {
+                    try write(b.arena, b.count)
+                    memory.release(b.arena.footprint)
+                    memory.recordBytes -= b.arena.footprint
+                }
+                blocks = []
+            }
+            try write(current, currentCount)
+            current.removeAll()
         } else {
-            try write(r)
+            memory.reserve(before)
+            memory.recordBytes += before
+            blocks.append((current, currentCount))
+            current = ByteArena(capacity: 1 << 16)
         }
+        currentCount = 0
+    }
+
+    /// Closes the last block; call once loading is done.
+    func finish() throws(TilingError) {
+        try closeBlock()
+        if let file { fflush(file) }
+        current = ByteArena(capacity: 64)
     }
 
     private func openSpill() throws(TilingError) {
@@ -40,7 +79,7 @@ final class RecordStore: @unchecked Sendable {
         var template = Array("\(dir)/tiledrop-spill-XXXXXX".utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw .source(name: dir, message: "cannot create a spill file in \(dir) (errno \(errno)); set TMPDIR to a writable directory") }
-        unlink(String(cString: template))
+        unlink(template)
         guard let f = fdopen(fd, "w+b") else {
             close(fd)
             throw .source(name: dir, message: "fdopen of the spill file failed (errno \(errno))")
@@ -48,173 +87,60 @@ final class RecordStore: @unchecked Sendable {
         file = f
     }
 
-    private func write(_ r: FeatureRecord) throws(TilingError) {
-        var w = SpillWriter()
-        w.record(r)
-        var length = UInt32(w.bytes.count).littleEndian
-        let ok = withUnsafeBytes(of: &length) { fwrite($0.baseAddress, 1, 4, file) == 4 } && w.bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) == $0.count }
-        guard ok else { throw .source(name: "spill file", message: "write failed (errno \(errno)); is the temporary directory full?") }
+    private func write(_ arena: ByteArena, _ records: Int) throws(TilingError) {
+        var header = (UInt64(arena.count), UInt32(records))
+        let ok = fwrite(&header.0, 8, 1, file) == 1 && fwrite(&header.1, 4, 1, file) == 1 && fwrite(arena.base, 1, arena.count, file) == arena.count
+        guard ok else { throw .source(name: "spill file", message: "write failed (errno \(errno)); is the temporary directory full? set TMPDIR elsewhere") }
+        spilledBytes += arena.count + 12
     }
 
-    /// Calls `body` with consecutive chunks of records (at most `size` each) in load order.
-    func forEachChunk(size: Int, _ body: ([FeatureRecord]) throws -> Void) throws {
+    /// Calls `body` with groups of at most `group` blocks, each block with its records'
+    /// offsets, in load order. Spilled blocks are read into arenas reused between groups.
+    func forEachGroup(_ group: Int, _ body: ([(arena: ByteArena, offsets: [Int])]) throws -> Void) throws {
+        func offsets(_ a: ByteArena, _ n: Int) -> [Int] {
+            var out: [Int] = []
+            out.reserveCapacity(n)
+            var o = 0
+            for _ in 0..<n {
+                out.append(o)
+                o += Int(a.load(o, as: UInt32.self))
+            }
+            return out
+        }
         guard let file else {
             var start = 0
-            while start < memory.count {
-                try body(Array(memory[start..<min(memory.count, start + size)]))
-                start += size
+            while start < blocks.count {
+                try body(blocks[start..<min(blocks.count, start + group)].map { ($0.arena, offsets($0.arena, $0.count)) })
+                start += group
             }
             return
         }
-        fflush(file)
         rewind(file)
-        var chunk: [FeatureRecord] = []
-        chunk.reserveCapacity(size)
-        var header = [UInt8](repeating: 0, count: 4)
-        var buffer: [UInt8] = []
-        while fread(&header, 1, 4, file) == 4 {
-            let n = Int(UInt32(header[0]) | UInt32(header[1]) << 8 | UInt32(header[2]) << 16 | UInt32(header[3]) << 24)
-            if buffer.count < n { buffer = [UInt8](repeating: 0, count: n) }
-            guard fread(&buffer, 1, n, file) == n else { throw TilingError.source(name: "spill file", message: "truncated record") }
-            var r = SpillReader(bytes: buffer, end: n)
-            guard let record = r.record() else { throw TilingError.source(name: "spill file", message: "corrupt record") }
-            chunk.append(record)
-            if chunk.count == size {
-                try body(chunk)
-                chunk.removeAll(keepingCapacity: true)
+        var arenas: [ByteArena] = []
+        var reserved = 0
+        defer { memory.release(reserved) }
+        var done = false
+        while !done {
+            var batch: [(arena: ByteArena, offsets: [Int])] = []
+            while batch.count < group {
+                var bytes: UInt64 = 0, records: UInt32 = 0
+                guard fread(&bytes, 8, 1, file) == 1 else { done = true; break }
+                guard fread(&records, 4, 1, file) == 1, bytes <= UInt64(Int32.max) else { throw TilingError.source(name: "spill file", message: "truncated block header") }
+                if arenas.count == batch.count {
+                    arenas.append(ByteArena(capacity: Int(bytes)))
+                }
+                let a = arenas[batch.count]
+                let before = a.footprint
+                a.removeAll()
+                a.reserve(Int(bytes))
+                memory.reserve(a.footprint - before)
+                reserved += a.footprint - before
+                guard fread(a.base, 1, Int(bytes), file) == Int(bytes) else { throw TilingError.source(name: "spill file", message: "truncated block") }
+                a.markFilled(Int(bytes))
+                batch.append((a, offsets(a, Int(records))))
             }
+            if !batch.isEmpty { try body(batch) }
         }
-        if !chunk.isEmpty { try body(chunk) }
         fseek(file, 0, SEEK_END)
-    }
-}
-
-/// Little-endian encoder for spilled records.
-struct SpillWriter {
-    var bytes: [UInt8] = []
-
-    mutating func u8(_ v: UInt8) { bytes.append(v) }
-    mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-    mutating func f64(_ v: Double) { u64(v.bitPattern) }
-    mutating func points(_ ps: [WorldPoint]) {
-        u32(UInt32(ps.count))
-        for p in ps { f64(p.x); f64(p.y) }
-    }
-    mutating func json(_ v: JSONValue?) {
-        guard let v else { return u32(UInt32.max) }
-        var w = JSONWriter()
-        w.write(v)
-        u32(UInt32(w.bytes.count))
-        bytes += w.bytes
-    }
-
-    mutating func record(_ r: FeatureRecord) {
-        switch r.geometry {
-        case .points(let ps): u8(1); points(ps)
-        case .lines(let ls): u8(2); u32(UInt32(ls.count)); ls.forEach { points($0) }
-        case .polygons(let polys):
-            u8(3)
-            u32(UInt32(polys.count))
-            for rings in polys { u32(UInt32(rings.count)); rings.forEach { points($0) } }
-        }
-        json(r.sourceID)
-        json(r.properties.map { .object($0) })
-        guard let o = r.staticOutput else { return u8(0) }
-        u8(1 | (o.kept ? 2 : 0) | (o.id != nil ? 4 : 0) | (o.order != nil ? 8 : 0))
-        u64(o.id ?? 0)
-        f64(o.order ?? 0)
-        let attrs = o.attributes ?? []
-        u32(UInt32(attrs.count))
-        for a in attrs { u32(a.key); u32(a.value) }
-        u32(UInt32(o.limitKeys.count))
-        for k in o.limitKeys { u8(k == nil ? 0 : 1); f64(k ?? 0) }
-    }
-}
-
-/// Decoder matching `SpillWriter`; nil on malformed input.
-struct SpillReader {
-    let bytes: [UInt8]
-    let end: Int
-    var pos = 0
-
-    init(bytes: [UInt8], end: Int) {
-        self.bytes = bytes
-        self.end = end
-    }
-
-    mutating func u8() -> UInt8? {
-        guard pos < end else { return nil }
-        pos += 1
-        return bytes[pos - 1]
-    }
-    mutating func u32() -> UInt32? {
-        guard pos + 4 <= end else { return nil }
-        var v: UInt32 = 0
-        for i in 0..<4 { v |= UInt32(bytes[pos + i]) << (8 * UInt32(i)) }
-        pos += 4
-        return v
-    }
-    mutating func u64() -> UInt64? {
-        guard pos + 8 <= end else { return nil }
-        var v: UInt64 = 0
-        for i in 0..<8 { v |= UInt64(bytes[pos + i]) << (8 * UInt64(i)) }
-        pos += 8
-        return v
-    }
-    mutating func f64() -> Double? { u64().map { Double(bitPattern: $0) } }
-    mutating func points() -> [WorldPoint]? {
-        guard let n = u32(), Int(n) * 16 <= end - pos else { return nil }
-        var out: [WorldPoint] = []
-        out.reserveCapacity(Int(n))
-        for _ in 0..<n {
-            guard let x = f64(), let y = f64() else { return nil }
-            out.append(WorldPoint(x: x, y: y))
-        }
-        return out
-    }
-    mutating func json() -> JSONValue?? {
-        guard let n = u32() else { return nil }
-        if n == UInt32.max { return .some(nil) }
-        guard Int(n) <= end - pos else { return nil }
-        let slice = Array(bytes[pos..<(pos + Int(n))])
-        pos += Int(n)
-        guard let v = try? JSONParser.parse(slice) else { return nil }
-        return .some(v)
-    }
-    mutating func list<T>(_ element: (inout SpillReader) -> T?) -> [T]? {
-        guard let n = u32(), Int(n) <= end - pos else { return nil }
-        var out: [T] = []
-        for _ in 0..<n {
-            guard let e = element(&self) else { return nil }
-            out.append(e)
-        }
-        return out
-    }
-
-    mutating func record() -> FeatureRecord? {
-        let geometry: ProjectedGeometry
-        switch u8() {
-        case 1?: guard let ps = points() else { return nil }; geometry = .points(ps)
-        case 2?: guard let ls = list({ $0.points() }) else { return nil }; geometry = .lines(ls)
-        case 3?: guard let ps = list({ r in r.list { $0.points() } }) else { return nil }; geometry = .polygons(ps)
-        default: return nil
-        }
-        guard var r = FeatureRecord(geometry: geometry), let id = json(), let props = json(), let flags = u8() else { return nil }
-        r.sourceID = id
-        r.properties = props?.objectValue
-        guard flags & 1 != 0 else { return r }
-        guard let fid = u64(), let order = f64(),
-              let attrs = list({ r -> AttributeRef? in
-                  guard let k = r.u32(), let v = r.u32() else { return nil }
-                  return AttributeRef(key: k, value: v)
-              }),
-              let limitKeys = list({ r -> Double?? in
-                  guard let has = r.u8(), let v = r.f64() else { return nil }
-                  return .some(has == 1 ? v : nil)
-              }) else { return nil }
-        r.staticOutput = FeatureOutput(kept: flags & 2 != 0, id: flags & 4 != 0 ? fid : nil, properties: [], attributes: attrs,
-                                       order: flags & 8 != 0 ? order : nil, limitKeys: limitKeys)
-        return r
     }
 }

@@ -19,39 +19,51 @@ enum TileAssembler {
         var written: Bool
     }
 
-    static func assemble(z: Int, key: UInt64, features all: [TileFeature], order: ArraySlice<Int>, layers: [Recipe.Layer], outputs: [FeatureOutput], table: AttributeTable, compressor: Gzip.Compressor) -> Result {
-        var features = [[TileFeature]](repeating: [], count: layers.count)
-        for i in order { features[Int(all[i].layer)].append(all[i]) }
+    /// Assembles the tile `key` from its pieces (`refs`, in cut order) in `pieces`.
+    static func assemble(z: Int, key: UInt64, refs: ArraySlice<PieceRef>, pieces: ZoomPieces, layers: [Recipe.Layer], table: AttributeTable,
+                         compressor: Gzip.Compressor) -> Result {
+        var features = [[(piece: PieceView, location: UInt64)]](repeating: [], count: layers.count)
+        for r in refs {
+            let v = pieces.view(r.location)
+            features[v.layer].append((v, r.location))
+        }
         let id = TileID(z: z, x: Int(key >> 32), y: Int(key & 0xFFFF_FFFF))
         var tile: [UInt8] = []
         var infos: [LayerInfo?] = Array(repeating: nil, count: layers.count)
         for (li, layer) in layers.enumerated() where !features[li].isEmpty {
-            let out = outputs
             var fs = features[li]
             if layer.order != nil {
                 fs = fs.enumerated().sorted { a, b in
-                    let x = out[Int(a.element.index)].order ?? .infinity, y = out[Int(b.element.index)].order ?? .infinity
+                    let x = a.element.piece.order ?? .infinity, y = b.element.piece.order ?? .infinity
                     return x != y ? x < y : a.offset < b.offset
                 }.map(\.element)
             }
-            if !layer.limits.isEmpty { fs = applyLimits(fs, layer.limits, out) }
-            var builder = build(layer, fs[...], out, table)
+            if !layer.limits.isEmpty { fs = applyLimits(fs, layer.limits) }
+            // layer_size: add in order until the layer would exceed the cap, take the last
+            // feature back, and only size (not encode) the rest for the report.
+            var builder = MVTLayerBuilder(name: layer.name, extent: UInt32(layer.extent))
             let cap = layer.layerSize * 1024
-            var info = LayerInfo(size: builder.size, hash: 0)
-            if builder.size > cap {
-                info.requiredSize = builder.size
-                var lo = 0, hi = fs.count - 1
-                while lo < hi {
-                    let mid = (lo + hi + 1) / 2
-                    if build(layer, fs[..<mid], out, table).size <= cap { lo = mid } else { hi = mid - 1 }
-                }
-                info.dropped = fs.count - lo
-                fs = Array(fs[..<lo])
-                builder = build(layer, fs[...], out, table)
-                info.size = builder.size
+            var kept = fs.count
+            var required: Int?
+            for i in fs.indices {
+                let before = builder.snapshot
+                add(fs[i], to: &builder, pieces, table, measureOnly: false)
+                guard builder.size > cap else { continue }
+                var full = builder.size
+                for j in (i + 1)..<fs.count { full += add(fs[j], to: &builder, pieces, table, measureOnly: true) }
+                builder.rollback(to: before)
+                (kept, required) = (i, full)
+                break
+            }
+            var info = LayerInfo(size: builder.size, hash: 0, requiredSize: required, dropped: fs.count - kept)
+            if let t = pieces.trimmed[key]?[li] {
+                // Pieces dropped while cutting (`ZoomPieces.trim`) count as dropped; the size
+                // they would have needed is known only as a lower bound.
+                info.dropped += t.count
+                info.requiredSize = (required ?? builder.size) + t.bytes
             }
             var h = FNV1a()
-            for f in fs {
+            for (f, location) in fs[..<kept] {
                 switch f.type {
                 case .point: info.points += 1
                 case .lineString: info.lines += 1
@@ -59,17 +71,17 @@ enum TileAssembler {
                 case .unknown: break
                 }
                 h.add(f.type.rawValue)
-                for c in f.commands { h.add(c) }
-                let o = out[Int(f.index)]
-                if let refs = o.attributes {
-                    for a in refs {
-                        for b in table.keyFields[Int(a.key)] { h.add(b) }
-                        for b in table.valueFields[Int(a.value)] { h.add(b) }
-                    }
-                } else {
-                    for (k, v) in o.properties {
+                f.forEachCommand { h.add($0) }
+                if f.isDynamic {
+                    for (k, v) in pieces.output(location, f).properties {
                         h.add(k)
                         h.add(v)
+                    }
+                } else {
+                    for i in 0..<f.attributeCount {
+                        let a = f.attribute(i)
+                        for b in table.keyFields[Int(a.key)] { h.add(b) }
+                        for b in table.valueFields[Int(a.value)] { h.add(b) }
                     }
                 }
             }
@@ -80,29 +92,24 @@ enum TileAssembler {
         return Result(id: id, data: tile.isEmpty ? [] : compressor.compress(tile), layerInfo: infos, written: !tile.isEmpty)
     }
 
-    private static func build(_ layer: Recipe.Layer, _ fs: ArraySlice<TileFeature>, _ out: [FeatureOutput], _ table: AttributeTable) -> MVTLayerBuilder {
-        var b = MVTLayerBuilder(name: layer.name, extent: UInt32(layer.extent))
-        for f in fs {
-            let o = out[Int(f.index)]
-            if let refs = o.attributes {
-                b.addFeature(id: o.id, type: f.type, geometry: f.commands, attributes: refs, table: table)
-            } else {
-                b.addFeature(id: o.id, type: f.type, geometry: f.commands, properties: o.properties)
-            }
+    @discardableResult
+    private static func add(_ f: (piece: PieceView, location: UInt64), to b: inout MVTLayerBuilder, _ pieces: ZoomPieces, _ table: AttributeTable, measureOnly: Bool) -> Int {
+        let p = f.piece
+        if p.isDynamic {
+            return b.add(id: p.id, type: p.type, packedGeometry: p.packedGeometry, properties: pieces.output(f.location, p).properties, measureOnly: measureOnly)
         }
-        return b
+        return b.add(id: p.id, type: p.type, packedGeometry: p.packedGeometry, attributes: p.attributes, count: p.attributeCount, stride: 8, table: table, measureOnly: measureOnly)
     }
 
     /// `tiles.limit`: for each rule keep only the `count` matching features with the lowest
     /// (or highest) attribute value; non-matching features are untouched.
-    private static func applyLimits(_ fs: [TileFeature], _ limits: [Recipe.Limit], _ out: [FeatureOutput]) -> [TileFeature] {
-        let keys = fs.map { out[Int($0.index)].limitKeys }
+    private static func applyLimits(_ fs: [(piece: PieceView, location: UInt64)], _ limits: [Recipe.Limit]) -> [(piece: PieceView, location: UInt64)] {
         var keep = [Bool](repeating: true, count: fs.count)
         for (ri, rule) in limits.enumerated() {
-            let matching = fs.indices.filter { keep[$0] && keys[$0][ri] != nil }
+            let matching = fs.indices.filter { keep[$0] && fs[$0].piece.limitKey(ri) != nil }
             guard matching.count > rule.count else { continue }
             let ranked = matching.sorted { a, b in
-                let x = keys[a][ri]!, y = keys[b][ri]!
+                let x = fs[a].piece.limitKey(ri)!, y = fs[b].piece.limitKey(ri)!
                 return x != y ? (rule.highest ? x > y : x < y) : a < b
             }
             for i in ranked[rule.count...] { keep[i] = false }

@@ -23,8 +23,39 @@ struct TileCutter {
     }
 
     /// Cheap test on the feature's box: can it reach a tile column of this pass?
-    func mayTouch(_ r: FeatureRecord) -> Bool {
-        xRange(r.minX * scale, r.maxX * scale) != nil
+    func mayTouch(_ r: RecordView) -> Bool {
+        let b = r.box
+        return xRange(b.minX * scale, b.maxX * scale) != nil
+    }
+
+    /// The tiles a box touches at this zoom (all columns, with the buffer): for the memory
+    /// estimate of a zoom's pieces.
+    func tileRanges(minX: Double, minY: Double, maxX: Double, maxY: Double) -> (columns: ClosedRange<Int>, rows: ClosedRange<Int>)? {
+        guard let xs = range(minX * scale, maxX * scale), let ys = range(minY * scale, maxY * scale) else { return nil }
+        return (xs, ys)
+    }
+
+    /// Cuts a stored record: a single point (most features of big inputs) straight from its
+    /// bytes with the commands on the stack; anything else through `cut(_:simplification:emit:)`.
+    func cut(_ r: RecordView, simplification: Double, emit: (UInt64, UnsafeBufferPointer<UInt32>) -> Void) {
+        guard r.isSinglePoint else {
+            cut(r.geometry(), simplification: simplification) { key, cmds in cmds.withUnsafeBufferPointer { emit(key, $0) } }
+            return
+        }
+        let w = r.point
+        let p = WorldPoint(x: w.x * scale, y: w.y * scale)
+        guard let xs = xRange(p.x, p.x), let ys = range(p.y, p.y) else { return }
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 3) { cmds in
+            for tx in xs {
+                for ty in ys {
+                    let q = quantize(p, tx, ty)
+                    cmds[0] = MVTGeometry.command(MVTGeometry.moveTo, 1)
+                    cmds[1] = MVTGeometry.zigzag(q.x)
+                    cmds[2] = MVTGeometry.zigzag(q.y)
+                    emit(tileKey(tx, ty), UnsafeBufferPointer(cmds))
+                }
+            }
+        }
     }
 
     private func xRange(_ lo: Double, _ hi: Double) -> ClosedRange<Int>? {

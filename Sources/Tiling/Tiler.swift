@@ -16,6 +16,8 @@ public struct TilingReport: Sendable {
     public var recipe: JSONValue
     /// One line per layer whose maxzoom was chosen from the data, saying which and why.
     public var maxzoomChoices: [String] = []
+    /// What the run held in memory against its budget.
+    public var memory: TilingMemoryReport
 }
 
 /// Tileset metadata for MBTiles 1.3 `metadata` rows and TileJSON.
@@ -31,25 +33,46 @@ public struct TilesetMetadata: Sendable {
     public var tilestats: JSONValue
 }
 
+/// What the tiler held in memory: its budget, the most its arenas held at once, the
+/// process's peak RSS, and whether records were spilled or zooms cut in bands.
+public struct TilingMemoryReport: Sendable {
+    public var budget: Int
+    public var peak: Int
+    public var peakRSS: Int?
+    public var spilledBytes: Int
+    public var maxBands: Int
+    /// Tiles whose pieces were trimmed to `layer_size` while being cut (denser than the budget).
+    public var trimmedTiles: Int
+
+    public var json: JSONValue {
+        ["budget_bytes": .int(Int64(budget)), "peak_bytes": .int(Int64(peak)), "peak_rss_bytes": peakRSS.map { .int(Int64($0)) } ?? .null,
+         "spilled_bytes": .int(Int64(spilledBytes)), "max_bands": .int(Int64(maxBands)), "trimmed_tiles": .int(Int64(trimmedTiles))]
+    }
+}
+
 /// Turns a recipe and its sources into gzip-compressed MVT tiles delivered to a `TileSink`.
 ///
-/// Sources are read once, into compact projected records (`RecordStore`, spilled to a
-/// temporary file for big sources). Then per zoom level (see README "How it works"): every
-/// feature is cut into the tiles it touches (`TileCutter`: simplify, clip with buffer,
-/// quantise, encode commands, `PolygonRepair`) on all cores, in column bands when the pieces
-/// would not fit the memory budget; pieces are sorted by tile and tiles assembled in batches,
-/// also on all cores (`TileAssembler`: `order`, `limit`, `layer_size` cap, gzip), each worker
-/// writing its finished tile through `LockedSink`. Stats and checksums are added up in tile
-/// order afterwards, so they do not depend on thread scheduling.
+/// Sources are read once into records (`LayerLoader` on a second thread while the reader
+/// parses, `RecordStore`: byte arenas, spilled to a temporary file beyond the budget's
+/// share). Then per zoom level (see README "How it works"): every record is cut into the
+/// tiles it touches (`TileCutter`: simplify, clip with buffer, quantise, encode commands,
+/// `PolygonRepair`) on all cores, into byte arenas of pieces (`TilePiece`), in bands of
+/// columns sized from `PieceEstimate` so each band's pieces fit the memory budget; pieces
+/// are sorted by tile and tiles assembled in batches, also on all cores (`TileAssembler`:
+/// `order`, `limit`, `layer_size` cap, gzip), each worker writing its finished tile through
+/// `LockedSink`. Stats and checksums are added up in tile order afterwards, so they do not
+/// depend on thread scheduling.
 public struct Tiler {
     public let recipe: Recipe
     public let threads: Int
     /// Tiles assembled per batch: bounds the memory held by finished tiles before writing.
     public var batchSize = 4096
-    /// Above this many features a layer's records are spilled to a temporary file.
-    public var spillThreshold = 1_000_000
-    /// Upper bound on tile pieces held at once; a zoom level with more is cut in column bands.
-    public var maxPiecesPerPass = 4_000_000
+    /// Bytes the tiler may hold (`tiling_memory`); see `TilingMemory` for the split.
+    public var memoryBudget = TilingMemory.defaultBudget
+    /// Overrides the budget's share for records (tests force spilling with a tiny one).
+    var recordMemoryLimit: Int?
+    /// Overrides the budget's share for one pass of pieces (tests force bands with it).
+    var pieceMemoryLimit: Int?
     /// Called after each zoom level with the fraction of the work done (0–1), weighting
     /// zoom z by 4^z as the number of tiles grows.
     public var progress: (@Sendable (Double) -> Void)?
@@ -66,9 +89,11 @@ public struct Tiler {
     }
 
     public func run(resolveSource: (String) throws -> any FeatureSource, into sink: any TileSink) throws -> TilingReport {
+        let memory = TilingMemory(budget: memoryBudget, recordBudget: recordMemoryLimit, pieceBudget: pieceMemoryLimit)
         var warnings: [String] = []
         var bounds = BoundingBox.empty
         var data: [LayerData] = []
+        var estimates: [PieceEstimate] = []
         var schemas: [LayerSchema] = []
         var featureCount = 0
         var table = AttributeTable()
@@ -78,58 +103,42 @@ public struct Tiler {
         for var layer in recipe.layers {
             let source: any FeatureSource
             do { source = try resolveSource(layer.source) } catch { throw TilingError.source(name: layer.source, message: "\(error)") }
-            let records = RecordStore(spillThreshold: spillThreshold)
-            var (schema, skipped) = (LayerSchema(layer: layer), 0)
-            let dynamic = FeatureEvaluator.isDynamic(layer)
-            var guess = layer.autoMaxzoom ? ZoomGuess() : nil
+            let loader = LayerLoader(layer: layer, memory: memory, table: table)
             do {
-                try source.forEachFeature { f in
-                    guard let g = f.geometry else { return }
-                    let projected = FeatureRecord.project(g)
-                    guard projected.valid else {
-                        skipped += 1
-                        return
-                    }
-                    guess?.add(points: projected.points, lines: projected.lines, polygons: projected.polygons)
-                    var candidates: [ProjectedGeometry] = []
-                    if !projected.points.isEmpty { candidates.append(.points(projected.points)) }
-                    if !projected.lines.isEmpty { candidates.append(.lines(projected.lines)) }
-                    if !projected.polygons.isEmpty { candidates.append(.polygons(projected.polygons)) }
-                    for c in candidates {
-                        guard var r = FeatureRecord(geometry: c) else { continue }
-                        if dynamic { r.sourceID = f.id }
-                        let out = FeatureEvaluator.evaluate(layer, properties: f.properties, id: f.id, geometryType: c.typeName, zoom: Double(layer.maxzoom))
-                        if out.kept { schema.add(out.properties, type: c.type) }
-                        if dynamic {
-                            r.properties = f.properties
-                        } else {
-                            r.staticOutput = out.interned(out.properties.map { AttributeRef(key: table.intern(key: $0.key), value: table.intern(value: $0.value)) })
-                        }
-                        if layer.simplification.usesFeature { r.properties = f.properties }
-                        if out.kept || dynamic {
-                            try records.append(r)
-                            if let b = g.boundingBox { bounds.extend(b) }
+                try Parallel.pipeline(produce: { send in
+                    var batch: [Feature] = []
+                    batch.reserveCapacity(LayerLoader.batchSize)
+                    try source.forEachFeature { f in
+                        batch.append(f)
+                        if batch.count == LayerLoader.batchSize {
+                            try send(batch)
+                            batch.removeAll(keepingCapacity: true)
                         }
                     }
-                }
+                    if !batch.isEmpty { try send(batch) }
+                }, consume: { batch in try loader.load(batch) })
+                try loader.records.finish()
             } catch let e as TilingError {
                 throw e
             } catch {
                 throw TilingError.source(name: layer.source, message: "\(error)")
             }
-            if skipped > 0 { warnings.append("layer \(layer.name): \(skipped) feature(s) with invalid coordinates were skipped") }
-            if let guess {
+            table = loader.table
+            if loader.skipped > 0 { warnings.append("layer \(layer.name): \(loader.skipped) feature(s) with invalid coordinates were skipped") }
+            if let guess = loader.guess {
                 let choice = guess.choose(minzoom: layer.minzoom)
                 layer.maxzoom = choice?.zoom ?? layer.maxzoom
                 let why = choice?.reason ?? "fewer than two distinct locations; the fallback z\(layer.maxzoom) is used"
                 chosenBecause[layer.name] = "z\(layer.maxzoom) chosen from the data (default_maxzoom = auto): \(why)"
                 maxzoomChoices.append("layer \(layer.name): maxzoom \(layer.maxzoom) chosen from the data (\(why))")
                 recipeJSON = Tiler.setting(maxzoom: layer.maxzoom, of: layer.name, in: recipeJSON)
-                schema.layer = layer
+                loader.schema.layer = layer
             }
-            featureCount += records.count
-            data.append(LayerData(layer: layer, records: records, dynamic: dynamic))
-            schemas.append(schema)
+            bounds.extend(loader.bounds)
+            featureCount += loader.records.count
+            data.append(LayerData(layer: layer, records: loader.records, dynamic: loader.dynamic))
+            estimates.append(loader.estimate)
+            schemas.append(loader.schema)
         }
 
         var stats = data.map { LayerStats(minzoom: $0.layer.minzoom, maxzoom: $0.layer.maxzoom) }
@@ -139,11 +148,12 @@ public struct Tiler {
         var droppedBySize = 0
         /// The tiles that lost the most features to `layer_size` (at most 5, most first).
         var worstTiles: [(tile: String, layer: String, dropped: Int)] = []
+        var maxBands = 0
+        var trimmedTiles = 0
         table.freeze()
         let attributes = table
         let layers = data.map(\.layer)
         let writer = LockedSink(sink)
-        var lastPieces = 0
         let totalWeight = (minzoom...maxzoom).reduce(0.0) { $0 + pow(4, Double($1)) }
         var doneWeight = 0.0
         for z in minzoom...maxzoom {
@@ -151,25 +161,25 @@ public struct Tiler {
                 doneWeight += pow(4, Double(z))
                 progress?(min(1, doneWeight / totalWeight))
             }
-            // Estimate this zoom's pieces from the last one (×4 when every feature splits in
-            // four) plus the layers starting here, and cut in column bands when they would not
-            // fit the budget.
-            let entering = data.filter { $0.layer.minzoom == z }.reduce(0) { $0 + $1.records.count }
-            let estimate = lastPieces * 4 + entering
-            let bands = min(1 << z, max(1, (estimate + maxPiecesPerPass - 1) / maxPiecesPerPass))
-            lastPieces = 0
-            for band in 0..<bands {
-                let columns = ((1 << z) * band / bands)...((1 << z) * (band + 1) / bands - 1)
-                let cut = try cut(zoom: z, columns: columns, data: data)
-                lastPieces += cut.features.count
+            // Cut in bands of columns whose estimated pieces fit the pieces' budget.
+            var perColumn = [Int](repeating: 0, count: 1 << z)
+            for (e, d) in zip(estimates, data) where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
+                for (x, b) in e.bytesPerColumn(z).enumerated() { perColumn[x] += b }
+            }
+            let bands = PieceEstimate.bands(perColumn, budget: memory.pieceBudget)
+            maxBands = max(maxBands, bands.count)
+            for columns in bands {
+                let pieces = try cut(zoom: z, columns: columns, data: data, memory: memory)
+                trimmedTiles += pieces.trimmed.values.reduce(0) { $0 + $1.count }
+                defer { memory.release(pieces.footprint) }
                 var start = 0
-                while start < cut.tiles.count {
-                    let batch = cut.tiles[start..<min(cut.tiles.count, start + batchSize)]
+                while start < pieces.tiles.count {
+                    let batch = pieces.tiles[start..<min(pieces.tiles.count, start + batchSize)]
                     start += batch.count
                     let built = Parallel.map(batch.count, threads: threads, state: { Gzip.Compressor() }) { compressor, i in
                         let (key, range) = batch[batch.startIndex + i]
-                        var tile = TileAssembler.assemble(z: z, key: key, features: cut.features, order: cut.order[range], layers: layers,
-                                                          outputs: cut.outputs, table: attributes, compressor: compressor)
+                        var tile = TileAssembler.assemble(z: z, key: key, refs: pieces.refs[range], pieces: pieces, layers: layers,
+                                                          table: attributes, compressor: compressor)
                         writer.write(tile.id, tile.data)
                         tile.data = []
                         return tile
@@ -203,8 +213,10 @@ public struct Tiler {
             }
         }
         let metadata = TilesetMetadata.make(bounds: bounds, minzoom: minzoom, maxzoom: maxzoom, schemas: schemas)
-        return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount,
-                            featureCount: featureCount, recipe: recipeJSON, maxzoomChoices: maxzoomChoices)
+        let memoryReport = TilingMemoryReport(budget: memory.budget, peak: memory.peak, peakRSS: TilingMemory.processPeakRSS(),
+                                              spilledBytes: data.reduce(0) { $0 + $1.records.spilledBytes }, maxBands: maxBands, trimmedTiles: trimmedTiles)
+        return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount, featureCount: featureCount,
+                            recipe: recipeJSON, maxzoomChoices: maxzoomChoices, memory: memoryReport)
     }
 
     /// Keeps the five tiles that dropped the most features, most first.
@@ -224,74 +236,71 @@ public struct Tiler {
         return .object(root)
     }
 
-    /// The features of one zoom level (or band of columns) cut into tiles: `features` in cut
-    /// order, `order` their indices sorted by (tile, cut order), `tiles` each tile's key and
-    /// range in `order`, `outputs` what each piece's feature carries (`TileFeature.index`).
-    struct ZoomCut: Sendable {
-        var features: [TileFeature]
-        var order: [Int]
-        var tiles: [(key: UInt64, range: Range<Int>)]
-        var outputs: [FeatureOutput]
-    }
-
-    /// Cuts every feature of every layer active at `z` into the tiles of `columns` (on all
-    /// cores, streaming the records in chunks), then sorts the pieces by tile, keeping source
-    /// order within a tile.
-    private func cut(zoom z: Int, columns: ClosedRange<Int>, data: [LayerData]) throws -> ZoomCut {
-        var features: [TileFeature] = []
-        var keys: [UInt64] = []
-        var outputs: [FeatureOutput] = []
+    /// Cuts every record of every layer active at `z` into the tiles of `columns` (on all
+    /// cores, a group of record blocks at a time, one piece arena per block), then sorts the
+    /// pieces by tile, keeping cut order within a tile.
+    private func cut(zoom z: Int, columns: ClosedRange<Int>, data: [LayerData], memory: TilingMemory) throws -> ZoomPieces {
+        var pieces = ZoomPieces()
+        var held = 0
+        var trimAbove = memory.pieceBudget
         for (li, d) in data.enumerated() where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
             let cutter = TileCutter(z: z, extent: d.layer.extent, bufferPercent: d.layer.bufferSize, columns: columns)
-            let chunk = 4096
             // A zoom-only simplification (the common `["case", ["<", ["zoom"], 10], 8, 2]`) is
             // evaluated once here; one that reads attributes is evaluated per feature below.
             let perFeatureSimplification = d.layer.simplification.usesFeature
             let zoomSimplification = FeatureEvaluator.simplification(d.layer, properties: nil, geometryType: "", zoom: Double(z))
-            let layerIndex = Int32(li)
-            try d.records.forEachChunk(size: chunk * 16) { records in
-                let parts = Parallel.map((records.count + chunk - 1) / chunk, threads: threads) { c in
-                    var out: [TileFeature] = []
-                    var outKeys: [UInt64] = []
-                    var outOutputs: [FeatureOutput] = []
-                    for r in records[(c * chunk)..<min(records.count, (c + 1) * chunk)] where cutter.mayTouch(r) {
-                        let o = r.staticOutput ?? FeatureEvaluator.evaluate(d.layer, properties: r.properties ?? JSONObject(), id: r.sourceID, geometryType: r.geometry.typeName, zoom: Double(z))
-                        guard o.kept else { continue }
-                        let simplification = perFeatureSimplification
-                            ? FeatureEvaluator.simplification(d.layer, properties: r.properties, geometryType: r.geometry.typeName, zoom: Double(z))
-                            : zoomSimplification
-                        let type = r.geometry.type
-                        let index = Int32(outOutputs.count)
-                        var used = false
-                        cutter.cut(r.geometry, simplification: simplification) { key, cmds in
-                            outKeys.append(key)
-                            out.append(TileFeature(layer: layerIndex, index: index, type: type, commands: cmds))
-                            used = true
+            let layer = d.layer
+            try d.records.forEachGroup(max(2, threads * 4)) { group in
+                let parts = Parallel.map(group.count, threads: threads) { b in
+                    let (arena, offsets) = group[b]
+                    var out = CutBlock(capacity: max(4096, arena.count / 2))
+                    for offset in offsets {
+                        let r = RecordView(UnsafeRawPointer(arena.base + offset))
+                        guard cutter.mayTouch(r) else { continue }
+                        if r.hasStaticOutput {
+                            let simplification = perFeatureSimplification
+                                ? FeatureEvaluator.simplification(layer, properties: r.properties, geometryType: r.typeName, zoom: Double(z)) : zoomSimplification
+                            cutter.cut(r, simplification: simplification) { key, cmds in
+                                out.keys.append(key)
+                                out.offsets.append(UInt32(out.arena.count))
+                                TilePiece.append(to: out.arena, layer: li, record: r, commands: cmds)
+                            }
+                        } else {
+                            let properties = r.properties ?? JSONObject()
+                            let o = FeatureEvaluator.evaluate(layer, properties: properties, id: r.sourceID, geometryType: r.typeName, zoom: Double(z))
+                            guard o.kept else { continue }
+                            let simplification = perFeatureSimplification
+                                ? FeatureEvaluator.simplification(layer, properties: properties, geometryType: r.typeName, zoom: Double(z)) : zoomSimplification
+                            let index = out.outputs.count
+                            var used = false
+                            cutter.cut(r, simplification: simplification) { key, cmds in
+                                out.keys.append(key)
+                                out.offsets.append(UInt32(out.arena.count))
+                                TilePiece.append(to: out.arena, layer: li, type: r.type, output: o, index: index, commands: cmds)
+                                used = true
+                            }
+                            if used { out.outputs.append(o) }
                         }
-                        if used { outOutputs.append(o) }
                     }
-                    return (out, outKeys, outOutputs)
+                    return out
                 }
-                for (part, partKeys, partOutputs) in parts {
-                    let base = Int32(outputs.count)
-                    features += part.map { var f = $0; f.index += base; return f }
-                    keys += partKeys
-                    outputs += partOutputs
+                for part in parts { pieces.add(part) }
+                var now = pieces.footprint
+                memory.reserve(now - held)
+                held = now
+                // Denser than any band can split: drop what can never fit layer_size.
+                if held > trimAbove, pieces.trim(layers: data.map(\.layer)) {
+                    now = pieces.footprint
+                    memory.release(held - now)
+                    held = now
                 }
+                trimAbove = max(memory.pieceBudget, held + held / 2)
             }
         }
-        var order = Array(keys.indices)
-        order.sort { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
-        var tiles: [(key: UInt64, range: Range<Int>)] = []
-        var start = 0
-        while start < order.count {
-            let key = keys[order[start]]
-            var end = start + 1
-            while end < order.count && keys[order[end]] == key { end += 1 }
-            tiles.append((key, start..<end))
-            start = end
-        }
-        return ZoomCut(features: features, order: order, tiles: tiles, outputs: outputs)
+        pieces.sort()
+        memory.release(held)
+        memory.reserve(pieces.footprint)
+        return pieces
     }
 }
 
@@ -324,13 +333,4 @@ final class LockedSink: @unchecked Sendable {
         defer { pthread_mutex_unlock(&mutex) }
         if let error { throw error }
     }
-}
-
-/// One feature's geometry in one tile, with what the recipe made of its attributes.
-struct TileFeature: Sendable {
-    var layer: Int32
-    /// Index of the feature's output in `ZoomCut.outputs`.
-    var index: Int32
-    var type: MVTGeometryType
-    var commands: [UInt32]
 }

@@ -1,3 +1,4 @@
+import GeoModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -88,5 +89,55 @@ enum BenchInputs {
             s.withUTF8 { written += fwrite($0.baseAddress, 1, $0.count, file) }
         }
         func close() { fclose(file) }
+    }
+}
+
+extension BenchInputs {
+    /// The cities fixture `copies` times over, as one FeatureCollection with a feature per
+    /// line (like the fixture, so tippecanoe `-P` can split it): copy `c` of each city is
+    /// moved by `0.05·√c` degrees along a golden-angle spiral and carries `"copy": c`, so
+    /// the copies make a denser, still city-shaped input instead of stacked duplicates.
+    /// Holds the cities once (properties as JSON text); the output is streamed.
+    static func writeCitiesCopies(from cities: String, copies: Int, path: String) throws {
+        guard let input = fopen(cities, "r") else { throw BenchError("cannot read \(cities)") }
+        defer { fclose(input) }
+        var templates: [(properties: String, lon: Double, lat: Double)] = []
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, input) > 0 {
+            var text = String(cString: line!)
+            while text.last == "\n" || text.last == "," { text.removeLast() }
+            guard text.hasPrefix("{\"type\":\"Feature\""), let value = try? JSONParser.parse(Array(text.utf8)),
+                  let coordinates = value["geometry"]?["coordinates"]?.arrayValue, coordinates.count >= 2,
+                  let lon = coordinates[0].doubleValue, let lat = coordinates[1].doubleValue,
+                  case .object(let properties)? = value["properties"] else { continue }
+            var body = JSONWriter.string(.object(properties))
+            body.removeFirst()
+            body.removeLast()
+            templates.append((body, lon, lat))
+        }
+        let out = Output(path: path)
+        out.append(#"{"type":"FeatureCollection","name":"cities_x\#(copies)","features":["# + "\n")
+        var first = true
+        for c in 0..<copies {
+            let angle = Double(c) * 2.399963229728653, radius = 0.05 * Double(c).squareRoot()
+            let dx = cos(angle) * radius, dy = sin(angle) * radius
+            for t in templates {
+                var lon = t.lon + dx
+                if lon > 180 { lon -= 360 } else if lon < -180 { lon += 360 }
+                let lat = max(-85, min(85, t.lat + dy))
+                let comma = t.properties.isEmpty ? "" : ","
+                out.append((first ? "" : ",\n") + #"{"type":"Feature","properties":{"copy":\#(c)\#(comma)\#(t.properties)},"geometry":{"type":"Point","coordinates":[\#(lon),\#(lat)]}}"#)
+                first = false
+            }
+        }
+        out.append("\n]}\n")
+        out.close()
+    }
+
+    struct BenchError: Error, CustomStringConvertible {
+        var description: String
+        init(_ d: String) { description = d }
     }
 }

@@ -67,13 +67,14 @@ struct CommandHelp {
         options: [Option(names: ["-o", "--output"], value: "OUT", help: "write to OUT (written to a temporary name, then renamed)")])
 
     static let publish = CommandHelp(
-        name: "publish", synopsis: "publish RECIPE.json -o OUT.mbtiles|OUT.pmtiles [--json] [--name NAME] [--root DIR] [--threads N]",
+        name: "publish", synopsis: "publish RECIPE.json -o OUT.mbtiles|OUT.pmtiles [--json] [--name NAME] [--root DIR] [--threads N] [--memory SIZE]",
         summary: "Tiles the sources of an MTS recipe (file paths relative to the recipe, or tiledrop://tileset-source/<map> of --root) into an MBTiles file, or a PMTiles archive when OUT ends in .pmtiles.",
         options: [Option(names: ["-o", "--output"], value: "OUT", help: "the file to write (required); .pmtiles writes PMTiles v3, anything else MBTiles"),
                   Option(names: ["--json"], value: nil, help: "print the MTS-shaped job report instead of a summary"),
                   Option(names: ["--name"], value: "NAME", help: "the tileset name in the metadata (default: OUT's base name)"),
                   Option(names: ["--root"], value: "DIR", help: "resolve tiledrop://tileset-source/<map> from DIR/sources/<map>/"),
-                  Option(names: ["--threads"], value: "N", help: "worker threads (default: the number of cores)")])
+                  Option(names: ["--threads"], value: "N", help: "worker threads (default: the number of cores)"),
+                  Option(names: ["--memory"], value: "SIZE", help: "memory budget for tiling, e.g. 512M or 2G (default 256M, at least 32M): features spill to $TMPDIR and zooms are cut in bands beyond it")])
 
     static let validateRecipe = CommandHelp(
         name: "validate-recipe", synopsis: "validate-recipe RECIPE.json",

@@ -29,4 +29,16 @@ final class DaemonConfigTests: XCTestCase {
         try "max_file_size = lots\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try DaemonConfig.load(path: path, rootOverride: nil))
     }
+
+    func testTilingMemoryBudget() throws {
+        let path = NSTemporaryDirectory() + "tiledrop-conf-" + UUID().uuidString.prefix(8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertEqual(DaemonConfig().tilingMemory, 256_000_000, "the default budget")
+        try "tiling_memory = 1G\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try DaemonConfig.load(path: path, rootOverride: nil).tilingMemory, 1_000_000_000)
+        try "tiling_memory = 4M\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DaemonConfig.load(path: path, rootOverride: nil)) { e in
+            XCTAssertTrue("\(e)".contains("tiling_memory must be at least 32M"), "\(e)")
+        }
+    }
 }

@@ -49,6 +49,18 @@ final class OperatorRoutesTests: XCTestCase {
         XCTAssertEqual(try json(status)["root"]?.stringValue, root)
         XCTAssertEqual(try json(status)["active"]?["ingests"]?.arrayValue?.first?["filename"]?.stringValue, "f.kml", "status --watch shows running ingests")
         XCTAssertEqual(try json(status)["last_job"], .null)
+        // The last finished job's warnings are in the status (tiledrop status prints them).
+        try store.with { db throws(StorageError) in
+            _ = try db.enqueueJob(tileset: "trails", id: "j0", now: 1)
+            guard var job = try db.nextQueuedJob() else { return }
+            job.stage = .success
+            job.published = 2
+            job.warnings = ["12 feature(s) were dropped from tiles whose layer exceeded layer_size; worst tiles: 3/4/2 (trails, 12 dropped)"]
+            try db.updateJob(job)
+        }
+        let after = try json(try send("GET", "/v1/status", uid: 1000))
+        XCTAssertEqual(after["last_job"]?["tileset"]?.stringValue, "trails")
+        XCTAssertEqual(after["last_job"]?["warnings"]?.arrayValue?.first?.stringValue?.contains("worst tiles: 3/4/2"), true)
         let republish = try send("POST", "/tilesets/v1/trails/publish", uid: getuid())
         XCTAssertEqual(republish.status, 200)
         XCTAssertEqual(try json(republish)["jobId"]?.stringValue, "j1")

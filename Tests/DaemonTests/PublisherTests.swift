@@ -160,4 +160,25 @@ final class PublisherTests: XCTestCase {
         XCTAssertEqual(single.metadata.maxzoom, Recipe.fallbackMaxzoom)
         XCTAssertTrue(single.maxzoomChoices.first?.contains("fewer than two distinct locations") == true)
     }
+
+    /// Issue 9: features dropped for layer_size are counted in a warning naming the worst tiles.
+    func testLayerSizeDropsAreReportedWithTheWorstTiles() throws {
+        var features: [Feature] = []
+        for i in 0..<3000 {
+            var props = JSONObject()
+            props["label"] = .string(String(repeating: "x", count: 40) + String(i))
+            features.append(Feature(geometry: .point(Position(lon: Double(i % 100) * 0.001, lat: Double(i / 100) * 0.001)), properties: props))
+        }
+        let recipe = try Recipe(json: try JSONParser.parse("""
+            {"version": 1, "layers": {"dense": {"source": "tiledrop://tileset-source/dense", "minzoom": 0, "maxzoom": 1,
+             "tiles": {"layer_size": 4}}}}
+            """))
+        let report = try Publisher().publish(recipe: recipe, recipeDirectory: nil, resolveSource: { _ in ArrayFeatureSource(features) },
+                                             outputPath: dir + "/dense.mbtiles")
+        let warning = try XCTUnwrap(report.warnings.first { $0.contains("layer_size") }, "\(report.warnings)")
+        XCTAssertTrue(warning.contains("worst tiles: 0/0/0 (dense, ") || warning.contains("worst tiles: 1/"), warning)
+        XCTAssertTrue(warning.contains("dropped"), warning)
+        let count = Int(warning.prefix { $0.isNumber }) ?? 0
+        XCTAssertGreaterThan(count, 1000, warning)
+    }
 }

@@ -44,6 +44,7 @@ final class ServiceUnitTests: XCTestCase {
         for folder in ["drop    ", "recipes ", "failed  "] {
             XCTAssertTrue(tmpfiles.contains("d /var/lib/tiledrop/\(folder) 3770"), "setgid, sticky, group-writable \(folder)")
         }
+        XCTAssertTrue(tmpfiles.contains("a+ /var/lib/tiledrop/drop     - - - - default:group:tiledrop:rwx"), "default ACL: new map folders stay writable for the daemon")
     }
 
     func testShippedExampleConfigIsValid() throws {

@@ -157,9 +157,13 @@ final class TilerSpillTests: XCTestCase {
         }
         let (memory, memoryReport) = try run { _ in }
         let (spilled, spilledReport) = try run {
-            $0.spillThreshold = 10
-            $0.maxPiecesPerPass = 50
+            $0.recordMemoryLimit = 0
+            $0.pieceMemoryLimit = 2000
         }
+        XCTAssertEqual(memoryReport.memory.spilledBytes, 0)
+        XCTAssertEqual(memoryReport.memory.maxBands, 1)
+        XCTAssertGreaterThan(spilledReport.memory.spilledBytes, 0, "records went to the spill file")
+        XCTAssertGreaterThan(spilledReport.memory.maxBands, 2, "zooms were cut in column bands")
         XCTAssertGreaterThan(memory.tiles.count, 100)
         XCTAssertEqual(Set(memory.tiles.keys), Set(spilled.tiles.keys))
         for (id, data) in memory.tiles {
