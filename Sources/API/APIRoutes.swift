@@ -3,16 +3,24 @@ import HTTP
 /// Every service's routes on one router: the server's whole surface.
 ///
 /// Each service registers its paths and its error shape from its own folder
-/// (`Operator/`, and next `MTS/`, `MapTiler/`, `MapHub/`, `Tiles/`, `CARTO/`).
+/// (`Operator/`, `Tiles/`, `MTS/`, `MapTiler/`, `MapHub/`, and next `CARTO/`).
 public enum APIRoutes {
-    /// `stats` are the server's counters (connections, latency), reported by `GET /metrics`.
-    public static func router(backend: any Backend, stats: ServerStats = ServerStats()) -> Router {
+    /// `stats` are the server's counters (connections, latency), reported by `GET /metrics`;
+    /// `services` answers the cloud services' endpoints (MTS, MapTiler ingest, MapHub append).
+    public static func router(backend: any Backend, stats: ServerStats = ServerStats(),
+                              services: (any MTSBackend & MapTilerBackend)? = nil) -> Router {
         var router = Router()
         let counters = APICounters()
         OperatorRoutes(backend: backend).register(on: &router)
         PMTilesRoutes(backend: backend).register(on: &router)
         MetricsRoutes(backend: backend, stats: stats, counters: counters).register(on: &router)
         TileRoutes(backend: backend, counters: counters).register(on: &router)
+        if let services {
+            let access = ServiceAccess.check(backend.authenticator)
+            MTSRoutes(backend: services, access: access).register(on: &router)
+            MapTilerRoutes(backend: services, access: access).register(on: &router)
+            MapHubRoutes(backend: services, access: access).register(on: &router)
+        }
         return router
     }
 }

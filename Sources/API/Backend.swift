@@ -65,21 +65,9 @@ public protocol Backend: AnyObject, Sendable {
     /// Asks the ingest worker to cancel ingest `id` (it checks between features).
     func requestCancel(ingest id: String)
 
-    /// Queues a publish job for `tileset` now (MTS "publish a tileset", `tiledrop republish`).
-    func republish(tileset: String) -> RepublishOutcome
-
     /// The absolute path of the MBTiles file of `tileset` (it may not exist).
     func tilesetPath(_ tileset: String) -> String
 
     /// Writes an informational line to the daemon's log.
     func logInfo(_ message: String)
-}
-
-/// What asking the publish queue for a job gave.
-public enum RepublishOutcome: Sendable, Equatable {
-    case queued(jobID: String)
-    /// No recipe names the tileset and it is no map published with the default recipe.
-    case unknownTileset
-    /// The job could not be recorded (the log has the reason).
-    case failed
 }

@@ -90,10 +90,13 @@ public final class Daemon {
             serverConfig.maxConnections = config.maxConnections
             serverConfig.corsOrigin = config.corsOrigin.isEmpty ? nil : config.corsOrigin
             let backend = DaemonBackend(config: config, live: live, cancellations: cancellations, logger: logger, recipes: book,
-                                        jobProgress: publisher.progress, ready: ready, republish: { publisher.republish($0) })
+                                        jobProgress: publisher.progress, ready: ready)
+            let desk = ServiceDesk(config: config, store: store, fileSystem: fileSystem, logger: logger, processor: processor,
+                                   publisher: publisher, ingestQueue: ingestQueue, cancellations: cancellations, retiredSources: retired)
             let logger = self.logger
             let stats = ServerStats()
-            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, stats: stats), stats: stats,
+            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, stats: stats, services: desk),
+                                    stats: stats,
                                     log: { logger.warning($0) })
         } catch { throw .system(error) }
         publisher.prepare()

@@ -17,17 +17,15 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     private var idle: [StateDatabase] = []
     private let recipes: RecipeBook
     private let jobProgress: JobProgressBox
-    private let republishTileset: @Sendable (String) -> RepublishOutcome
     let authenticator: Authenticator
     private let ready: StopFlag
 
     init(config: DaemonConfig, live: LiveStatusBox, cancellations: LockedStringSet, logger: Logger, recipes: RecipeBook,
-         jobProgress: JobProgressBox, ready: StopFlag = StopFlag(), republish: @escaping @Sendable (String) -> RepublishOutcome) {
+         jobProgress: JobProgressBox, ready: StopFlag = StopFlag()) {
         self.ready = ready
         self.recipes = recipes
         authenticator = Authenticator(store: TokenStore(path: config.tokensPath))
         self.jobProgress = jobProgress
-        republishTileset = republish
         self.config = config
         self.live = live
         self.cancellations = cancellations
@@ -56,8 +54,6 @@ final class DaemonBackend: Backend, @unchecked Sendable {
     var isReady: Bool { ready.isRaised }
 
     func requestCancel(ingest id: String) { cancellations.insert(id) }
-
-    func republish(tileset: String) -> RepublishOutcome { republishTileset(tileset) }
 
     func tilesetPath(_ tileset: String) -> String {
         let tiles = config.tilesDir.hasPrefix("/") ? config.tilesDir : FileManager.default.currentDirectoryPath + "/" + config.tilesDir

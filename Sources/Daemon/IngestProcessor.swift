@@ -39,6 +39,9 @@ final class IngestProcessor: @unchecked Sendable {
     /// Source files no longer referenced; the publish worker deletes them between jobs, when
     /// no tiler can be reading them.
     let retiredSources: LockedStringSet
+    /// Wall-clock start of this process's ingest worker (ns): upload files older than this
+    /// belong to an earlier run.
+    let startedAtNanoseconds = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
 
     init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, notes: StatusNotes,
          cancellations: LockedStringSet, retiredSources: LockedStringSet,

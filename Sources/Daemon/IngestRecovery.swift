@@ -47,7 +47,22 @@ extension IngestProcessor {
             process(record)
         }
         finishLeftoverWorkFiles()
+        removeAbandonedUploads(keeping: Set(unfinished.map(\.originalPath)))
         sweepUnreferencedSources()
+    }
+
+    /// Deletes API uploads a crash cut off before they were recorded (`.upload-*` files in
+    /// `drop/<map>/` from an earlier run that no unfinished ingest names): they were never
+    /// acknowledged to a client. Uploads of this run (the server may already be taking one) stay.
+    private func removeAbandonedUploads(keeping: Set<String>) {
+        for map in (try? fileSystem.list(config.dropDir)) ?? [] {
+            let folder = config.dropDir + "/" + map
+            for name in (try? fileSystem.list(folder)) ?? [] where UploadNames.isUpload(name) && !keeping.contains(folder + "/" + name) {
+                guard let status = try? fileSystem.status(folder + "/" + name), status.modified < startedAtNanoseconds else { continue }
+                logger.info("removing \(folder)/\(name): an API upload interrupted before it was recorded")
+                try? fileSystem.remove(folder + "/" + name)
+            }
+        }
     }
 
     private func finishLeftoverWorkFiles() {

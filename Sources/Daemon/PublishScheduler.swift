@@ -193,28 +193,15 @@ final class PublishScheduler: @unchecked Sendable {
     @discardableResult
     private func enqueue(tileset: String, reason: String) -> String? {
         do {
-            let id = try queueJob(tileset: tileset, reason: reason)
+            let id = try store.with { db throws(StorageError) in
+                try db.enqueueJob(tileset: tileset, id: UUID().uuidString.lowercased(), now: epochMilliseconds())
+            }
+            logger.info("tileset \(tileset): publish job \(id) queued (\(reason))")
             return id
         } catch {
             logger.error("tileset \(tileset): cannot queue a publish job: \(error)")
             return nil
         }
-    }
-
-    private func queueJob(tileset: String, reason: String) throws(StorageError) -> String {
-        let id = try store.with { db throws(StorageError) in
-            try db.enqueueJob(tileset: tileset, id: UUID().uuidString.lowercased(), now: epochMilliseconds())
-        }
-        logger.info("tileset \(tileset): publish job \(id) queued (\(reason))")
-        return id
-    }
-
-    /// MTS "Publish a tileset": queues a job (or joins the one already queued) and returns its id.
-    func request(tileset: String) throws(StorageError) -> String {
-        refreshRecipes(requested: tileset)
-        let id = try queueJob(tileset: tileset, reason: "publish requested through the API")
-        kick()
-        return id
     }
 
     /// Waits until the jobs queued so far have run (tests, shutdown).

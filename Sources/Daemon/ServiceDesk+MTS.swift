@@ -147,12 +147,18 @@ extension ServiceDesk: MTSBackend {
     }
 
     func publish(tileset: String) throws -> String {
-        guard let json = try recipe(tileset: tileset) else {
-            throw ServiceError.notFound("Tileset \(owner).\(tileset) does not exist")
-        }
+        guard let json = try recipe(tileset: tileset) else { throw unknownTileset(tileset) }
         let problems = sourceProblems(recipe: json)
         guard problems.isEmpty else { throw ServiceError.invalid(problems.joined(separator: "; ")) }
-        return try publisher.request(tileset: tileset)
+        switch publisher.republish(tileset) {
+        case .queued(let id): return id
+        case .unknownTileset: throw unknownTileset(tileset)
+        case .failed: throw ServiceError.unavailable("the publish job for \(owner).\(tileset) could not be recorded; the daemon's log says why")
+        }
+    }
+
+    private func unknownTileset(_ tileset: String) -> ServiceError {
+        .notFound("no tileset \(tileset) (\(owner).\(tileset)): there is no recipes/\(tileset).json and no map \(tileset); see GET /v1/maps and GET /tilesets/v1/\(owner)")
     }
 
     func jobs(tileset: String, stage: JobStage?, limit: Int) throws -> [PublishJobRecord] {

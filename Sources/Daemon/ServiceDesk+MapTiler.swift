@@ -20,7 +20,8 @@ extension ServiceDesk: MapTilerBackend {
         try checkName(target, what: "tileset")
         let id = UUID().uuidString.lowercased()
         let now = epochMilliseconds()
-        let part = config.dropDir + "/" + target + "/" + UploadNames.part(id: id)
+        let key = UploadNames.newKey()
+        let part = config.dropDir + "/" + target + "/" + UploadNames.part(id: id, key: key)
         let record = IngestRecord(id: id, map: target, group: nil, filename: name, size: size, originalPath: part,
                                   workPath: paths.workPath(map: target, id: id, filename: name), createdAt: now, updatedAt: now)
         try fileSystem.createDirectories(config.dropDir + "/" + target)
@@ -53,15 +54,14 @@ extension ServiceDesk: MapTilerBackend {
         return try fileSystem.status(ingest.originalPath)?.size ?? 0
     }
 
-    func appendChunk(ingest: IngestRecord, start: Int64, chunkPath: String) throws -> Int64 {
+    func appendChunk(ingest: IngestRecord, start: Int64, length: Int64, write: (Int32) throws -> Void) throws -> Int64 {
         guard ingest.state == .upload else {
             throw ServiceError.conflict("ingest \(ingest.id) is \(ingest.state.rawValue); uploads are accepted only while it is in state upload")
         }
         let stored = try uploadedBytes(ingest: ingest)
         guard start <= stored else { throw ServiceError.rangeMismatch(received: stored) }
-        let chunkSize = try fileSystem.status(chunkPath)?.size ?? 0
-        guard start + chunkSize <= ingest.size else {
-            throw ServiceError.invalid("the chunk ends at byte \(start + chunkSize), beyond the announced size \(ingest.size)")
+        guard start + length <= ingest.size else {
+            throw ServiceError.invalid("the chunk ends at byte \(start + length), beyond the announced size \(ingest.size)")
         }
         let fd = open(ingest.originalPath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError(call: "open", target: ingest.originalPath, errno: errno) }
@@ -70,9 +70,23 @@ extension ServiceDesk: MapTilerBackend {
         guard ftruncate(fd, off_t(start)) == 0, lseek(fd, off_t(start), SEEK_SET) >= 0 else {
             throw SystemError(call: "ftruncate", target: ingest.originalPath, errno: errno)
         }
-        try fileSystem.appendContents(of: chunkPath, to: fd, outputName: ingest.originalPath)
+        do {
+            try write(fd)
+        } catch {
+            _ = ftruncate(fd, off_t(start))  // a broken chunk leaves nothing behind
+            throw error
+        }
         guard fsync(fd) == 0 else { throw SystemError(call: "fsync", target: ingest.originalPath, errno: errno) }
-        return start + chunkSize
+        let total = try uploadedBytes(ingest: ingest)
+        guard total == start + length else {
+            _ = ftruncate(fd, off_t(start))
+            throw ServiceError.invalid("the chunk held \(total - start) bytes, not the \(length) its Content-Range announced")
+        }
+        return total
+    }
+
+    func uploadKey(ingest: IngestRecord) -> String? {
+        UploadNames.key(ofPart: ingest.originalPath)
     }
 
     func processIngest(id: String) throws -> IngestRecord {
@@ -84,9 +98,16 @@ extension ServiceDesk: MapTilerBackend {
         guard stored == record.size else {
             throw ServiceError.invalid("the upload is incomplete: \(stored) of \(record.size) bytes received; send the rest, then process")
         }
+        // Recorded as processing before the worker claims it: from here a restart re-claims
+        // the complete part file instead of waiting for more bytes.
+        var processing = record
+        processing.state = .processing
+        processing.updatedAt = epochMilliseconds()
+        let updated = processing
+        try database { db throws(StorageError) in try db.updateIngest(updated) }
         let processor = self.processor
-        ingestQueue.async { processor.claim(record) }
-        return record
+        ingestQueue.async { processor.claim(updated) }
+        return updated
     }
 
     func cancelIngest(id: String) throws -> IngestRecord {

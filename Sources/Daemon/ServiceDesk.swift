@@ -61,14 +61,18 @@ extension ServiceDesk: UploadBackend {
     func newStagingFile(map: String) throws -> String {
         try checkName(map, what: "map")
         let folder = config.dropDir + "/" + map
+        let isNew = try fileSystem.status(folder) == nil
         try fileSystem.createDirectories(folder)
-        let path = folder + "/" + UploadNames.staged(id: UUID().uuidString.lowercased())
+        let path = folder + "/" + UploadNames.staged(id: UUID().uuidString.lowercased(), newFolder: isNew)
         try createEmptyFile(path)
         return path
     }
 
+    /// Removes the staged file, and the map folder when this upload created it (a refused
+    /// upload must not leave a new, empty map behind).
     func discardStaged(_ path: String) {
         try? fileSystem.remove(path)
+        if UploadNames.createdFolder(path) { fileSystem.removeEmptyDirectory(FileSystem.parent(of: path)) }
     }
 
     func ingestStaged(_ path: String, map: String, filename: String, group: String?, replace: Bool) throws -> IngestRecord {

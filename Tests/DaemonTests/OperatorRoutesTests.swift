@@ -22,8 +22,7 @@ final class OperatorRoutesTests: XCTestCase {
         let cancellations = LockedStringSet()
         let logger = Logger(level: .error)
         let backend = DaemonBackend(config: config, live: LiveStatusBox(), cancellations: cancellations, logger: logger,
-                                    recipes: RecipeBook(config: config, fileSystem: FileSystem(), logger: logger), jobProgress: JobProgressBox(),
-                                    republish: { $0 == "trails" ? .queued(jobID: "j1") : .unknownTileset })
+                                    recipes: RecipeBook(config: config, fileSystem: FileSystem(), logger: logger), jobProgress: JobProgressBox())
         let router = APIRoutes.router(backend: backend)
         let other: uid_t = getuid() == 4242 ? 4243 : 4242
         let reader = try TokenStore(path: config.tokensPath).create(owner: "alice", scopes: ["tilesets:read"], now: 1).token
@@ -61,16 +60,11 @@ final class OperatorRoutesTests: XCTestCase {
         let after = try json(try send("GET", "/v1/status", uid: 1000))
         XCTAssertEqual(after["last_job"]?["tileset"]?.stringValue, "trails")
         XCTAssertEqual(after["last_job"]?["warnings"]?.arrayValue?.first?.stringValue?.contains("worst tiles: 3/4/2"), true)
-        let republish = try send("POST", "/tilesets/v1/trails/publish", uid: getuid())
-        XCTAssertEqual(republish.status, 200)
-        XCTAssertEqual(try json(republish)["jobId"]?.stringValue, "j1")
-        XCTAssertEqual(try send("POST", "/tilesets/v1/nope/publish", uid: getuid()).status, 404)
         XCTAssertEqual(try send("GET", "/v1/ingests?state=processing", uid: nil).status, 401, "reads over TCP need a token")
         XCTAssertEqual(try json(try send("GET", "/v1/ingests?state=processing", uid: nil, token: reader)).arrayValue?.count, 1)
         XCTAssertEqual(try json(try send("GET", "/v1/ingests/i1", uid: other))["document_id"]?.stringValue, "m", "reads are open on the socket")
         XCTAssertEqual(try send("GET", "/v1/ingests/i2", uid: nil, token: reader).status, 404)
         XCTAssertEqual(try send("DELETE", "/v1/status", uid: 0).status, 405)
         XCTAssertEqual(try json(try send("GET", "/v1/maps", uid: other)).arrayValue?.count, 0)
-        XCTAssertEqual(try json(try send("GET", "/tilesets/v1/m/jobs", uid: other)).arrayValue?.count, 0)
     }
 }

@@ -17,8 +17,7 @@ final class PMTilesRoutesTests: XCTestCase {
         let config = DaemonConfig(root: root)
         let logger = Logger(level: .error)
         let backend = DaemonBackend(config: config, live: LiveStatusBox(), cancellations: LockedStringSet(), logger: logger,
-                                    recipes: RecipeBook(config: config, fileSystem: FileSystem(), logger: logger), jobProgress: JobProgressBox(),
-                                    republish: { _ in .unknownTileset })
+                                    recipes: RecipeBook(config: config, fileSystem: FileSystem(), logger: logger), jobProgress: JobProgressBox())
         let router = APIRoutes.router(backend: backend)
         let writer = try PMTilesWriter(path: root + "/tiles/trails.pmtiles")
         for x in 0..<4 { for y in 0..<4 { try writer.write(TileID(z: 2, x: x, y: y), data: [0x1F, 0x8B] + Array(repeating: UInt8(x * 4 + y), count: 50)) } }

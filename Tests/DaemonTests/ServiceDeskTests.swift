@@ -88,6 +88,9 @@ final class ServiceDeskTests: XCTestCase {
         XCTAssertFalse(record.errors.isEmpty)
         let left = try FileSystem().list(root + "/drop/bad").filter { $0 != ".tiledrop" }
         XCTAssertEqual(left, [])
+        let refused = try desk.newStagingFile(map: "fresh")
+        desk.discardStaged(refused)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/drop/fresh"), "a refused upload leaves no new map folder")
         XCTAssertThrowsError(try desk.newStagingFile(map: "../etc")) { XCTAssertEqual(($0 as? ServiceError)?.message.contains("not valid"), true) }
     }
 
@@ -111,8 +114,7 @@ final class ServiceDeskTests: XCTestCase {
         let jobID = try desk.publish(tileset: "places")
         XCTAssertTrue(waitUntil(timeout: 20) { (try? self.desk.job(id: jobID))??.stage == .success }, "job finished: \(String(describing: try? desk.job(id: jobID)))")
         XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/tiles/places.mbtiles"))
-        // Writing the recipe may already have queued (and started) a job before the publish request.
-        XCTAssertTrue(try desk.jobs(tileset: "places", stage: .success, limit: 10).map(\.id).contains(jobID))
+        XCTAssertTrue(try desk.jobs(tileset: "places", stage: .success, limit: 10).map(\.id).contains(jobID), "the recipe change may have queued one more")
         XCTAssertEqual(try desk.jobs(tileset: "places", stage: .failed, limit: 10).count, 0)
 
         let listed = try desk.tilesets()
@@ -136,21 +138,35 @@ final class ServiceDeskTests: XCTestCase {
         XCTAssertEqual(ingest.state, .upload)
         XCTAssertEqual(ingest.map, "trails")
         XCTAssertEqual(try desk.uploadedBytes(ingest: ingest), 0)
-        let chunk = root + "/chunk"
-        try Data(content[0..<40]).write(to: URL(fileURLWithPath: chunk))
-        XCTAssertEqual(try desk.appendChunk(ingest: ingest, start: 0, chunkPath: chunk), 40)
+        func append(_ bytes: ArraySlice<UInt8>, at start: Int64) throws -> Int64 {
+            try desk.appendChunk(ingest: ingest, start: start, length: Int64(bytes.count)) { fd in
+                XCTAssertEqual(bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }, bytes.count)
+            }
+        }
+        XCTAssertEqual(desk.uploadKey(ingest: ingest)?.count, 32, "the upload URL's secret")
+        XCTAssertEqual(try append(content[0..<40], at: 0), 40)
         XCTAssertThrowsError(try desk.processIngest(id: ingest.id), "incomplete")
         // A chunk starting beyond the stored bytes is refused with where to resume.
-        try Data(content[60...]).write(to: URL(fileURLWithPath: chunk))
-        XCTAssertThrowsError(try desk.appendChunk(ingest: ingest, start: 60, chunkPath: chunk)) {
+        XCTAssertThrowsError(try append(content[60...], at: 60)) {
             XCTAssertEqual($0 as? ServiceError, .rangeMismatch(received: 40))
         }
-        // A restart keeps the partial upload (recovery leaves it alone).
+        // A chunk shorter than announced is cut off again.
+        XCTAssertThrowsError(try desk.appendChunk(ingest: ingest, start: 40, length: 10) { _ in })
+        XCTAssertEqual(try desk.uploadedBytes(ingest: ingest), 40)
+        // A restart keeps the partial upload (recovery leaves it alone) but removes an upload
+        // that was cut off before it was recorded.
+        let abandoned = try desk.newStagingFile(map: "trails")
+        let current = try desk.newStagingFile(map: "trails")
+        var times = [timespec(tv_sec: 1_000_000, tv_nsec: 0), timespec(tv_sec: 1_000_000, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, abandoned, &times, 0), 0, "from an earlier run")
         desk.processor.recover()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: current), "an upload of this run stays")
+        desk.discardStaged(current)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: abandoned))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: ingest.originalPath))
         XCTAssertEqual(try desk.ingest(id: ingest.id)?.state, .upload)
         // Overlapping resend from byte 30, then the rest.
-        try Data(content[30...]).write(to: URL(fileURLWithPath: chunk))
-        XCTAssertEqual(try desk.appendChunk(ingest: ingest, start: 30, chunkPath: chunk), Int64(content.count))
+        XCTAssertEqual(try append(content[30...], at: 30), Int64(content.count))
         _ = try desk.processIngest(id: ingest.id)
         XCTAssertTrue(waitUntil(timeout: 20) { (try? self.desk.ingest(id: ingest.id))??.state == .completed })
         XCTAssertEqual(try desk.ingest(id: ingest.id)?.featureCount, 3)

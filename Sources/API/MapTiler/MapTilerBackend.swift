@@ -9,9 +9,12 @@ public protocol MapTilerBackend: UploadBackend {
     func ingest(id: String) throws -> IngestRecord?
     /// Bytes of the upload stored so far.
     func uploadedBytes(ingest: IngestRecord) throws -> Int64
-    /// Stores bytes `start...` from the file at `chunkPath`; returns the bytes stored in total.
-    /// Throws `.rangeMismatch` when `start` is beyond what is stored.
-    func appendChunk(ingest: IngestRecord, start: Int64, chunkPath: String) throws -> Int64
+    /// Stores `length` bytes at `start`: opens the part file, cuts it at `start` (a chunk sent
+    /// again overlaps what is stored), lets `write` fill the descriptor, syncs it; returns the
+    /// bytes stored in total. Throws `.rangeMismatch` when `start` is beyond what is stored.
+    func appendChunk(ingest: IngestRecord, start: Int64, length: Int64, write: (Int32) throws -> Void) throws -> Int64
+    /// The secret the upload URL carries (uploads come without the account's token).
+    func uploadKey(ingest: IngestRecord) -> String?
     /// Starts processing a completely uploaded ingest.
     func processIngest(id: String) throws -> IngestRecord
     /// Cancels an unfinished ingest.

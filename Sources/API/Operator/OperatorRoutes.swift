@@ -4,7 +4,8 @@ import Storage
 
 /// The operator's endpoints, formerly the status socket (README "Status socket"):
 /// `GET /v1/status`, `GET /v1/ingests`, `GET /v1/ingests/{id}`, `POST /v1/ingests/{id}/cancel`,
-/// `GET /v1/maps`, `GET /tilesets/v1/{tileset}/jobs`, `POST /tilesets/v1/{tileset}/publish`.
+/// `GET /v1/maps`. Publish jobs (`POST /tilesets/v1/{tileset}/publish`, `GET …/jobs`) are MTS's
+/// (`API/MTS/`), with the same access rules.
 /// Errors are `{"message": …}`.
 struct OperatorRoutes: Sendable {
     let backend: any Backend
@@ -34,20 +35,9 @@ struct OperatorRoutes: Sendable {
             if let refused = self.refused(request, scope: "tilesets:write", adminOnly: true) { return refused }
             return self.respond { db throws(StorageError) in try self.cancel(id: request.parameter("id"), db: db) }
         }
-        router.post("/tilesets/v1/{tileset}/publish", options: RouteOptions(maxBodyBytes: 1 << 20)) { request in
-            if let refused = self.refused(request, scope: "tilesets:write", adminOnly: true) { return refused }
-            return self.publish(tileset: request.parameter("tileset"))
-        }
         router.get("/v1/maps") { request in
             if let refused = self.refused(request, scope: "tilesets:read") { return refused }
             return self.answer { db throws(StorageError) in .array(try db.maps().map(self.mapJSON)) }
-        }
-        router.get("/tilesets/v1/{tileset}/jobs") { request in
-            if let refused = self.refused(request, scope: "tilesets:read") { return refused }
-            return self.answer { db throws(StorageError) in
-                let limit = request.query["limit"].flatMap(Int.init) ?? 100
-                return .array(try db.jobs(tileset: request.parameter("tileset"), limit: max(1, min(limit, 10_000))).map(\.jsonValue))
-            }
         }
     }
 
@@ -128,18 +118,6 @@ struct OperatorRoutes: Sendable {
         o["errors"] = .array(job.errors.map(JSONValue.string))
         o["warnings"] = .array(job.warnings.map(JSONValue.string))
         return .object(o)
-    }
-
-    /// MTS answers a publish request with a message and the job id.
-    private func publish(tileset: String) -> Response {
-        switch backend.republish(tileset: tileset) {
-        case .queued(let id):
-            return JSONResponse.make(200, ["message": .string("Processing \(tileset)"), "jobId": .string(id)])
-        case .unknownTileset:
-            return .message(404, "no tileset \(tileset): there is no recipes/\(tileset).json and no map \(tileset) without a recipe; see GET /v1/maps and GET /v1/status (recipes)")
-        case .failed:
-            return .message(500, "the publish job for \(tileset) could not be queued; the daemon's log says why")
-        }
     }
 
     private func mapJSON(_ m: MapRecord) -> JSONValue {
