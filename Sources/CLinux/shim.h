@@ -1,10 +1,12 @@
-// Linux interfaces Glibc's Swift module leaves out: epoll, eventfd, sendfile.
+// Linux interfaces Glibc's Swift module leaves out: epoll, eventfd, sendfile, accept4.
+// No socket headers here: they belong to Glibc's module, and pulling them in would take
+// their declarations (SOCK_STREAM, …) away from it.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 // accept4(2) is declared only under _GNU_SOURCE; this wrapper makes it visible.
-extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
-static inline int clinux_accept4(int fd, int flags) { return accept4(fd, 0, 0, flags); }
+static inline int clinux_accept4(int fd, int flags) {
+    extern int accept4(int sockfd, void *addr, void *addrlen, int flags);
+    return accept4(fd, 0, 0, flags);
+}

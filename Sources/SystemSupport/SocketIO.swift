@@ -62,7 +62,7 @@ public enum SocketIO {
     /// `setsockopt(TCP_NODELAY)`: responses go out at once instead of waiting for Nagle.
     public static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
-        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), 1 /* TCP_NODELAY, netinet/tcp.h */, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 
     /// `getsockopt(SO_PEERCRED)` on a Unix socket: the peer's pid, uid and gid; nil on TCP.

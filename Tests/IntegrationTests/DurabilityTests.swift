@@ -226,33 +226,22 @@ final class DurabilityTests: XCTestCase {
     }
 
     func testFullDiskPutsTheFileBackAndRetriesOnceSpaceIsFree() throws {
-        guard getuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
-        let mountPoint = NSTemporaryDirectory() + "tiledrop-full-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mount = try DaemonHarness.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mountPoint])
-        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mount.output)") }
-        defer {
-            _ = try? DaemonHarness.runTool("/bin/umount", ["-l", mountPoint])
-            try? FileManager.default.removeItem(atPath: mountPoint)
-        }
+        let disk = try SmallFilesystem(name: "full")
+        defer { disk.cleanUp() }
+        let mountPoint = disk.mountPoint
         let harness = try DaemonHarness(root: mountPoint + "/root", settleSeconds: 0.1, extraConfig: "min_free_space = 0")
         defer { harness.cleanUp() }
         try harness.start()
         let data = collection(file: 1, count: 6000)
         let staging = mountPoint + "/staging.geojson"
         try data.write(to: URL(fileURLWithPath: staging))
-        // Fill the filesystem so the converted source cannot be written.
-        let filler = mountPoint + "/filler"
-        let handle = FileHandle(forWritingAtPath: { FileManager.default.createFile(atPath: filler, contents: nil); return filler }())!
-        let block = Data(repeating: 0x41, count: 64 * 1024)
-        while (try? handle.write(contentsOf: block)) != nil {}
-        try? handle.close()
+        try disk.fill() // so the converted source cannot be written
         try FileManager.default.createDirectory(atPath: harness.root + "/drop/full", withIntermediateDirectories: true)
         XCTAssertEqual(rename(staging, harness.root + "/drop/full/big.geojson"), 0)
         XCTAssertTrue(waitUntil(timeout: 30) { harness.log.contains("no space left") || harness.log.contains("disk is full") }, harness.log)
         XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/drop/full/big.geojson"), "put back, not lost")
         XCTAssertFalse(FileManager.default.fileExists(atPath: harness.root + "/failed/full/big.geojson"), "a full disk is not the file's fault")
-        try FileManager.default.removeItem(atPath: filler)
+        try disk.empty()
         XCTAssertTrue(waitUntil(timeout: 60) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
         XCTAssertEqual(try sourcePairs(harness, map: "full").count, 6000)
         XCTAssertEqual(harness.stop(), 0)

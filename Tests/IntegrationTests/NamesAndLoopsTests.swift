@@ -54,29 +54,16 @@ final class NamesAndLoopsTests: XCTestCase {
     }
 
     func testAFullDiskBacksOffInsteadOfLooping() throws {
-        guard getuid() == 0 else { throw XCTSkip("mounting a small tmpfs needs root") }
-        let mountPoint = NSTemporaryDirectory() + "tiledrop-loop-" + UUID().uuidString.prefix(8)
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
-        let mount = try DaemonHarness.runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=6m", "tmpfs", mountPoint])
-        guard mount.status == 0 else { throw XCTSkip("cannot mount a tmpfs here: \(mount.output)") }
-        defer {
-            _ = try? DaemonHarness.runTool("/bin/umount", ["-l", mountPoint])
-            try? FileManager.default.removeItem(atPath: mountPoint)
-        }
+        let disk = try SmallFilesystem(name: "loop")
+        defer { disk.cleanUp() }
+        let mountPoint = disk.mountPoint
         let harness = try DaemonHarness(root: mountPoint + "/root", settleSeconds: 0.1, extraConfig: "min_free_space = 1K")
         defer { harness.cleanUp() }
         try harness.start()
         let features = (0..<6000).map { "{\"type\":\"Feature\",\"properties\":{\"n\":\($0)},\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]}}" }
         let staging = mountPoint + "/staging.geojson"
         try Data("{\"type\":\"FeatureCollection\",\"features\":[\(features.joined(separator: ","))]}".utf8).write(to: URL(fileURLWithPath: staging))
-        // Leave more than min_free_space but far less than the conversion needs.
-        let filler = mountPoint + "/filler"
-        FileManager.default.createFile(atPath: filler, contents: nil)
-        let handle = FileHandle(forWritingAtPath: filler)!
-        let block = Data(repeating: 0x41, count: 16 * 1024)
-        while (try? handle.write(contentsOf: block)) != nil {}
-        try? handle.close()
-        _ = try DaemonHarness.runTool("/usr/bin/truncate", ["-s", "-64K", filler])
+        try disk.fill(leaving: 64 * 1024) // more than min_free_space, far less than the conversion needs
         try FileManager.default.createDirectory(atPath: harness.root + "/drop/full", withIntermediateDirectories: true)
         XCTAssertEqual(rename(staging, harness.root + "/drop/full/big.geojson"), 0)
         XCTAssertTrue(waitUntil(timeout: 30) { harness.log.contains("no space left") }, harness.log)
@@ -87,7 +74,7 @@ final class NamesAndLoopsTests: XCTestCase {
         XCTAssertEqual(status["paused"]?.boolValue, true)
         XCTAssertTrue(status["paused_reason"]?.stringValue?.hasPrefix("disk full: ") == true, "\(status)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/drop/full/big.geojson"), "put back, not lost")
-        try FileManager.default.removeItem(atPath: filler)
+        try disk.empty()
         XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 1 }, harness.log)
         XCTAssertEqual(try ingests(harness, map: "full").count, 2)
         // The status snapshot is refreshed by the event loop, after the ingest row is committed.

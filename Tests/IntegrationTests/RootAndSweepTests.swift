@@ -90,4 +90,20 @@ final class RootAndSweepTests: XCTestCase {
         XCTAssertFalse(((try harness.status())["warnings"]?.arrayValue ?? []).contains { $0.stringValue?.contains("moved away") == true })
         XCTAssertEqual(harness.stop(), 0)
     }
+
+    func testGroupFoldersOfARejectedMapAreNotIngestedByInotifyOrByScans() throws {
+        let harness = try DaemonHarness(settleSeconds: 0.1)
+        defer { harness.cleanUp() }
+        try harness.start()
+        try FileManager.default.createDirectory(atPath: harness.root + "/drop/Bad Name", withIntermediateDirectories: true)
+        XCTAssertTrue(waitUntil(timeout: 10) { (try? harness.status())?["maps"]?.arrayValue?.contains(.string("bad-name")) == true }, harness.log)
+        // A second folder with the same map id is rejected; neither its files nor its groups' are ingested.
+        try harness.drop(points(1, count: 2), map: "BAD NAME", name: "top.geojson", group: "grp")
+        try harness.drop(points(2, count: 2), map: "BAD NAME", name: "direct.geojson")
+        sleep(5) // two safety scans (every 2 s here) as well as the inotify events
+        XCTAssertEqual((try harness.status())["ingests"]?["completed"]?.intValue, 0, harness.log)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/drop/BAD NAME/grp/top.geojson"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/drop/BAD NAME/direct.geojson"))
+        XCTAssertEqual(harness.stop(), 0)
+    }
 }
