@@ -162,22 +162,11 @@ public struct FileSystem: Sendable {
         try FileSystem.sync(fd, target: path)
     }
 
-    /// Reads a whole (small) file: configs, recipes, error reports.
+    /// Reads a whole (small) file: configs, error reports.
     public func readFile(_ path: String, maxBytes: Int = 16 << 20) throws(SystemError) -> [UInt8] {
         let fd = try retryingEINTR("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress, raw.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError(call: "read", target: path, errno: errno)
-            }
-            if n == 0 { return result }
-            result.append(contentsOf: chunk.prefix(n))
-            if result.count > maxBytes { throw SystemError(call: "read", target: path, errno: EFBIG) }
-        }
+        return try readToEnd(fd, path: path, maxBytes: maxBytes)
     }
 
     /// Reads a whole small file that must be a regular file: `openRegularFileForReading`, so a
@@ -186,6 +175,11 @@ public struct FileSystem: Sendable {
     public func readRegularFile(_ path: String, maxBytes: Int) throws(SystemError) -> [UInt8] {
         let fd = try openRegularFileForReading(path)
         defer { close(fd) }
+        return try readToEnd(fd, path: path, maxBytes: maxBytes)
+    }
+
+    /// `read(2)` until end of file; EFBIG past `maxBytes`.
+    private func readToEnd(_ fd: Int32, path: String, maxBytes: Int) throws(SystemError) -> [UInt8] {
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {

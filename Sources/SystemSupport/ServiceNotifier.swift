@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+// With --static-swift-stdlib the socket constants come from <sys/socket.h> through CLinux.
+import CLinux
 
 /// Our own sd_notify(3): sends state strings to systemd over `$NOTIFY_SOCKET`.
 ///

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+// With --static-swift-stdlib the socket constants come from <sys/socket.h> through CLinux.
+import CLinux
 
 /// A blocking client stream socket in the AF_UNIX domain: the `tiledrop status` client.
 /// (The server side is `ListeningSocket` with the non-blocking calls in `SocketIO`.)

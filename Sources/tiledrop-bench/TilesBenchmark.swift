@@ -118,13 +118,17 @@ enum TilesBenchmark {
         return failed ? 70 : 0
     }
 
-    /// The child side: publish a recipe in this process (what `tiledrop publish` does).
+    /// The child side: publish a recipe in this process (what `tiledrop publish` does), into
+    /// one or more outputs (`tiles-child RECIPE OUT.mbtiles [OUT.pmtiles]`).
     static func child(arguments: [String]) -> Int32 {
-        guard (2...3).contains(arguments.count), let data = FileManager.default.contents(atPath: arguments[0]) else { return 64 }
+        // Extra arguments: more outputs (`.pmtiles`, `.mbtiles`) or a memory budget in MB.
+        guard arguments.count >= 2, let data = FileManager.default.contents(atPath: arguments[0]) else { return 64 }
+        let extra = arguments.dropFirst(2)
+        let outputs = [arguments[1]] + extra.filter { TileArchiveFormat(path: $0) != nil }
         do {
             let recipe = try Recipe(json: try JSONParser.parse([UInt8](data)))
-            let memory = arguments.count == 3 ? Int(arguments[2]).map { $0 * 1_000_000 } : nil
-            let report = try Publisher(memoryBudget: memory ?? TilingMemory.defaultBudget).publish(recipe: recipe, recipeDirectory: nil, resolveSource: { s in throw TilingError.source(name: s, message: "unexpected") }, outputPath: arguments[1])
+            let memory = extra.first(where: { Int($0) != nil }).flatMap(Int.init).map { $0 * 1_000_000 }
+            let report = try Publisher(memoryBudget: memory ?? TilingMemory.defaultBudget).publish(recipe: recipe, recipeDirectory: nil, resolveSource: { s in throw TilingError.source(name: s, message: "unexpected") }, outputPaths: outputs)
             let m = report.memory
             FileHandle.standardError.write(Data(String(format: "  tiledrop memory: tiler peak %.1f MB of %.0f MB budget, peak RSS %.1f MB, spilled %.1f MB, max bands %d\n",
                                                        Double(m.peak) / 1e6, Double(m.budget) / 1e6, Double(m.peakRSS ?? 0) / 1e6, Double(m.spilledBytes) / 1e6, m.maxBands).utf8))
@@ -139,9 +143,9 @@ enum TilesBenchmark {
         pad(tool, 12) + pad(String(format: "%.2f", m.seconds), 10) + pad(String(format: "%.2f", m.cpuSeconds), 8) + pad(String(format: "%.1f MB", m.peakRSSMB), 12) + pad(m.status == 0 ? String(m.tiles) : "exit \(m.status)", 8)
     }
 
-    private static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
 
-    private static func selfPath() -> String {
+    static func selfPath() -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         let n = readlink("/proc/self/exe", &buf, buf.count - 1)
         return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
@@ -162,7 +166,7 @@ enum TilesBenchmark {
     /// straight from this process would report at least our own peak (which includes the
     /// decompressed input). The small runner process spawns the tool and reports `wait4`'s
     /// figures, so each tool is charged only its own memory (plus the runner's ~10 MB floor).
-    private static func measure(_ argv: [String], quiet: Bool = false, output: String) -> Measurement {
+    static func measure(_ argv: [String], quiet: Bool = false, output: String) -> Measurement {
         let report = output + ".measure"
         let runner = [selfPath(), "tiles-measure", report, quiet ? "quiet" : "loud"] + argv
         let (status, _, _, _) = spawnAndWait(runner, quiet: false)

@@ -6,6 +6,7 @@ switch args.first {
 case "convert": exit(ConvertBenchmark.main(Array(args.dropFirst())))
 case "convert-run": exit(ConvertBenchmark.run(Array(args.dropFirst())))
 case "tiles": exit(TilesBenchmark.run(arguments: Array(args.dropFirst())))
+case "pmtiles": exit(PMTilesBenchmark.run(arguments: Array(args.dropFirst())))
 case "tiles-child": exit(TilesBenchmark.child(arguments: Array(args.dropFirst())))
 case "serve": exit(ServeBenchmark.run(arguments: Array(args.dropFirst())))
 case "tiles-measure": exit(TilesBenchmark.measureChild(arguments: Array(args.dropFirst())))
@@ -13,6 +14,7 @@ default:
     print("""
     usage: tiledrop-bench convert [options]   readers vs ogr2ogr -f GeoJSONSeq (MB/s, peak RSS, ratio)
            tiledrop-bench tiles [options]     tiler vs tippecanoe (seconds, CPU, peak RSS, tiles, ratio)
+           tiledrop-bench pmtiles [options]   publish MBTiles only vs MBTiles + PMTiles (overhead, sizes)
            tiledrop-bench serve [SECONDS]     tile server vs nginx static files under wrk (requests/s, p99, RSS)
     Build with `swift build -c release` first; benchmarks are programs, not tests.
     """)
