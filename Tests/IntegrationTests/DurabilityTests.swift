@@ -212,6 +212,12 @@ final class DurabilityTests: XCTestCase {
         XCTAssertTrue(waitUntil(timeout: 240) { (try? harness.status())?["ingests"]?["completed"]?.intValue == count },
                       "status: \(String(describing: try? harness.status()))")
         XCTAssertTrue(harness.log.contains("inotify queue overflowed"), "the test really overflowed the queue")
+        // Compaction retires source files that the publish worker deletes between jobs: read the
+        // folder once the queue is idle, so no file vanishes between listing and reading it.
+        XCTAssertTrue(waitUntil(timeout: 60) {
+            let jobs = (try? harness.status())?["jobs"]
+            return jobs?["queued"]?.intValue == 0 && jobs?["processing"]?.intValue == 0
+        })
         let pairs = try sourcePairs(harness, map: "many")
         XCTAssertEqual(pairs.count, count)
         XCTAssertEqual(Set(pairs).count, count)
