@@ -68,25 +68,20 @@ final class BodySink {
     private func openFile() throws(HTTPError) {
         let random = UInt64.random(in: 0...UInt64.max)
         let candidate = directory + "/.upload-" + String(getpid()) + "-" + String(random, radix: 36)
-        let opened = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard opened >= 0 else {
-            throw HTTPError(503, "cannot store the request body under \(directory): \(String(cString: strerror(errno))); try again later", closesConnection: true)
+        do {
+            fd = try FileSystem().createFile(candidate, mode: 0o600)
+        } catch {
+            throw HTTPError(503, "cannot store the request body under \(directory): \(error.message); try again later", closesConnection: true)
         }
-        fd = opened
         path = candidate
     }
 
     private func write(_ bytes: ArraySlice<UInt8>) throws(HTTPError) {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let n = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + (offset - bytes.startIndex), bytes.endIndex - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let message = String(cString: strerror(errno))
-                discard()
-                throw HTTPError(errno == ENOSPC ? 507 : 503, "cannot store the request body: \(message)", closesConnection: true)
-            }
-            offset += n
+        do {
+            try FileSystem.writeAll(fd, bytes, target: path ?? directory)
+        } catch {
+            discard()
+            throw HTTPError(error.errno == ENOSPC ? 507 : 503, "cannot store the request body: \(error.message)", closesConnection: true)
         }
     }
 
