@@ -12,18 +12,21 @@ public enum Gzip {
 
     /// A reusable compressor: one zlib stream reset between buffers, which saves allocating
     /// and clearing ~256 KB of deflate state per tile.
-    final class Compressor {
+    ///
+    /// `windowBits` 15 + 16 writes gzip (RFC 1952, MBTiles tiles); 15 writes the zlib format
+    /// (RFC 1950) that PNG's IDAT stream needs. `strategy` is zlib's (e.g. `Z_FILTERED`).
+    package final class Compressor {
         private var stream = z_stream()
         private var out: [UInt8] = []
 
-        init(level: Int32 = 6) {
-            let rc = deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        package init(level: Int32 = 6, windowBits: Int32 = 15 + 16, strategy: Int32 = Z_DEFAULT_STRATEGY) {
+            let rc = deflateInit2_(&stream, level, Z_DEFLATED, windowBits, 8, strategy, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
             precondition(rc == Z_OK, "deflateInit2 failed: out of memory")
         }
 
         deinit { deflateEnd(&stream) }
 
-        func compress(_ data: [UInt8]) -> [UInt8] {
+        package func compress(_ data: [UInt8]) -> [UInt8] {
             deflateReset(&stream)
             let bound = Int(deflateBound(&stream, uLong(data.count))) + 32
             if out.count < bound { out = [UInt8](repeating: 0, count: bound) }
