@@ -63,8 +63,7 @@ extension ServiceDesk: MapTilerBackend {
         guard start + length <= ingest.size else {
             throw ServiceError.invalid("the chunk ends at byte \(start + length), beyond the announced size \(ingest.size)")
         }
-        let fd = open(ingest.originalPath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError(call: "open", target: ingest.originalPath, errno: errno) }
+        let fd = try fileSystem.openRegularFileForWriting(ingest.originalPath)
         defer { close(fd) }
         // A chunk sent again after a lost answer overlaps what is stored: keep the new bytes.
         guard ftruncate(fd, off_t(start)) == 0, lseek(fd, off_t(start), SEEK_SET) >= 0 else {
@@ -76,7 +75,7 @@ extension ServiceDesk: MapTilerBackend {
             _ = ftruncate(fd, off_t(start))  // a broken chunk leaves nothing behind
             throw error
         }
-        guard fsync(fd) == 0 else { throw SystemError(call: "fsync", target: ingest.originalPath, errno: errno) }
+        try FileSystem.sync(fd, target: ingest.originalPath)
         let total = try uploadedBytes(ingest: ingest)
         guard total == start + length else {
             _ = ftruncate(fd, off_t(start))

@@ -114,6 +114,18 @@ public struct FileSystem: Sendable {
         return fd
     }
 
+    /// `open(O_WRONLY|O_NOFOLLOW)` of an existing regular file the daemon created itself (a
+    /// staged upload filled in parts): never through a symlink, never a FIFO or device.
+    public func openRegularFileForWriting(_ path: String) throws(SystemError) -> Int32 {
+        let fd = try retryingEINTR("open", path) { open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw SystemError(call: "open", target: path, errno: EINVAL)
+        }
+        return fd
+    }
+
     /// Writes `bytes` to `path` durably: a temporary file created with `Directory.createFile`
     /// (never through a symlink), `fsync`, `renameat`, directory `fsync`.
     public func writeAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(SystemError) {

@@ -89,12 +89,11 @@ public struct MTSRoutes: Sendable {
         let staged = try backend.newStagingFile(map: map)
         let part: MultipartFormFile
         do {
-            let fd = open(staged, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard fd >= 0 else { throw HTTPError(500, "cannot open the staged upload: \(String(cString: strerror(errno)))") }
+            let fd = try ServiceKit.openStaged(staged)
             defer { close(fd) }
             part = try MultipartFormFile.extract(field: "file", from: request.body, boundary: boundary, into: fd)
             guard part.size > 0 else { throw HTTPError(400, "the uploaded file is empty; send line-delimited GeoJSON") }
-            guard fsync(fd) == 0 else { throw HTTPError(500, "cannot store the upload: \(String(cString: strerror(errno)))") }
+            try ServiceKit.syncStaged(fd, staged)
         } catch {
             backend.discardStaged(staged)
             throw error

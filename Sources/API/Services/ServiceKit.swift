@@ -3,6 +3,7 @@ import Glibc
 #endif
 import GeoModel
 import HTTP
+import SystemSupport
 
 /// Why a request is refused before it reaches a service: 401 (no or bad token) or 403
 /// (token without the scope). Each service renders it in its own error shape.
@@ -34,12 +35,23 @@ enum ServiceKit {
 
     /// Writes a raw request body into the staged upload file at `path`, synced; returns its size.
     static func copy(_ body: RequestBody, to path: String) throws(HTTPError) -> Int64 {
-        let fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw HTTPError(500, "cannot open the staged upload \(path): \(String(cString: strerror(errno)))") }
+        let fd = try openStaged(path)
         defer { close(fd) }
         try body.copy(toDescriptor: fd)
-        guard fsync(fd) == 0 else { throw HTTPError(500, "cannot store the upload: \(String(cString: strerror(errno)))") }
+        try syncStaged(fd, path)
         return body.size
+    }
+
+    /// Opens a staged upload file (created by the backend) for writing, without following links.
+    static func openStaged(_ path: String) throws(HTTPError) -> Int32 {
+        do { return try FileSystem().openRegularFileForWriting(path) } catch {
+            throw HTTPError(500, "cannot open the staged upload: \(error)")
+        }
+    }
+
+    /// fsyncs a staged upload before it is handed to the ingest.
+    static func syncStaged(_ fd: Int32, _ path: String) throws(HTTPError) {
+        do { try FileSystem.sync(fd, target: path) } catch { throw HTTPError(500, "cannot store the upload: \(error)") }
     }
 
     /// Runs a service route: checks access for `scope` (nil: the route checks its own
