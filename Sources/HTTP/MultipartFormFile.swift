@@ -117,8 +117,7 @@ public struct MultipartFormFile: Sendable, Equatable {
                 return true
             case .file(let path, _):
                 if fd < 0 {
-                    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-                    guard fd >= 0 else { throw HTTPError(500, "cannot read the uploaded body: \(String(cString: strerror(errno)))") }
+                    fd = try RequestBody.openStoredBody(path)
                 }
                 var block = [UInt8](repeating: 0, count: 256 * 1024)
                 while true {

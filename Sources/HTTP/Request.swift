@@ -53,8 +53,7 @@ public enum RequestBody: Sendable, Equatable {
             return b
         case .file(let path, let size):
             guard size <= maxBytes else { throw HTTPError(413, "request body larger than \(maxBytes) bytes") }
-            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard fd >= 0 else { throw HTTPError(500, "cannot read the uploaded body: \(String(cString: strerror(errno)))") }
+            let fd = try RequestBody.openStoredBody(path)
             defer { close(fd) }
             var result = [UInt8](repeating: 0, count: Int(size))
             var done = 0

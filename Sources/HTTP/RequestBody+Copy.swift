@@ -1,8 +1,17 @@
+import SystemSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
 extension RequestBody {
+    /// Opens a body the server spooled to disk for reading (`FileSystem.openRegularFileForReading`:
+    /// no symlink, regular files only), so every re-read of a body goes through one place.
+    static func openStoredBody(_ path: String) throws(HTTPError) -> Int32 {
+        do { return try FileSystem().openRegularFileForReading(path) } catch {
+            throw HTTPError(500, "cannot read the uploaded body: \(error)")
+        }
+    }
+
     /// Writes the whole body to `fd` (from memory, or 1 MiB at a time from the temporary file).
     public func copy(toDescriptor fd: Int32) throws(HTTPError) {
         switch self {
@@ -11,8 +20,7 @@ extension RequestBody {
         case .bytes(let bytes):
             try RequestBody.writeAll(bytes[...], to: fd)
         case .file(let source, _):
-            let input = open(source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard input >= 0 else { throw HTTPError(500, "cannot read the uploaded body: \(String(cString: strerror(errno)))") }
+            let input = try RequestBody.openStoredBody(source)
             defer { close(input) }
             var block = [UInt8](repeating: 0, count: 1 << 20)
             while true {
