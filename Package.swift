@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Rendering", dependencies: ["GeoModel", "Tiling", "CZlib"]),
         .target(name: "SystemSupport", dependencies: ["CLinux"]),
         .target(name: "HTTP", dependencies: ["SystemSupport"]),
-        .target(name: "API", dependencies: ["HTTP", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport"]),
+        .target(name: "API", dependencies: ["HTTP", "Storage", "Tiling", "Rendering", "GeoModel", "SystemSupport", "Carto"]),
         .target(name: "Daemon", dependencies: ["API", "HTTP", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         .executableTarget(name: "tiledrop", dependencies: ["Daemon", "API", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         // Fuzz targets (`.ci/fuzz` builds them with libFuzzer); a plain driver in normal builds.

@@ -3,12 +3,13 @@ import HTTP
 /// Every service's routes on one router: the server's whole surface.
 ///
 /// Each service registers its paths and its error shape from its own folder
-/// (`Operator/`, `Tiles/`, `MTS/`, `MapTiler/`, `MapHub/`, and next `CARTO/`).
+/// (`Operator/`, `Tiles/`, `MTS/`, `MapTiler/`, `MapHub/`, `CARTO/`).
 public enum APIRoutes {
     /// `stats` are the server's counters (connections, latency), reported by `GET /metrics`;
-    /// `services` answers the cloud services' endpoints (MTS, MapTiler ingest, MapHub append).
+    /// `services` answers the cloud services' endpoints (MTS, MapTiler ingest, MapHub append);
+    /// `carto` CARTO's Maps API (anonymous and named maps).
     public static func router(backend: any Backend, stats: ServerStats = ServerStats(),
-                              services: (any MTSBackend & MapTilerBackend)? = nil) -> Router {
+                              services: (any MTSBackend & MapTilerBackend)? = nil, carto: (any CartoBackend)? = nil) -> Router {
         var router = Router()
         let counters = APICounters()
         OperatorRoutes(backend: backend).register(on: &router)
@@ -21,9 +22,13 @@ public enum APIRoutes {
             MapTilerRoutes(backend: services, access: access).register(on: &router)
             MapHubRoutes(backend: services, access: access).register(on: &router)
         }
-        // After the vector tile routes (.mvt, .vector.pbf), which match first.
         // Rendered tiles: at most 32 MB of encoded images, shared by the server's workers.
-        RasterTileRoutes(backend: backend, cache: RasterTileCache(maxBytes: 32 << 20)).register(on: &router)
+        let cache = RasterTileCache(maxBytes: 32 << 20)
+        if let carto {
+            CartoRoutes(backend: backend, carto: carto, cache: cache).register(on: &router)
+        }
+        // After the vector tile routes (.mvt, .vector.pbf), which match first.
+        RasterTileRoutes(backend: backend, cache: cache).register(on: &router)
         MapPageRoutes(backend: backend).register(on: &router)
         return router
     }

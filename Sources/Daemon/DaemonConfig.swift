@@ -56,6 +56,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var defaultMaxzoom: Int? = nil
     /// Folders besides the root whose files daemon recipes may name as file sources.
     public var recipeSourceFolders: [String] = []
+    /// Seconds a CARTO layer group may go unused before it is deleted (`carto_layergroup_ttl`).
+    public var cartoLayerGroupTTL: Double = 7 * 86_400
 
     public init(root: String = "./tiledrop-data") { self.root = root }
 
@@ -188,6 +190,10 @@ public struct DaemonConfig: Sendable, Equatable {
                 }
             }
         case "after_publish_timeout": afterPublishTimeout = try Self.seconds(key, value)
+        case "carto_layergroup_ttl":
+            let ttl = try Self.seconds(key, value)
+            guard ttl >= 1 else { throw ConfigValueError(message: "carto_layergroup_ttl must be at least 1 second, not '\(value)'") }
+            cartoLayerGroupTTL = ttl
         case "log_level":
             guard let l = LogLevel(rawValue: value) else {
                 throw ConfigValueError(message: "log_level must be one of debug, info, warning, error")

@@ -36,6 +36,22 @@ enum StateMigrations {
         .code(assignMissingUUIDs),
         // v4 (issue 14): the after_publish hook's results on each publish job.
         .sql("ALTER TABLE jobs ADD COLUMN after_publish TEXT;"),
+        // v5 (issue 12): CARTO layer groups (anonymous maps) and named map templates.
+        .sql("""
+            CREATE TABLE carto_layergroups (
+                id TEXT PRIMARY KEY,
+                config TEXT NOT NULL,
+                created INTEGER NOT NULL,
+                last_used INTEGER NOT NULL
+            );
+            CREATE INDEX carto_layergroups_last_used ON carto_layergroups (last_used);
+            CREATE TABLE carto_named_maps (
+                name TEXT PRIMARY KEY,
+                template TEXT NOT NULL,
+                created INTEGER NOT NULL,
+                updated INTEGER NOT NULL
+            );
+            """),
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StorageError) {

@@ -153,3 +153,33 @@ public struct MVTTile: Sendable {
         return f
     }
 }
+
+extension MVTTile {
+    /// A tile assembled in memory (a filtered view of decoded tiles, say), for the renderer.
+    public init(layers: [Layer]) {
+        self.layers = layers
+        issues = []
+    }
+}
+
+extension MVTTile.Layer {
+    /// A version 2 layer; every feature's tags must index into `keys` and `values`.
+    public init(name: String, extent: UInt32, keys: [String], values: [MVTValue], features: [MVTTile.Feature]) {
+        version = 2
+        self.name = name
+        self.extent = extent
+        self.keys = keys
+        self.values = values
+        self.features = features
+    }
+}
+
+extension MVTTile.Feature {
+    public init(id: UInt64?, tags: [UInt32], type: MVTGeometryType, geometry: [UInt32], decoded: MVTGeometry.Decoded) {
+        self.id = id
+        self.tags = tags
+        self.type = type
+        self.geometry = geometry
+        self.decoded = decoded
+    }
+}

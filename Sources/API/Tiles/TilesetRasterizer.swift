@@ -9,8 +9,9 @@ import Tiling
 /// eight neighbours that reach across the edges. Beyond the tileset's maxzoom the maxzoom
 /// ancestor is drawn magnified (overzoom), as map clients do with vector tiles.
 public final class TilesetRasterizer {
+    /// The tileset file, or the name of what supplies the tiles.
     public let path: String
-    private let reader: any TileArchiveReader
+    private let supply: (TileID) throws(RenderingError) -> MVTTile?
     public let minzoom: Int
     public let maxzoom: Int
     /// The data's bounds from the metadata (the whole world when absent).
@@ -19,6 +20,7 @@ public final class TilesetRasterizer {
 
     public init(path: String, style: StyleSheet = StyleSheet()) throws(RenderingError) {
         self.path = path
+        let reader: any TileArchiveReader
         do {
             reader = try TileArchiveFormat.open(path: path)
             let meta = try reader.metadata()
@@ -28,7 +30,7 @@ public final class TilesetRasterizer {
             minzoom = Int(meta["minzoom"] ?? "") ?? 0
             maxzoom = Int(meta["maxzoom"] ?? "") ?? 14
             let b = (meta["bounds"] ?? "").split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            bounds = b.count == 4 ? BoundingBox(west: b[0], south: b[1], east: b[2], north: b[3]) : BoundingBox(west: -180, south: -85.0511, east: 180, north: 85.0511)
+            bounds = b.count == 4 ? BoundingBox(west: b[0], south: b[1], east: b[2], north: b[3]) : Self.world
             var order: [String] = []
             if let json = meta["json"], let layers = try? JSONParser.parse(json)["vector_layers"]?.arrayValue {
                 for l in layers { if case .string(let id)? = l["id"] { order.append(id) } }
@@ -39,7 +41,24 @@ public final class TilesetRasterizer {
         } catch {
             throw .unreadableTileset(path: path, reason: "\(error)")
         }
+        supply = { id throws(RenderingError) in try Self.read(reader, id, path: path) }
     }
+
+    /// Renders vector tiles that `tiles` supplies (a CARTO layer group's filtered tiles, say)
+    /// with the same neighbours, overzoom and previews as a tileset file gets. `name` names
+    /// the supplier in errors.
+    public init(name: String, minzoom: Int, maxzoom: Int, bounds: BoundingBox, style: StyleSheet, layerOrder: [String],
+                tiles: @escaping (TileID) throws(RenderingError) -> MVTTile?) {
+        path = name
+        self.minzoom = minzoom
+        self.maxzoom = maxzoom
+        self.bounds = bounds
+        renderer = TileRenderer(style: style, layerOrder: layerOrder)
+        supply = tiles
+    }
+
+    /// The whole Web Mercator world.
+    public static let world = BoundingBox(west: -180, south: -85.0511, east: 180, north: 85.0511)
 
     /// Recently decoded tiles: rendering neighbouring tiles in turn reads each tile up to nine
     /// times (as the centre and as a neighbour); bounded, and only for this instance.
@@ -55,6 +74,10 @@ public final class TilesetRasterizer {
     }
 
     private func readTile(_ id: TileID) throws(RenderingError) -> MVTTile? {
+        try supply(id)
+    }
+
+    private static func read(_ reader: any TileArchiveReader, _ id: TileID, path: String) throws(RenderingError) -> MVTTile? {
         do {
             guard let stored = try reader.tile(id) else { return nil }
             let raw = Gzip.isGzip(stored) ? try Gzip.decompress(stored) : stored
@@ -116,10 +139,13 @@ public final class TilesetRasterizer {
     /// A `width`×`height` picture of the whole data set: the highest zoom at which the bounds
     /// fit with a margin, centred, on `background`.
     public func preview(width: Int = 1200, height: Int = 800, background: RenderColor = .white) throws(RenderingError) -> Canvas {
-        guard width > 0, height > 0, width <= 8192, height <= 8192 else {
-            throw .invalidRequest("preview size \(width)x\(height) is out of range; use 1 to 8192 pixels per side")
-        }
-        let nw = WebMercator.project(lon: bounds.west, lat: bounds.north), se = WebMercator.project(lon: bounds.east, lat: bounds.south)
+        try image(fitting: bounds, width: width, height: height, background: background)
+    }
+
+    /// A `width`×`height` picture of `box`: the highest zoom (within the data's zooms) at
+    /// which it fits with a margin, centred.
+    public func image(fitting box: BoundingBox, width: Int, height: Int, background: RenderColor) throws(RenderingError) -> Canvas {
+        let nw = WebMercator.project(lon: box.west, lat: box.north), se = WebMercator.project(lon: box.east, lat: box.south)
         let spanX = max(1e-9, se.x - nw.x), spanY = max(1e-9, se.y - nw.y)
         var z = minzoom
         while z < min(maxzoom, 22) {
@@ -127,22 +153,35 @@ public final class TilesetRasterizer {
             if spanX * world > Double(width) * 0.9 || spanY * world > Double(height) * 0.9 { break }
             z += 1
         }
-        let world = 256 * Double(1 << z)
-        let cx = (nw.x + se.x) / 2 * world, cy = (nw.y + se.y) / 2 * world
-        let left = cx - Double(width) / 2, top = cy - Double(height) / 2
+        return try image(zoom: z, centerX: (nw.x + se.x) / 2, centerY: (nw.y + se.y) / 2, width: width, height: height, background: background)
+    }
+
+    /// A `width`×`height` picture at zoom `zoom` centred on the Web Mercator point
+    /// (`centerX`, `centerY`) in 0…1 world units; zooms beyond the data's maxzoom draw its
+    /// maxzoom tiles magnified.
+    public func image(zoom: Int, centerX: Double, centerY: Double, width: Int, height: Int, background: RenderColor) throws(RenderingError) -> Canvas {
+        guard width > 0, height > 0, width <= 8192, height <= 8192 else {
+            throw .invalidRequest("preview size \(width)x\(height) is out of range; use 1 to 8192 pixels per side")
+        }
+        guard (0...30).contains(zoom) else { throw .invalidRequest("zoom \(zoom) is out of range; use 0 to 30") }
+        let z = min(zoom, max(minzoom, maxzoom))
+        let scale = Double(1 << (zoom - z))
+        let tileSize = 256 * scale
+        let world = tileSize * Double(1 << z)
+        let left = centerX * world - Double(width) / 2, top = centerY * world - Double(height) / 2
         let painter = Painter(canvas: Canvas(width: width, height: height, background: background))
         let n = 1 << z
         var placed: [PlacedTile] = []
-        let tx0 = max(0, Int((left / 256).rounded(.down)) - 1), tx1 = min(n - 1, Int(((left + Double(width)) / 256).rounded(.down)) + 1)
-        let ty0 = max(0, Int((top / 256).rounded(.down)) - 1), ty1 = min(n - 1, Int(((top + Double(height)) / 256).rounded(.down)) + 1)
-        if tx0 <= tx1 && ty0 <= ty1 {
+        let tx0 = max(0, Int((left / tileSize).rounded(.down)) - 1), tx1 = min(n - 1, Int(((left + Double(width)) / tileSize).rounded(.down)) + 1)
+        let ty0 = max(0, Int((top / tileSize).rounded(.down)) - 1), ty1 = min(n - 1, Int(((top + Double(height)) / tileSize).rounded(.down)) + 1)
+        if tx0 <= tx1 && ty0 <= ty1 && (tx1 - tx0 + 1) * (ty1 - ty0 + 1) <= 1024 {
             for ty in ty0...ty1 {
                 for tx in tx0...tx1 {
                     if let t = try vectorTile(TileID(z: z, x: tx, y: ty)) { placed.append(PlacedTile(tile: t, column: tx, row: ty)) }
                 }
             }
         }
-        renderer.draw(placed, with: painter, tileSize: 256, originX: -left, originY: -top)
+        renderer.draw(placed, with: painter, tileSize: tileSize, originX: -left, originY: -top)
         return painter.canvas
     }
 }
