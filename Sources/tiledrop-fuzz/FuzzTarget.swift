@@ -1,4 +1,5 @@
 import Formats
+import Carto
 import Foundation
 import GeoModel
 import Tiling
@@ -32,6 +33,12 @@ struct FuzzTarget: Sendable {
             guard let json = try? JSONParser.parse(bytes) else { return }
             _ = Recipe.validate(json)
             _ = try? Recipe(json: json)
+        },
+        FuzzTarget(name: "sql", seedSuffixes: [".sql"]) { bytes in
+            guard let q = try? LayerQuery.parse(String(decoding: bytes, as: UTF8.self)) else { return }
+            let props = JSONObject([.init(key: "name", value: .string("a")), .init(key: "pop", value: .int(3))])
+            _ = q.selects(ExpressionContext(properties: props, id: .int(1), geometryType: "Point", zoom: 2))
+            _ = q.project(props, id: .int(1))
         },
     ]
 
