@@ -14,6 +14,14 @@ public struct MVTTile: Sendable {
         public var type: MVTGeometryType
         public var geometry: [UInt32]
         public var decoded: MVTGeometry.Decoded
+
+        public init(id: UInt64?, tags: [UInt32], type: MVTGeometryType, geometry: [UInt32], decoded: MVTGeometry.Decoded) {
+            self.id = id
+            self.tags = tags
+            self.type = type
+            self.geometry = geometry
+            self.decoded = decoded
+        }
     }
 
     public struct Layer: Sendable {
@@ -171,15 +179,5 @@ extension MVTTile.Layer {
         self.keys = keys
         self.values = values
         self.features = features
-    }
-}
-
-extension MVTTile.Feature {
-    public init(id: UInt64?, tags: [UInt32], type: MVTGeometryType, geometry: [UInt32], decoded: MVTGeometry.Decoded) {
-        self.id = id
-        self.tags = tags
-        self.type = type
-        self.geometry = geometry
-        self.decoded = decoded
     }
 }

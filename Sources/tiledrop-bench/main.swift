@@ -11,6 +11,7 @@ case "tiles-child": exit(TilesBenchmark.child(arguments: Array(args.dropFirst())
 case "serve": exit(ServeBenchmark.run(arguments: Array(args.dropFirst())))
 case "tiles-measure": exit(TilesBenchmark.measureChild(arguments: Array(args.dropFirst())))
 case "render": exit(RenderBenchmark.run(arguments: Array(args.dropFirst())))
+case "carto": exit(CartoBenchmark.run(arguments: Array(args.dropFirst())))
 default:
     print("""
     usage: tiledrop-bench convert [options]   readers vs ogr2ogr -f GeoJSONSeq (MB/s, peak RSS, ratio)
@@ -18,6 +19,7 @@ default:
            tiledrop-bench render [options]    raster tiles vs Mapnik (render + PNG, sizes, JPEG vs Pillow)
            tiledrop-bench pmtiles [options]   publish MBTiles only vs MBTiles + PMTiles (overhead, sizes)
            tiledrop-bench serve [SECONDS]     tile server vs nginx static files under wrk (requests/s, p99, RSS)
+           tiledrop-bench carto [--tiles N]   CARTO layer group .mvt/.png vs plain vector and raster tiles (medians, ratios)
     Build with `swift build -c release` first; benchmarks are programs, not tests.
     """)
     exit(args.isEmpty || args.first == "--help" ? 0 : 64)

@@ -36,7 +36,7 @@ struct CartoRoutes: Sendable {
         router.setErrorShape(prefix: "/user/", shape)
         let body = RouteOptions(maxBodyBytes: Int64(MapConfig.maxBodyBytes))
         for p in Self.prefixes {
-            router.post(p, options: body) { self.instantiate($0, config: { try ServiceKit.jsonBody($0, maxBytes: MapConfig.maxBodyBytes) }) }
+            router.post(p, options: body) { self.instantiate($0) { r throws(HTTPError) in try ServiceKit.jsonBody(r, maxBytes: MapConfig.maxBodyBytes) } }
             router.get(p) { request in
                 self.instantiate(request) { r throws(HTTPError) in
                     guard let text = r.query["config"], !text.isEmpty else { throw HTTPError(400, "Missing config parameter: pass the MapConfig as ?config=") }
@@ -55,7 +55,7 @@ struct CartoRoutes: Sendable {
         if let callback, !Self.isCallbackName(callback) {
             return CartoRequestError.invalid("Invalid callback name: use letters, digits, '_', '$' and '.'").response
         }
-        do {
+        do throws(CartoRequestError) {
             let json: JSONValue
             do { json = try read(request) } catch { throw CartoRequestError(status: error.status, error.message) }
             try Self.requireWrite(request, body: json, backend: backend)

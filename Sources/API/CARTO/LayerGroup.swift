@@ -70,7 +70,8 @@ final class LayerGroup: Sendable {
                 throw .invalid("Layer \(i): relation \"\(query.source)\" does not exist (name a published tileset or a map)", layer: i)
             }
             identities[tileset] = status
-            layers.append(Layer(index: i, name: l.name(index: i), config: l, query: query, tileset: tileset, warnings: []))
+            let warnings = l.cartocss.isEmpty ? [] : ["CartoCSS is not applied yet: PNG tiles of this layer use the default palette"]
+            layers.append(Layer(index: i, name: l.name(index: i), config: l, query: query, tileset: tileset, warnings: warnings))
         }
         let newest = identities.values.map(\.modified).max() ?? 0
         let lastUpdated = newest / 1_000_000

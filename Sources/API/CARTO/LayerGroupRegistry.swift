@@ -5,9 +5,10 @@ import Storage
 /// The layer groups being served: compiled groups kept in memory (bounded), backed by the
 /// `carto_layergroups` table so they survive a restart.
 ///
-/// Use is recorded in `state.db` at most once a minute per group, which is also when an
-/// expired group is noticed: the backend stops returning a group unused for longer than
-/// `carto_layergroup_ttl`, and the registry then forgets it (404 from then on).
+/// Use is recorded in `state.db` at most once a minute per group (more often for a short
+/// TTL), which is also when an expired group is noticed: the backend stops returning a group
+/// unused for longer than `carto_layergroup_ttl`, and the registry then forgets it (404 from
+/// then on).
 final class LayerGroupRegistry: @unchecked Sendable {
     private let backend: any Backend
     private let carto: any CartoBackend
@@ -15,12 +16,14 @@ final class LayerGroupRegistry: @unchecked Sendable {
     private var groups: [String: (group: LayerGroup, checked: Double)] = [:]
     /// Compiled groups kept in memory; older ones are recompiled from `state.db` on demand.
     static let capacity = 256
-    /// Seconds between two `last_used` updates of one group.
-    static let touchInterval = 60.0
+    /// Seconds between two `last_used` updates (and expiry checks) of one group: a minute,
+    /// or a quarter of the TTL when that is shorter.
+    private let touchInterval: Double
 
     init(backend: any Backend, carto: any CartoBackend) {
         self.backend = backend
         self.carto = carto
+        touchInterval = min(60, carto.layerGroupTTLSeconds / 4)
     }
 
     /// Compiles `config` over the current data, records the group (or refreshes it when the
@@ -41,7 +44,7 @@ final class LayerGroupRegistry: @unchecked Sendable {
     func group(id: String) throws(CartoRequestError) -> LayerGroup {
         let now = Date().timeIntervalSince1970
         let cached: (group: LayerGroup, checked: Double)? = lock.withLock { groups[id] }
-        if let cached, now - cached.checked < Self.touchInterval { return cached.group }
+        if let cached, now - cached.checked < touchInterval { return cached.group }
         guard id.utf8.count <= 128, let record = try stored(id) else {
             lock.withLock { groups[id] = nil }
             throw .notFound("Invalid or nonexistent map configuration token \(id.prefix(128))")

@@ -13,7 +13,7 @@ extension LayerGroupTileRoutes {
     /// feature whose id column equals `fid`, found in the layer's tiles from the tileset's
     /// minzoom up (at most `maxAttributeTiles` tiles are read).
     func attributes(id: String, layer: String, fid: String) -> Response {
-        do {
+        do throws(CartoRequestError) {
             let group = try registry.group(id: id)
             guard let index = Int(layer), group.layers.indices.contains(index) else {
                 throw CartoRequestError(status: 400, "Invalid layer filtering", type: "layer")

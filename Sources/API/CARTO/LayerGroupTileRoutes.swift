@@ -70,7 +70,7 @@ struct LayerGroupTileRoutes: Sendable {
     }
 
     private func tile(id: String, filter: String?, z: String, x: String, tail: String) -> Response {
-        do {
+        do throws(CartoRequestError) {
             let group = try registry.group(id: id)
             let a = try address(z: z, x: x, tail: tail)
             let layers = try filter.map { f throws(CartoRequestError) in try LayerFilter(parsing: f, layerCount: group.layers.count) } ?? .all(group.layers.count)
@@ -136,7 +136,7 @@ struct LayerGroupTileRoutes: Sendable {
         let tiles = self.tiles
         return TilesetRasterizer(name: "layer group \(group.id)", minzoom: group.config.minzoom, maxzoom: max(group.config.minzoom, min(maxzoom, group.config.maxzoom)),
                                  bounds: bounds ?? TilesetRasterizer.world, style: style, layerOrder: indices.map { group.layers[$0].name }) { id throws(RenderingError) in
-            do {
+            do throws(CartoRequestError) {
                 let selections = try tiles.select(group, indices: indices, tile: id)
                 return selections.isEmpty ? nil : LayerGroupTiles.tile(selections)
             } catch {
