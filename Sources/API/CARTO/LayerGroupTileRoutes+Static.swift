@@ -4,8 +4,34 @@ import Rendering
 import Storage
 import Tiling
 
-/// Feature attributes and static previews of a layer group.
+/// Interactivity (UTFGrid, attributes) and static previews of a layer group.
 extension LayerGroupTileRoutes {
+    /// `{layergroupid}/{layer}/{z}/{x}/{y}.grid.json`: the UTFGrid of one layer, its `data`
+    /// limited to the layer's `options.interactivity` columns.
+    func grid(id: String, layer: String, z: String, x: String, y: String) -> Response {
+        do throws(CartoRequestError) {
+            let group = try registry.group(id: id)
+            guard let index = Int(layer), group.layers.indices.contains(index) else {
+                throw CartoRequestError(status: 400, "Invalid layer filtering", type: "layer")
+            }
+            guard let zoom = Int(z), let tile = TileID(path: "\(z)/\(x)/\(y)") else {
+                throw CartoRequestError(status: 400, "Invalid tile coordinates", type: "tile")
+            }
+            guard group.covers(zoom: zoom) else {
+                throw CartoRequestError.notFound("Tile \(tile) is outside the map's zoom range \(group.config.minzoom)-\(group.config.maxzoom)")
+            }
+            let fields = Set(group.layers[index].config.interactivity)
+            let painter: UTFGridPainter?
+            do { painter = try rasterizer(group, indices: [index]).grid(tile, fields: fields) } catch {
+                throw CartoRequestError(status: 500, "the grid cannot be drawn: \(error)", type: "tile")
+            }
+            let grid = (painter ?? UTFGridPainter(size: 64, fields: fields)).json
+            return JSONResponse.make(200, grid, headers: [("Cache-Control", TileRoutes.cacheControl)])
+        } catch {
+            return error.response
+        }
+    }
+
     /// The most tiles one attributes lookup reads before giving up.
     static let maxAttributeTiles = 4096
 

@@ -7,7 +7,8 @@ import SystemSupport
 import Tiling
 
 /// The tiles of a layer group: `{layergroupid}[/{layers_filter}]/{z}/{x}/{y}[@2x].png` and
-/// `….mvt`, `{layergroupid}/{layer}/attributes/{fid}`, and the static previews
+/// `….mvt`, the UTFGrid `{layergroupid}/{layer}/{z}/{x}/{y}.grid.json` (the layer's
+/// `interactivity` columns), `{layergroupid}/{layer}/attributes/{fid}`, and the static previews
 /// `static/center/{layergroupid}/{z}/{lat}/{lng}/{width}/{height}.png` and
 /// `static/bbox/{layergroupid}/{west},{south},{east},{north}/{width}/{height}.png`.
 ///
@@ -60,7 +61,7 @@ struct LayerGroupTileRoutes: Sendable {
             y = y.dropLast(4)
             if y.hasSuffix("@2x") { ratio = 2; y = y.dropLast(3) }
         } else {
-            throw CartoRequestError(status: 400, "Unsupported format in '\(tail.prefix(32))': layer group tiles are .png, @2x.png or .mvt", type: "tile")
+            throw CartoRequestError(status: 400, "Unsupported format in '\(tail.prefix(32))': layer group tiles are .png, @2x.png, .mvt or {layer}/…/.grid.json", type: "tile")
         }
         guard let zoom = Int(z), (0...30).contains(zoom), let col = Int(x), let row = Int(y),
               col >= 0, row >= 0, col < 1 << zoom, row < 1 << zoom else {
@@ -70,6 +71,7 @@ struct LayerGroupTileRoutes: Sendable {
     }
 
     private func tile(id: String, filter: String?, z: String, x: String, tail: String) -> Response {
+        if tail.hasSuffix(".grid.json"), let filter { return grid(id: id, layer: filter, z: z, x: x, y: String(tail.dropLast(10))) }
         do throws(CartoRequestError) {
             let group = try registry.group(id: id)
             let a = try address(z: z, x: x, tail: tail)
