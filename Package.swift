@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Daemon", dependencies: ["API", "HTTP", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         .executableTarget(name: "tiledrop", dependencies: ["Daemon", "API", "GeoModel", "Formats", "Tiling", "Storage", "Rendering", "SystemSupport"]),
         // Fuzz targets (`.ci/fuzz` builds them with libFuzzer); a plain driver in normal builds.
-        .executableTarget(name: "tiledrop-fuzz", dependencies: ["GeoModel", "Formats", "Tiling", "Carto"]),
+        .executableTarget(name: "tiledrop-fuzz", dependencies: ["GeoModel", "Formats", "Tiling", "Rendering", "Carto"]),
         .executableTarget(name: "tiledrop-bench", dependencies: ["GeoModel", "Formats", "Tiling", "Storage", "Rendering", "API", "Daemon"]),
         .testTarget(name: "GeoModelTests", dependencies: ["GeoModel"]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "GeoModel"]),

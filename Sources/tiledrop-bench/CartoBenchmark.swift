@@ -79,7 +79,7 @@ enum CartoBenchmark {
         guard let client else { print("carto: tiledrop did not start"); return 70 }
 
         func instantiate(_ sql: String) -> String? {
-            let body = #"{"version":"1.3.0","layers":[{"type":"cartodb","options":{"sql":"\#(sql)","cartocss":""}}]}"#
+            let body = #"{"version":"1.3.0","layers":[{"type":"cartodb","options":{"sql":"\#(sql)","cartocss":"* { polygon-fill: #aaccee; line-color: #cc3333; line-width: 2; marker-fill: #3366cc; marker-width: 8; }"}}]}"#
             guard let r = client.request("POST", "/api/v1/map?api_key=" + key, body: body), r.status == 200 else { return nil }
             return (try? JSONParser.parse(r.body))?["layergroupid"]?.stringValue
         }

@@ -33,15 +33,16 @@ final class CartoConfigTests: XCTestCase {
     func testMapConfigRefusesWhatCARTOWouldAndWhatIsTooLarge() throws {
         XCTAssertEqual(try refusal(#"{"layers":[]}"#), "Missing layers array from layergroup config")
         XCTAssertEqual(try refusal(#"{"version":"1.3.0"}"#), "Missing layers array from layergroup config")
-        XCTAssertEqual(try refusal(#"{"layers":[{"options":{"cartocss":""}}]}"#), "Missing sql for layer 0 options")
-        XCTAssertEqual(try refusal(#"{"layers":[{"type":"torque","options":{"sql":"select * from x"}}]}"#)?.hasPrefix("Unsupported layer type: torque"), true)
+        XCTAssertEqual(try refusal(#"{"layers":[{"options":{"cartocss":"* { line-width: 1; }"}}]}"#), "Missing sql for layer 0 options")
+        XCTAssertEqual(try refusal(#"{"layers":[{"options":{"sql":"select * from x","cartocss":" "}}]}"#), "Missing cartocss for layer 0 options")
+        XCTAssertEqual(try refusal(#"{"layers":[{"type":"torque","options":{"sql":"select * from x","cartocss":"* { line-width: 1; }"}}]}"#)?.hasPrefix("Unsupported layer type: torque"), true)
         XCTAssertEqual(try refusal(#"{"layers":[{"options":{"sql":5}}]}"#), "layer 0 options.sql must be a string, not number")
-        XCTAssertEqual(try refusal(#"{"maxzoom":31,"layers":[{"options":{"sql":"select * from x"}}]}"#), "maxzoom must be a zoom level from 0 to 30")
-        XCTAssertEqual(try refusal(#"{"minzoom":5,"maxzoom":2,"layers":[{"options":{"sql":"select * from x"}}]}"#), "minzoom (5) must not be greater than maxzoom (2)")
-        XCTAssertEqual(try refusal(#"{"layers":[{"id":"a","options":{"sql":"select * from x"}},{"id":"a","options":{"sql":"select * from y"}}]}"#), "Layer 1: the layer id 'a' is used twice")
-        XCTAssertEqual(try refusal(#"{"layers":[{"id":"a b","options":{"sql":"select * from x"}}]}"#)?.contains("letters, digits"), true)
+        XCTAssertEqual(try refusal(#"{"maxzoom":31,"layers":[{"options":{"sql":"select * from x","cartocss":"* { line-width: 1; }"}}]}"#), "maxzoom must be a zoom level from 0 to 30")
+        XCTAssertEqual(try refusal(#"{"minzoom":5,"maxzoom":2,"layers":[{"options":{"sql":"select * from x","cartocss":"* { line-width: 1; }"}}]}"#), "minzoom (5) must not be greater than maxzoom (2)")
+        XCTAssertEqual(try refusal(#"{"layers":[{"id":"a","options":{"sql":"select * from x","cartocss":"* { line-width: 1; }"}},{"id":"a","options":{"sql":"select * from y","cartocss":"* { line-width: 1; }"}}]}"#), "Layer 1: the layer id 'a' is used twice")
+        XCTAssertEqual(try refusal(#"{"layers":[{"id":"a b","options":{"sql":"select * from x","cartocss":"* { line-width: 1; }"}}]}"#)?.contains("letters, digits"), true)
         XCTAssertEqual(try refusal("[1]"), "The MapConfig must be a JSON object")
-        let many = "[" + Array(repeating: #"{"options":{"sql":"select * from x"}}"#, count: 10_000).joined(separator: ",") + "]"
+        let many = "[" + Array(repeating: #"{"options":{"sql":"select * from x","cartocss":"* { line-width: 1; }"}}"#, count: 10_000).joined(separator: ",") + "]"
         XCTAssertEqual(try refusal(#"{"layers":\#(many)}"#), "The MapConfig has 10000 layers; at most 32 are allowed")
         let css = String(repeating: "#l { line-width: 1; } ", count: 50_000)
         XCTAssertEqual(try refusal(#"{"layers":[{"options":{"sql":"select * from x","cartocss":"\#(css)"}}]}"#)?.hasPrefix("Layer 0: the CartoCSS is"), true)
@@ -88,14 +89,14 @@ final class CartoConfigTests: XCTestCase {
         func refusal(_ text: String) -> String? {
             do { _ = try NamedMapTemplate.parse(try json(text)); return nil } catch { return (error as? CartoRequestError)?.message ?? "\(error)" }
         }
-        let layers = #""layergroup":{"layers":[{"options":{"sql":"select * from c where a = <%= x %>"}}]}"#
+        let layers = #""layergroup":{"layers":[{"options":{"sql":"select * from c where a = <%= x %>","cartocss":"* { line-width: 1; }"}}]}"#
         XCTAssertEqual(refusal(#"{"name":"n",\#(layers)}"#), "Template uses the undeclared placeholder 'x'")
         XCTAssertEqual(refusal(#"{"name":"n","placeholders":{"x":{"type":"number"}},\#(layers)}"#), "Missing default for placeholder 'x'")
         XCTAssertEqual(refusal(#"{"name":"n","placeholders":{"x":{"type":"sql","default":1}},\#(layers)}"#)?.hasPrefix("Invalid placeholder type"), true)
         XCTAssertEqual(refusal(#"{"name":"n","placeholders":{"x":{"type":"number","default":"a"}},\#(layers)}"#), "Invalid value for placeholder 'x': it must be a number")
         XCTAssertEqual(refusal(#"{"name":"n","auth":{"method":"token"},"placeholders":{"x":{"type":"number","default":1}},\#(layers)}"#)?.hasPrefix("auth method token needs valid_tokens"), true)
         XCTAssertEqual(refusal(#"{"name":"../x","layergroup":{"layers":[]}}"#)?.hasPrefix("The template needs a name"), true)
-        XCTAssertEqual(refusal(#"{"name":"n","placeholders":{"x":{"type":"number","default":1}},"layergroup":{"layers":[{"options":{"sql":"select * from c; drop table c"}}]}}"#)?.hasPrefix("Layer 0:"), true)
+        XCTAssertEqual(refusal(#"{"name":"n","placeholders":{"x":{"type":"number","default":1}},"layergroup":{"layers":[{"options":{"sql":"select * from c; drop table c","cartocss":"* { line-width: 1; }"}}]}}"#)?.hasPrefix("Layer 0:"), true)
         XCTAssertNil(refusal(#"{"name":"n","placeholders":{"x":{"type":"number","default":1}},\#(layers)}"#))
     }
 }

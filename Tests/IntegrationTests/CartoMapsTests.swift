@@ -196,7 +196,7 @@ final class CartoMapsTests: XCTestCase {
     }
 
     func testLayerGroupsPersistFollowRevisionsExpireAndRefuseHostileConfigs() throws {
-        let config = ##"{"maxzoom":4,"layers":[{"type":"plain","options":{"color":"#336699"}},{"id":"big","options":{"sql":"select name, pop_est from countries where pop_est >= 10000000","cartocss":"","attributes":{"id":"cartodb_id","columns":["name","pop_est"]}}}]}"##
+        let config = ##"{"maxzoom":4,"layers":[{"type":"plain","options":{"color":"#336699"}},{"id":"big","options":{"sql":"select name, pop_est from countries where pop_est >= 10000000","cartocss":"* { line-width: 1; }","attributes":{"id":"cartodb_id","columns":["name","pop_est"]}}}]}"##
         XCTAssertEqual(try instantiate(config).status, 401, "instantiating needs a token")
         let first = try instantiate(config, key: token)
         XCTAssertEqual(first.status, 200, "\(first.json)")
@@ -241,16 +241,16 @@ final class CartoMapsTests: XCTestCase {
             ("select * from nowhere", "relation \\\"nowhere\\\" does not exist"),
         ]
         for (sql, says) in hostile {
-            let r = try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers":[{"options":{"sql":"\#(sql)"}}]}"#)
+            let r = try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers":[{"options":{"sql":"\#(sql)","cartocss":"* { line-width: 1; }"}}]}"#)
             XCTAssertEqual(r.status, 400, sql)
             XCTAssertTrue(r.body.hasPrefix("{\"errors\":[") && r.body.contains(says), "\(sql.prefix(60)): \(r.body)")
         }
-        let many = "[" + Array(repeating: #"{"options":{"sql":"select * from countries"}}"#, count: 10_000).joined(separator: ",") + "]"
+        let many = "[" + Array(repeating: #"{"options":{"sql":"select * from countries","cartocss":"* { line-width: 1; }"}}"#, count: 10_000).joined(separator: ",") + "]"
         XCTAssertEqual(try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers":\#(many)}"#).status, 400)
         let css = String(repeating: "#l { line-width: 1; } ", count: 48_000)
         XCTAssertEqual(try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers":[{"options":{"sql":"select * from rivers","cartocss":"\#(css)"}}]}"#).status, 400)
         XCTAssertEqual(try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers": ["#).status, 400)
-        XCTAssertEqual(try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers": [{"options": {"sql": ["x"]}}]}"#).status, 400)
+        XCTAssertEqual(try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers": [{"options": {"sql": ["x"], "cartocss": "* { line-width: 1; }"}}]}"#).status, 400)
         XCTAssertEqual(try layerGroupCount(), before, "refused configs change nothing")
 
         // A restart keeps the group; a new revision of the data gives a new id.

@@ -50,6 +50,7 @@ final class LayerGroup: Sendable {
                         tilesetPath: (String) -> String) throws(CartoRequestError) -> LayerGroup {
         var layers: [Layer] = []
         var identities: [String: FileStatus] = [:]
+        var styles: [(name: String, style: CartoStyle)] = []
         let fs = FileSystem()
         for (i, l) in config.layers.enumerated() {
             guard l.kind == .mapnik else {
@@ -70,8 +71,12 @@ final class LayerGroup: Sendable {
                 throw .invalid("Layer \(i): relation \"\(query.source)\" does not exist (name a published tileset or a map)", layer: i)
             }
             identities[tileset] = status
-            let warnings = l.cartocss.isEmpty ? [] : ["CartoCSS is not applied yet: PNG tiles of this layer use the default palette"]
-            layers.append(Layer(index: i, name: l.name(index: i), config: l, query: query, tileset: tileset, warnings: warnings))
+            let css: CartoStyle
+            do { css = try CartoStyle.parse(l.cartocss) } catch {
+                throw .invalid("Layer \(i): CartoCSS \(error.description)", layer: i)
+            }
+            styles.append((l.name(index: i), css))
+            layers.append(Layer(index: i, name: l.name(index: i), config: l, query: query, tileset: tileset, warnings: css.warnings))
         }
         let newest = identities.values.map(\.modified).max() ?? 0
         let lastUpdated = newest / 1_000_000
@@ -82,7 +87,7 @@ final class LayerGroup: Sendable {
             hash.update(Array("\n\(name)\t\(s.device):\(s.inode):\(s.size):\(s.modified)".utf8))
         }
         let id = storedID ?? String(hash.finalize().prefix(32)) + ":" + String(lastUpdated)
-        return LayerGroup(id: id, config: config, layers: layers, style: StyleSheet(), lastUpdated: lastUpdated)
+        return LayerGroup(id: id, config: config, layers: layers, style: CartoStyle.styleSheet(styles), lastUpdated: lastUpdated)
     }
 
     /// Whether zoom `z` is inside the config's `minzoom`…`maxzoom` (outside is a 404).

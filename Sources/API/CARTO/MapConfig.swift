@@ -123,7 +123,9 @@ struct MapConfig: Sendable, Equatable {
             throw .invalid("Layer \(i): the SQL is \(sql.utf8.count) bytes; at most \(maxSQLBytes) are allowed")
         }
         layer.sql = sql
-        let css = try string(options["cartocss"], "layer \(i) options.cartocss") ?? ""
+        guard let css = try string(options["cartocss"], "layer \(i) options.cartocss"), !css.allSatisfy(\.isWhitespace) else {
+            throw .invalid("Missing cartocss for layer \(i) options")
+        }
         guard css.utf8.count <= maxCartoCSSBytes else {
             throw .invalid("Layer \(i): the CartoCSS is \(css.utf8.count) bytes; at most \(maxCartoCSSBytes) are allowed")
         }
