@@ -203,6 +203,8 @@ final class CartoMapsTests: XCTestCase {
         let id = try XCTUnwrap(first.json["layergroupid"]?.stringValue)
         XCTAssertEqual(try instantiate(config, key: token).json["layergroupid"]?.stringValue, id, "same config, same data: same id")
         XCTAssertEqual(first.json["metadata"]?["layers"]?.arrayValue?.map { $0["type"]?.stringValue }, ["plain", "mapnik"])
+        let warned = try instantiate(#"{"layers":[{"options":{"sql":"select * from rivers","cartocss":"* { line-color: blue; line-join: round; }"}}]}"#, key: token)
+        XCTAssertEqual(warned.json["metadata"]?["layers"]?.arrayValue?.first?["meta"]?["warnings"]?.arrayValue?.count, 1, "\(warned.json)")
 
         // Tiles are readable without a token, also under /user/{name}/.
         let mvt = try request("GET", "/user/alice/api/v1/map/\(id)/1/1/0.mvt")
@@ -245,6 +247,9 @@ final class CartoMapsTests: XCTestCase {
             XCTAssertEqual(r.status, 400, sql)
             XCTAssertTrue(r.body.hasPrefix("{\"errors\":[") && r.body.contains(says), "\(sql.prefix(60)): \(r.body)")
         }
+        let badCSS = try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers":[{"options":{"sql":"select * from rivers","cartocss":"* {\n line-color: nocolour; }"}}]}"#)
+        XCTAssertEqual(badCSS.status, 400)
+        XCTAssertTrue(badCSS.body.contains("Layer 0: CartoCSS") && badCSS.body.contains("line 2"), badCSS.body)
         let many = "[" + Array(repeating: #"{"options":{"sql":"select * from countries","cartocss":"* { line-width: 1; }"}}"#, count: 10_000).joined(separator: ",") + "]"
         XCTAssertEqual(try request("POST", "/api/v1/map?api_key=\(token)", body: #"{"layers":\#(many)}"#).status, 400)
         let css = String(repeating: "#l { line-width: 1; } ", count: 48_000)
