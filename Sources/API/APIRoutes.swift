@@ -7,9 +7,11 @@ import HTTP
 public enum APIRoutes {
     /// `stats` are the server's counters (connections, latency), reported by `GET /metrics`;
     /// `services` answers the cloud services' endpoints (MTS, MapTiler ingest, MapHub append);
-    /// `carto` CARTO's Maps API (anonymous and named maps).
+    /// `carto` CARTO's Maps API (anonymous and named maps); `rateLimit` (nil: off) refuses a
+    /// token's requests beyond its budget with 429.
     public static func router(backend: any Backend, stats: ServerStats = ServerStats(),
-                              services: (any MTSBackend & MapTilerBackend)? = nil, carto: (any CartoBackend)? = nil) -> Router {
+                              services: (any MTSBackend & MapTilerBackend)? = nil, carto: (any CartoBackend)? = nil,
+                              rateLimit: RateLimit? = nil) -> Router {
         var router = Router()
         let counters = APICounters()
         OperatorRoutes(backend: backend).register(on: &router)
@@ -30,6 +32,11 @@ public enum APIRoutes {
         // After the vector tile routes (.mvt, .vector.pbf), which match first.
         RasterTileRoutes(backend: backend, cache: cache).register(on: &router)
         MapPageRoutes(backend: backend).register(on: &router)
+        if let rateLimit {
+            let shapes = router
+            let limiter = RateLimiter(limit: rateLimit)
+            router.setAdmission(limiter.admission(authenticator: backend.authenticator) { shapes.errorResponse($0, $1, path: $2) })
+        }
         return router
     }
 }
