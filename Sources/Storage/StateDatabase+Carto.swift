@@ -1,4 +1,4 @@
-/// The CARTO tables of `state.db`: layer groups and named map templates (migration v5).
+/// The CARTO tables of `state.db`: layer groups and named map templates (migration v6).
 extension StateDatabase {
     // MARK: layer groups
 
