@@ -75,10 +75,12 @@ public final class Daemon {
         let book = RecipeBook(config: config, fileSystem: fileSystem, logger: logger)
         _ = book.scan()
         let retired = LockedStringSet()
-        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired, recipes: book)
+        let tilesetWriters = TilesetWriterLock()
+        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired, recipes: book,
+                                         stopping: stopping, tilesetWriters: tilesetWriters)
         let stopping = self.stopping
         let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
-                                        cancellations: cancellations, retiredSources: retired,
+                                        cancellations: cancellations, retiredSources: retired, tilesetWriters: tilesetWriters,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.isRaised })
         let server: HTTPServer
@@ -188,12 +190,12 @@ public final class Daemon {
             publishLive(watcher)
         }
 
-        logger.info("stopping: finishing the current ingest")
+        logger.info("stopping: interrupting the current ingest and publish job")
         notifier.notify("STOPPING=1")
         stopping.raise()
         server.stop()
         ingestQueue.sync {}
-        publisher.interruptForShutdown()
+        publisher.shutdown(waitingAtMost: 20)
         recipesQueue.sync {}
         logger.info("stopped")
         return 0
