@@ -16,7 +16,9 @@ final class IngestProcessor: @unchecked Sendable {
     /// Why a conversion stopped early.
     enum Interruption: Error { case stopping, canceled, timedOut(Double) }
 
-    let config: DaemonConfig
+    /// The settings in force (a SIGHUP reload changes them; see `SharedConfig`).
+    var config: DaemonConfig { settings.current }
+    private let settings: SharedConfig
     let paths: DaemonPaths
     let store: StateStore
     let fileSystem: FileSystem
@@ -45,11 +47,11 @@ final class IngestProcessor: @unchecked Sendable {
     /// Shared with the publish queue: a container install and a publish of the same tileset take turns.
     let tilesetWriters: TilesetWriterLock
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, notes: StatusNotes,
+    init(config: DaemonConfig, settings: SharedConfig? = nil, store: StateStore, fileSystem: FileSystem, logger: Logger, notes: StatusNotes,
          cancellations: LockedStringSet, retiredSources: LockedStringSet, tilesetWriters: TilesetWriterLock = TilesetWriterLock(),
          onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
         self.tilesetWriters = tilesetWriters
-        self.config = config
+        self.settings = settings ?? SharedConfig(config)
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem

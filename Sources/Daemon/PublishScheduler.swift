@@ -18,7 +18,9 @@ import Tiling
 /// tileset that lost its recipe, or a map's default tileset once a recipe uses the map, is
 /// retired to `archive/tiles/` on the same queue, so it never races a job writing it.
 final class PublishScheduler: @unchecked Sendable {
-    private let config: DaemonConfig
+    /// The settings in force (a SIGHUP reload changes them; see `SharedConfig`).
+    private var config: DaemonConfig { settings.current }
+    private let settings: SharedConfig
     private let paths: DaemonPaths
     private let store: StateStore
     private let fileSystem: FileSystem
@@ -37,11 +39,11 @@ final class PublishScheduler: @unchecked Sendable {
     /// Shared with the ingest worker: a publish and a container install of one tileset take turns.
     private let tilesetWriters: TilesetWriterLock
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet, recipes: RecipeBook,
+    init(config: DaemonConfig, settings: SharedConfig? = nil, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet, recipes: RecipeBook,
          stopping: StopFlag = StopFlag(), tilesetWriters: TilesetWriterLock = TilesetWriterLock()) {
         self.stopping = stopping
         self.tilesetWriters = tilesetWriters
-        self.config = config
+        self.settings = settings ?? SharedConfig(config)
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem

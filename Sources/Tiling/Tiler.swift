@@ -130,6 +130,9 @@ public struct Tiler {
             }
             table = loader.table
             if loader.skipped > 0 { warnings.append("layer \(layer.name): \(loader.skipped) feature(s) with invalid coordinates were skipped") }
+            if loader.tooWide > 0 {
+                warnings.append("layer \(layer.name): \(loader.tooWide) feature(s) with more than \(FeatureRecord.maxAttributes) attributes were skipped; choose the attributes to keep with features.attributes in the recipe")
+            }
             if let guess = loader.guess {
                 let choice = guess.choose(minzoom: layer.minzoom)
                 layer.maxzoom = choice?.zoom ?? layer.maxzoom
