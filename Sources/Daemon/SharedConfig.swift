@@ -24,7 +24,7 @@ final class SharedConfig: @unchecked Sendable {
         let show: @Sendable (DaemonConfig) -> String
     }
 
-    /// Keys a reload applies at once (`settle_seconds` … `after_publish_timeout`).
+    /// Keys a reload applies at once (`settle_seconds` … `carto_layergroup_ttl`).
     static let reloadable: [Key] = [
         Key(name: "settle_seconds") { "\($0.settleSeconds)" },
         Key(name: "scan_interval_seconds") { "\($0.scanIntervalSeconds)" },
@@ -42,6 +42,7 @@ final class SharedConfig: @unchecked Sendable {
         Key(name: "outputs") { $0.outputs.map(\.rawValue).joined(separator: ", ") },
         Key(name: "after_publish") { $0.afterPublish?.joined(separator: " ") ?? "(none)" },
         Key(name: "after_publish_timeout") { "\($0.afterPublishTimeout)" },
+        Key(name: "carto_layergroup_ttl") { "\($0.cartoLayerGroupTTL)" },
     ]
 
     /// Keys bound at start-up: a changed value is reported and waits for a restart.
@@ -85,6 +86,7 @@ final class SharedConfig: @unchecked Sendable {
         merged.outputs = fresh.outputs
         merged.afterPublish = fresh.afterPublish
         merged.afterPublishTimeout = fresh.afterPublishTimeout
+        merged.cartoLayerGroupTTL = fresh.cartoLayerGroupTTL
         value = merged
         return Reload(changed: SharedConfig.reloadable.compactMap { key in
                           key.show(old) == key.show(merged) ? nil : "\(key.name) \(key.show(old)) → \(key.show(merged))"
