@@ -36,6 +36,8 @@ enum StateMigrations {
         .code(assignMissingUUIDs),
         // v4 (issue 14): the after_publish hook's results on each publish job.
         .sql("ALTER TABLE jobs ADD COLUMN after_publish TEXT;"),
+        // v5 (issue 15): what the publish held in memory (tiler peak, peak RSS, budget).
+        .sql("ALTER TABLE jobs ADD COLUMN memory TEXT;"),
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StorageError) {
