@@ -1,4 +1,4 @@
-/// The CARTO tables of `state.db`: layer groups and named map templates (migration v6).
+/// The CARTO tables of `state.db`: layer groups and named map templates (migration v7).
 extension StateDatabase {
     // MARK: layer groups
 

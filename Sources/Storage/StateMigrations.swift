@@ -38,7 +38,9 @@ enum StateMigrations {
         .sql("ALTER TABLE jobs ADD COLUMN after_publish TEXT;"),
         // v5 (issue 10): the recipe each publish job ran with (MTS job `recipe`).
         .sql("ALTER TABLE jobs ADD COLUMN recipe TEXT;"),
-        // v6 (issue 12): CARTO layer groups (anonymous maps) and named map templates.
+        // v6 (issue 15): what the publish held in memory (tiler peak, peak RSS, budget).
+        .sql("ALTER TABLE jobs ADD COLUMN memory TEXT;"),
+        // v7 (issue 12): CARTO layer groups (anonymous maps) and named map templates.
         .sql("""
             CREATE TABLE carto_layergroups (
                 id TEXT PRIMARY KEY,
