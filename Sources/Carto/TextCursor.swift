@@ -52,3 +52,8 @@ struct TextCursor {
         (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "_" || (c.value >= 0x80 && c.properties.isAlphabetic)
     }
 }
+
+extension String {
+    /// The text cut to 40 characters for an error message.
+    var excerpt: String { count > 40 ? String(prefix(40)) + "…" : self }
+}
