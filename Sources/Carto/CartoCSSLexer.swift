@@ -1,54 +1,35 @@
 /// Splits CartoCSS into tokens; `/* … */` and `// …` comments are skipped.
 struct CartoCSSLexer {
-    private let scalars: [Unicode.Scalar]
-    private var index = 0
-    private var position = TextPosition()
+    private var cursor: TextCursor
 
     private static let pairs: Set<String> = ["::", "!=", ">=", "<=", "=~"]
     private static let singles: Set<Unicode.Scalar> = ["{", "}", "[", "]", "(", ")", ":", ";", ",", "=", ">", "<", ".", "*", "/", "+", "-", "%", "!"]
 
-    init(_ text: String) { scalars = Array(text.unicodeScalars) }
+    init(_ text: String) { cursor = TextCursor(text) }
 
     static func tokens(_ text: String) throws(CartoError) -> [CartoCSSToken] {
         var lexer = CartoCSSLexer(text)
         var out: [CartoCSSToken] = []
-        while true {
-            let t = try lexer.next()
-            out.append(t)
-            if t.kind == .end { return out }
-        }
-    }
-
-    private func peek(_ offset: Int = 0) -> Unicode.Scalar? {
-        index + offset < scalars.count ? scalars[index + offset] : nil
-    }
-
-    private mutating func advance() {
-        if scalars[index] == "\n" {
-            position.line += 1
-            position.column = 1
-        } else {
-            position.column += 1
-        }
-        index += 1
+        repeat { out.append(try lexer.next()) } while out.last?.kind != .end
+        return out
     }
 
     private mutating func skipSpaceAndComments() throws(CartoError) {
-        while let c = peek() {
+        while let c = cursor.peek() {
             if c.properties.isWhitespace {
-                advance()
-            } else if c == "/" && peek(1) == "*" {
-                let start = position
-                advance()
-                advance()
-                while !(peek() == "*" && peek(1) == "/") {
-                    guard peek() != nil else { throw CartoError("unterminated comment: close it with */", at: start) }
-                    advance()
+                cursor.advance()
+            } else if c == "/" && cursor.peek(1) == "*" {
+                let start = cursor.position
+                cursor.advance()
+                cursor.advance()
+                while !(cursor.peek() == "*" && cursor.peek(1) == "/") {
+                    guard cursor.peek() != nil else { throw CartoError("unterminated comment: close it with */", at: start) }
+                    cursor.advance()
                 }
-                advance()
-                advance()
-            } else if c == "/" && peek(1) == "/" {
-                while let d = peek(), d != "\n" { advance() }
+                cursor.advance()
+                cursor.advance()
+            } else if c == "/" && cursor.peek(1) == "/" {
+                while let d = cursor.peek(), d != "\n" { cursor.advance() }
             } else {
                 return
             }
@@ -57,47 +38,37 @@ struct CartoCSSLexer {
 
     mutating func next() throws(CartoError) -> CartoCSSToken {
         try skipSpaceAndComments()
-        let start = position
-        guard let c = peek() else { return CartoCSSToken(kind: .end, position: start) }
+        let start = cursor.position
+        guard let c = cursor.peek() else { return CartoCSSToken(kind: .end, position: start) }
         func token(_ k: CartoCSSToken.Kind) -> CartoCSSToken { CartoCSSToken(kind: k, position: start) }
         if c == "\"" || c == "'" { return token(.string(try string(c, start: start))) }
         if c == "#" || c == "@" {
-            advance()
+            cursor.advance()
             let name = name()
             guard !name.isEmpty else { throw CartoError("`\(c)` must be followed by a name", at: start) }
             return token(c == "#" ? .hash(name) : .variable(name))
         }
-        if CartoCSSLexer.isDigit(c) || (c == "." && peek(1).map(CartoCSSLexer.isDigit) == true) {
+        if TextCursor.isDigit(c) || (c == "." && cursor.peek(1).map(TextCursor.isDigit) == true) {
             var text = ""
-            while let d = peek(), CartoCSSLexer.isDigit(d) || d == "." {
+            while let d = cursor.peek(), TextCursor.isDigit(d) || d == "." {
                 text.unicodeScalars.append(d)
-                advance()
+                cursor.advance()
             }
             guard let value = Double(text), value.isFinite else { throw CartoError("malformed number `\(text)`", at: start) }
             var unit = ""
-            if peek() == "%" {
+            if cursor.peek() == "%" {
                 unit = "%"
-                advance()
-            } else if let d = peek(), CartoCSSLexer.isNameStart(d) {
+                cursor.advance()
+            } else if let d = cursor.peek(), TextCursor.isLetter(d) {
                 unit = name()
             }
             return token(.number(value, unit: unit))
         }
-        if CartoCSSLexer.isNameStart(c) || (c == "-" && peek(1).map(CartoCSSLexer.isNameStart) == true) {
+        if TextCursor.isLetter(c) || (c == "-" && cursor.peek(1).map(TextCursor.isLetter) == true) {
             return token(.ident(name()))
         }
-        if let d = peek(1) {
-            var pair = String(c)
-            pair.unicodeScalars.append(d)
-            if CartoCSSLexer.pairs.contains(pair) {
-                advance()
-                advance()
-                return token(.symbol(pair))
-            }
-        }
-        if CartoCSSLexer.singles.contains(c) {
-            advance()
-            return token(.symbol(String(c)))
+        if let symbol = cursor.symbol(pairs: CartoCSSLexer.pairs, singles: CartoCSSLexer.singles) {
+            return token(.symbol(symbol))
         }
         throw CartoError("unexpected character `\(c.escaped(asASCII: true))` in CartoCSS", at: start)
     }
@@ -105,33 +76,27 @@ struct CartoCSSLexer {
     /// Letters, digits, `-` and `_`.
     private mutating func name() -> String {
         var text = ""
-        while let d = peek(), CartoCSSLexer.isNameStart(d) || CartoCSSLexer.isDigit(d) || d == "-" {
+        while let d = cursor.peek(), TextCursor.isLetter(d) || TextCursor.isDigit(d) || d == "-" {
             text.unicodeScalars.append(d)
-            advance()
+            cursor.advance()
         }
         return text
     }
 
     /// A quoted string; a backslash escapes the next character.
     private mutating func string(_ quote: Unicode.Scalar, start: TextPosition) throws(CartoError) -> String {
-        advance()
+        cursor.advance()
         var text = ""
         while true {
-            guard let c = peek(), c != "\n" else { throw CartoError("unterminated string: close it with \(quote) on the same line", at: start) }
-            advance()
+            guard let c = cursor.peek(), c != "\n" else { throw CartoError("unterminated string: close it with \(quote) on the same line", at: start) }
+            cursor.advance()
             if c == quote { return text }
-            if c == "\\", let d = peek() {
-                advance()
+            if c == "\\", let d = cursor.peek() {
+                cursor.advance()
                 text.unicodeScalars.append(d)
                 continue
             }
             text.unicodeScalars.append(c)
         }
-    }
-
-    static func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
-
-    static func isNameStart(_ c: Unicode.Scalar) -> Bool {
-        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "_" || (c.value >= 0x80 && c.properties.isAlphabetic)
     }
 }

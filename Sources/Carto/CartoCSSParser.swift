@@ -63,6 +63,8 @@ struct CartoCSSParser {
         while current.kind != .end {
             if case .variable = current.kind {
                 try variable()
+            } else if current.isSymbol(";") {
+                advance()
             } else if case .ident = current.kind, peek().isSymbol(":") {
                 throw fail("the declaration \(current.shown) must be inside a selector block such as `#layer { … }`")
             } else {

@@ -24,8 +24,8 @@ struct CartoCSSToken: Sendable, Equatable {
         case .ident(let s): "`\(s)`"
         case .hash(let s): "`#\(s)`"
         case .variable(let s): "`@\(s)`"
-        case .number(let n, let unit): "`\(n)\(unit)`"
-        case .string(let s): "the string \"\(s.count > 40 ? String(s.prefix(40)) + "…" : s)\""
+        case .number(let n, let unit): "`\(CartoStyleCompiler.format(n))\(unit)`"
+        case .string(let s): "the string \"\(s.excerpt)\""
         case .symbol(let s): "`\(s)`"
         case .end: "the end of the style"
         }

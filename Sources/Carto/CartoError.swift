@@ -24,9 +24,3 @@ public struct CartoError: Error, Sendable, Equatable, CustomStringConvertible {
         return "line \(line), column \(column ?? 1): \(message)"
     }
 }
-
-/// A 1-based line and column in a SQL or CartoCSS text.
-struct TextPosition: Sendable, Equatable {
-    var line = 1
-    var column = 1
-}

@@ -19,7 +19,12 @@ struct CartoStyleCompiler {
         var warnedAttachment = false
         for block in blocks where !block.declarations.isEmpty {
             let sel = block.selector
-            if let n = sel.layer, !names.contains(n) { names.append(n) }
+            if let n = sel.layer, !names.contains(n) {
+                names.append(n)
+                if names.count == 2 {
+                    warn("the style names several layers (#\(names[0]), #\(n)); all of its rules apply to this layer, as in CARTO", at: sel.position)
+                }
+            }
             if sel.attachment != nil && !warnedAttachment {
                 warnedAttachment = true
                 warn("attachments (`::\(sel.attachment!)`) are not drawn separately: their values merge with the layer's in rule order", at: sel.position)
@@ -40,9 +45,6 @@ struct CartoStyleCompiler {
             guard style != LayerStyle() else { continue }
             let filter = CartoStyleCompiler.expression(sel.filters)
             rules.append((sel.filters.count, block.order, StyleRule(filter: filter, style: style)))
-        }
-        if names.count > 1 {
-            warn("the style names several layers (\(names.map { "#\($0)" }.joined(separator: ", "))); all of its rules apply to this layer, as in CARTO", at: TextPosition())
         }
         if dropped > 0 { warnings.append("… and \(dropped) more warnings") }
         rules.sort { ($0.specificity, $0.order) < ($1.specificity, $1.order) }

@@ -83,13 +83,14 @@ struct SQLCondition: Sendable, Equatable {
 
 /// A value in a predicate: a column of the feature or a literal.
 enum SQLOperand: Sendable, Equatable {
-    /// A property name; `cartodb_id` stands for the feature id.
+    /// A property name; `cartodb_id` stands for the feature id (or, for a feature without
+    /// one, its `cartodb_id` property, as data exported from CARTO carries).
     case column(String)
     case literal(JSONValue)
 
     var expression: Expression {
         switch self {
-        case .column("cartodb_id"): .call("id", [])
+        case .column("cartodb_id"): .call("coalesce", [.call("id", []), .call("get", [.literal(.string("cartodb_id"))])])
         case .column(let name): .call("get", [.literal(.string(name))])
         case .literal(let v): .literal(v)
         }

@@ -141,21 +141,21 @@ struct SQLParser {
     }
 
     private mutating func or() throws(CartoError) -> SQLCondition {
-        var parts = [try and()]
-        while current.isWord("or") {
-            advance()
-            parts.append(try and())
-        }
-        return .or(parts)
+        .or(try run(of: "or") { (p: inout SQLParser) throws(CartoError) in try p.and() })
     }
 
     private mutating func and() throws(CartoError) -> SQLCondition {
-        var parts = [try not()]
-        while current.isWord("and") {
+        .and(try run(of: "and") { (p: inout SQLParser) throws(CartoError) in try p.not() })
+    }
+
+    /// `operand {keyword operand}`, read in a loop: a long chain of ORs or ANDs costs no stack.
+    private mutating func run(of keyword: String, _ operand: (inout SQLParser) throws(CartoError) -> SQLCondition) throws(CartoError) -> [SQLCondition] {
+        var parts = [try operand(&self)]
+        while current.isWord(keyword) {
             advance()
-            parts.append(try not())
+            parts.append(try operand(&self))
         }
-        return .and(parts)
+        return parts
     }
 
     private mutating func not() throws(CartoError) -> SQLCondition {

@@ -23,7 +23,7 @@ struct SQLToken: Sendable, Equatable {
         case .word(let w): "`\(w)`"
         case .quoted(let q): "`\"\(q)\"`"
         case .number(let n): "`\(n)`"
-        case .string(let s): "the string '\(s.count > 40 ? String(s.prefix(40)) + "…" : s)'"
+        case .string(let s): "the string '\(s.excerpt)'"
         case .symbol(let s): "`\(s)`"
         case .end: "the end of the query"
         }

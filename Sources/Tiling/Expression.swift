@@ -27,7 +27,8 @@ public struct ExpressionContext {
 /// Mapbox GL's runtime does for filters.
 ///
 /// One operator is tiledrop's own, for the CARTO SQL subset: `["like", value, pattern]`, SQL
-/// `LIKE` (null when the value is null, so `NOT` over it stays unknown as in SQL).
+/// `LIKE` over the text of both values (null when either is null, so `NOT` over it stays
+/// unknown as in SQL).
 public indirect enum Expression: Sendable, Equatable {
     case literal(JSONValue)
     case call(String, [Expression])
@@ -222,10 +223,9 @@ public indirect enum Expression: Sendable, Equatable {
             }
             return .null
         case "like":
-            guard case .string(let pattern) = a[1].evaluate(c) else { return .null }
-            let v = a[0].evaluate(c)
-            if v == .null { return .null }
-            return .bool(Expression.like(Array(Expression.string(v).unicodeScalars), Array(pattern.unicodeScalars)))
+            let v = a[0].evaluate(c), pattern = a[1].evaluate(c)
+            if v == .null || pattern == .null { return .null }
+            return .bool(Expression.like(Array(Expression.string(v).unicodeScalars), Array(Expression.string(pattern).unicodeScalars)))
         case "to-string": return .string(Expression.string(a[0].evaluate(c)))
         case "to-boolean":
             switch a[0].evaluate(c) {

@@ -74,6 +74,14 @@ final class LayerQueryTests: XCTestCase {
         XCTAssertEqual(ids("SELECT * FROM t WHERE NOT (pop = NULL)"), [])
     }
 
+    func testCartodbIDFallsBackToTheProperty() throws {
+        let q = try LayerQuery.parse("SELECT cartodb_id FROM t WHERE cartodb_id IN (7, 8)")
+        let exported = JSONObject([.init(key: "cartodb_id", value: .int(7)), .init(key: "name", value: .string("x"))])
+        XCTAssertTrue(q.selects(ExpressionContext(properties: exported, id: nil, geometryType: "Point", zoom: 0)), "no feature id: the property")
+        XCTAssertFalse(q.selects(ExpressionContext(properties: exported, id: .int(3), geometryType: "Point", zoom: 0)), "the feature id wins")
+        XCTAssertEqual(q.project(exported, id: nil), JSONObject([.init(key: "cartodb_id", value: .int(7))]))
+    }
+
     func testNullSemantics() {
         XCTAssertEqual(ids("SELECT * FROM t WHERE pop IS NULL"), [4, 5])
         XCTAssertEqual(ids("SELECT * FROM t WHERE pop IS NOT NULL"), [1, 2, 3])
