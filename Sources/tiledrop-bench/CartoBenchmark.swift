@@ -80,7 +80,10 @@ enum CartoBenchmark {
 
         func instantiate(_ sql: String) -> String? {
             let body = #"{"version":"1.3.0","layers":[{"type":"cartodb","options":{"sql":"\#(sql)","cartocss":"* { polygon-fill: #aaccee; line-color: #cc3333; line-width: 2; marker-fill: #3366cc; marker-width: 8; }"}}]}"#
-            guard let r = client.request("POST", "/api/v1/map?api_key=" + key, body: body), r.status == 200 else { return nil }
+            guard let r = client.request("POST", "/api/v1/map?api_key=" + key, body: body), r.status == 200 else {
+                print("carto: instantiating failed: \(client.lastStatus) \(String(decoding: client.lastBody.prefix(300), as: UTF8.self))")
+                return nil
+            }
             return (try? JSONParser.parse(r.body))?["layergroupid"]?.stringValue
         }
         guard let filtered = instantiate("SELECT name, population FROM bench WHERE population >= 20000 AND cc <> 'C3'"),
@@ -122,6 +125,9 @@ enum CartoBenchmark {
 final class BenchHTTPClient {
     private let fd: Int32
     private var buffer: [UInt8] = []
+    /// The last answer's status and body, for error messages.
+    private(set) var lastStatus = 0
+    private(set) var lastBody: [UInt8] = []
 
     init?(port: UInt16) {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -158,6 +164,7 @@ final class BenchHTTPClient {
         while buffer.count < length { if !fill() { return nil } }
         let payload = Array(buffer[..<length])
         buffer.removeFirst(length)
+        (lastStatus, lastBody) = (status, payload)
         return (status, payload)
     }
 

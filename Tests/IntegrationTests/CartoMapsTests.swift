@@ -112,6 +112,10 @@ final class CartoMapsTests: XCTestCase {
     got.instantiate({"min_pop": 5000000}, "tk1")
     out["named_layergroupid"] = got.layergroupid
     fetch("named-mvt", auth.base_url + "api/v1/map/" + got.layergroupid + "/0/0/0.mvt")
+    # The template's own tile URLs (its defaults), as NamedMap.get_tile_url builds them.
+    fetch("named-template-mvt", got.get_tile_url(0, 0, 0, layer_id="0", extension="mvt"))
+    fetch("named-template-png", got.get_tile_url(0, 0, 0))
+    fetch("named-template-no-token", got.get_tile_url(0, 0, 0, layer_id="0", extension="mvt").split("?")[0])
     got.layergroup["layers"][0]["options"]["cartocss"] = "#l { polygon-fill: #0000ff; }"
     got.save()
     out["named_updated_css"] = manager.get("asia_min").layergroup["layers"][0]["options"]["cartocss"]
@@ -182,6 +186,10 @@ final class CartoMapsTests: XCTestCase {
         XCTAssertNotNil(result["named_layergroupid"]?.stringValue)
         XCTAssertEqual(status("named-mvt"), 200)
         XCTAssertEqual(try layers("tile-named-mvt")["layer0"]?.ids, [8, 11], "Asia, pop_est > 5000000")
+        XCTAssertEqual(status("named-template-mvt"), 200)
+        XCTAssertEqual(try layers("tile-named-template-mvt")["layer0"]?.ids, [2, 5, 8, 11], "Asia with the default min_pop 100")
+        XCTAssertEqual(status("named-template-png"), 200)
+        XCTAssertEqual(status("named-template-no-token"), 403, "a token template needs its auth_token")
         XCTAssertEqual(result["named_updated_css"]?.stringValue, "#l { polygon-fill: #0000ff; }")
         XCTAssertEqual(result["named_after_delete"]?.arrayValue, [])
     }

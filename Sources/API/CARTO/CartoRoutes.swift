@@ -27,7 +27,7 @@ struct CartoRoutes: Sendable {
         registry = LayerGroupRegistry(backend: backend, carto: carto)
         let files = TilesetFiles(backend: backend)
         tiles = LayerGroupTileRoutes(backend: backend, registry: registry, tiles: LayerGroupTiles(files: files), cache: cache)
-        named = NamedMapRoutes(backend: backend, carto: carto, registry: registry)
+        named = NamedMapRoutes(backend: backend, carto: carto, registry: registry, tiles: tiles)
     }
 
     func register(on router: inout Router) {

@@ -70,7 +70,7 @@ struct LayerGroupTileRoutes: Sendable {
         return Address(tile: TileID(z: zoom, x: col, y: row), pixelRatio: ratio, isVector: isVector)
     }
 
-    private func tile(id: String, filter: String?, z: String, x: String, tail: String) -> Response {
+    func tile(id: String, filter: String?, z: String, x: String, tail: String) -> Response {
         if tail.hasSuffix(".grid.json"), let filter { return grid(id: id, layer: filter, z: z, x: x, y: String(tail.dropLast(10))) }
         do throws(CartoRequestError) {
             let group = try registry.group(id: id)

@@ -9,10 +9,23 @@ import Storage
 /// Managing templates (create, list, get, update, delete) needs `maps:write` (or the local
 /// admin). Instantiating (`POST {prefix}/named/{name}`) follows the template's `auth`: `open`
 /// lets anyone in; `token` needs one of its `valid_tokens` as `auth_token` (or `maps:write`).
+/// The tiles of a template with its defaults are also served directly, at
+/// `{prefix}/named/{name}[/{layers_filter}]/{z}/{x}/{y}.{png,mvt}` (the URLs the SDK's
+/// `NamedMap.get_tile_url` builds), under the same `auth`.
 struct NamedMapRoutes: Sendable {
     let backend: any Backend
     let carto: any CartoBackend
     let registry: LayerGroupRegistry
+    let tiles: LayerGroupTileRoutes
+    /// The layer group each template's defaults were last instantiated as, by template text.
+    private let defaults = NamedMapDefaults()
+
+    init(backend: any Backend, carto: any CartoBackend, registry: LayerGroupRegistry, tiles: LayerGroupTileRoutes) {
+        self.backend = backend
+        self.carto = carto
+        self.registry = registry
+        self.tiles = tiles
+    }
 
     func register(on router: inout Router, prefix p: String) {
         let body = RouteOptions(maxBodyBytes: Int64(MapConfig.maxBodyBytes))
@@ -22,6 +35,8 @@ struct NamedMapRoutes: Sendable {
         router.put(p + "/named/{name}", options: body) { r in self.handle(r, manage: true) { try self.update(r) } }
         router.delete(p + "/named/{name}") { r in self.handle(r, manage: true) { try self.delete(r.parameter("name")) } }
         router.post(p + "/named/{name}", options: body) { r in self.handle(r, manage: false) { try self.instantiate(r) } }
+        router.get(p + "/named/{name}/{z}/{x}/{tail}") { r in self.handle(r, manage: false) { try self.tile(r, filter: nil) } }
+        router.get(p + "/named/{name}/{filter}/{z}/{x}/{tail}") { r in self.handle(r, manage: false) { try self.tile(r, filter: r.parameter("filter")) } }
     }
 
     /// Runs `body`, after checking `maps:write` when `manage`; errors in CARTO's shape.
@@ -108,13 +123,33 @@ struct NamedMapRoutes: Sendable {
             }
             parameters = o
         }
-        if !template.admits(r.query["auth_token"]) {
-            do { try CartoRoutes.requireWrite(r, body: parameters.map(JSONValue.object), backend: backend) } catch {
-                throw CartoRequestError(status: 403, "Unauthorized template instantiation: send one of the template's valid_tokens as auth_token", type: "auth")
-            }
-        }
+        try admit(r, to: template, body: parameters.map(JSONValue.object))
         let group = try registry.instantiate(try template.config(parameters: parameters))
         return JSONResponse.make(200, LayerGroupAnswer(group: group, base: CartoRoutes.base(r, backend: backend)).json)
+    }
+
+    /// 403 unless the template is open, or the request has one of its `valid_tokens` as
+    /// `auth_token`, or `maps:write`.
+    private func admit(_ r: Request, to template: NamedMapTemplate, body: JSONValue?) throws {
+        guard !template.admits(r.query["auth_token"]) else { return }
+        do { try CartoRoutes.requireWrite(r, body: body, backend: backend) } catch {
+            throw CartoRequestError(status: 403, "Unauthorized template instantiation: send one of the template's valid_tokens as auth_token", type: "auth")
+        }
+    }
+
+    /// A tile of the template with its defaults: the layer group is instantiated once per
+    /// template text and reused while it lives.
+    private func tile(_ r: Request, filter: String?) throws -> Response {
+        let name = r.parameter("name")
+        let template = try stored(name)
+        try admit(r, to: template, body: nil)
+        let text = JSONWriter.string(template.json)
+        var id = defaults.group(for: name, text: text)
+        if id == nil || (try? registry.group(id: id!)) == nil {
+            id = try registry.instantiate(try template.config(parameters: nil)).id
+            defaults.remember(id!, for: name, text: text)
+        }
+        return tiles.tile(id: id!, filter: filter, z: r.parameter("z"), x: r.parameter("x"), tail: r.parameter("tail"))
     }
 
     /// The body without the SDK's `api_key` and `client` members, which are not template fields.
@@ -123,5 +158,22 @@ struct NamedMapRoutes: Sendable {
         var out = JSONObject()
         for m in o where m.key != "api_key" && m.key != "client" { out[m.key] = m.value }
         return .object(out)
+    }
+}
+
+/// The layer group of each named map's defaults, keyed by the template text it came from.
+final class NamedMapDefaults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var groups: [String: (text: String, id: String)] = [:]
+
+    func group(for name: String, text: String) -> String? {
+        lock.withLock { groups[name].flatMap { $0.text == text ? $0.id : nil } }
+    }
+
+    func remember(_ id: String, for name: String, text: String) {
+        lock.withLock {
+            if groups.count >= 1024 { groups.removeAll() }
+            groups[name] = (text, id)
+        }
     }
 }
