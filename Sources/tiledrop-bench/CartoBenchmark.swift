@@ -9,7 +9,8 @@ import Glibc
 /// `tiledrop-bench carto [--tiles N]`: CARTO layer group tiles against the plain endpoints,
 /// through the real daemon over HTTP (one keep-alive connection, requests one at a time).
 ///
-/// A z0–8 tileset is published from 4 MB of synthetic GeoJSON and two layer groups are
+/// A z0–8 tileset is published from 4 MB of synthetic GeoJSON, dropped into the daemon's
+/// `drop/bench/` (installed like any MBTiles drop), and two layer groups are
 /// instantiated over it: one filtered (`SELECT name, population … WHERE population >= 20000
 /// AND cc <> 'C3'`) and one `SELECT *`. For N random stored tiles (500, each requested once, so
 /// every cache misses) it times, interleaved: the plain vector tile (`/v4/bench/…mvt`, gzip
@@ -26,18 +27,18 @@ enum CartoBenchmark {
         let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let tiledrop = binDir + "/tiledrop"
         let work = NSTemporaryDirectory() + "tiledrop-bench-carto-\(getpid())"
-        try? FileManager.default.createDirectory(atPath: work + "/root/tiles", withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: work + "/root", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
 
         print("generating a z0-8 tileset…")
         BenchInputs.writeGeoJSON(path: work + "/in.geojson", megabytes: 4)
         try? #"{"version":1,"layers":{"bench":{"source":"in.geojson","minzoom":0,"maxzoom":8}}}"#.write(toFile: work + "/recipe.json", atomically: true, encoding: .utf8)
-        guard ChildProcess.run([tiledrop, "publish", work + "/recipe.json", "-o", work + "/root/tiles/bench.mbtiles"]).exitCode == 0 else {
+        guard ChildProcess.run([tiledrop, "publish", work + "/recipe.json", "-o", work + "/bench.mbtiles"]).exitCode == 0 else {
             print("carto: tiledrop publish failed")
             return 70
         }
         var ids: [TileID] = []
-        do { try MBTilesReader(path: work + "/root/tiles/bench.mbtiles").forEachTile { id, _ in ids.append(id) } } catch {
+        do { try MBTilesReader(path: work + "/bench.mbtiles").forEachTile { id, _ in ids.append(id) } } catch {
             print("carto: cannot read the tileset: \(error)")
             return 70
         }
@@ -77,6 +78,11 @@ enum CartoBenchmark {
             if client == nil { usleep(50_000) }
         }
         guard let client else { print("carto: tiledrop did not start"); return 70 }
+        // Installed like any dropped MBTiles (a tileset without a map or recipe is retired at start-up).
+        try? FileManager.default.createDirectory(atPath: work + "/root/drop/bench", withIntermediateDirectories: true)
+        try? FileManager.default.copyItem(atPath: work + "/bench.mbtiles", toPath: work + "/root/drop/bench/.bench.mbtiles.part")
+        try? FileManager.default.moveItem(atPath: work + "/root/drop/bench/.bench.mbtiles.part", toPath: work + "/root/drop/bench/bench.mbtiles")
+        for _ in 0..<1200 where !FileManager.default.fileExists(atPath: work + "/root/tiles/bench.mbtiles") { usleep(50_000) }
 
         func instantiate(_ sql: String) -> String? {
             let body = #"{"version":"1.3.0","layers":[{"type":"cartodb","options":{"sql":"\#(sql)","cartocss":"* { polygon-fill: #aaccee; line-color: #cc3333; line-width: 2; marker-fill: #3366cc; marker-width: 8; }"}}]}"#
