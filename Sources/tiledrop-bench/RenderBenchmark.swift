@@ -16,18 +16,21 @@ import Glibc
 /// its neighbours from the MBTiles file, decode, draw, encode) and by Mapnik
 /// (python3-mapnik, one GeoJSON datasource per layer loaded once, `png32`) in the same run,
 /// each timed over its loop alone. Also prints indexed-PNG and JPEG sizes, and our JPEG q80
-/// against Pillow's q80 (size and PSNR over white) on a sample of the tiles.
+/// against Pillow's q80 (size and PSNR over white) on a sample of the tiles. `--ours-only` times
+/// tiledrop alone (no other formats, no Mapnik), for profiling.
 enum RenderBenchmark {
     static func run(arguments: [String]) -> Int32 {
         var fixtures = ProcessInfo.processInfo.environment["TILEDROP_FIXTURES"] ?? "../shared/fixtures"
         var count = 1000
+        var oursOnly = false
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
             case "--fixtures" where i + 1 < arguments.count: fixtures = arguments[i + 1]; i += 1
             case "--tiles" where i + 1 < arguments.count: count = max(1, Int(arguments[i + 1]) ?? count); i += 1
+            case "--ours-only": oursOnly = true
             default:
-                FileHandle.standardError.write(Data("usage: tiledrop-bench render [--fixtures DIR] [--tiles N]\n".utf8))
+                FileHandle.standardError.write(Data("usage: tiledrop-bench render [--fixtures DIR] [--tiles N] [--ours-only]\n".utf8))
                 return 64
             }
             i += 1
@@ -67,7 +70,7 @@ enum RenderBenchmark {
                 pngBytes += RasterFormat.png.encode(canvas).count
             }
             seconds = ChildProcess.now() - start
-            for (n, id) in ids.enumerated() {
+            for (n, id) in ids.enumerated() where !oursOnly {
                 guard let canvas = try rasterizer.render(id) else { continue }
                 indexedBytes += RasterFormat.indexedPNG(colours: 256).encode(canvas).count
                 let jpeg = RasterFormat.jpeg(quality: 80).encode(canvas)
@@ -89,6 +92,7 @@ enum RenderBenchmark {
         print(String(format: "tiledrop  render + png:  %.2f s  (%.2f ms/tile), png %@/tile", seconds, seconds * 1000 / Double(ids.count), kb(pngBytes)))
         print("tiledrop  sizes: png256 \(kb(indexedBytes)) (\(String(format: "%.2f", Double(indexedBytes) / Double(pngBytes)))x png), jpg80 \(kb(jpegBytes)), webp \(kb(webpBytes)) per tile")
 
+        if oursOnly { return 0 }
         guard ChildProcess.run([python, "-c", "import mapnik, PIL"]).exitCode == 0 else {
             print("mapnik: python3-mapnik / python3-pil not installed (apt-get install python3-mapnik python3-pil); no comparison")
             return 0

@@ -14,6 +14,7 @@ pixels whose channels all lie within 24.
 import json
 import math
 import os
+import shutil
 import sys
 import tempfile
 
@@ -184,11 +185,14 @@ def main():
     with open(sys.argv[1]) as f:
         job = json.load(f)
     workdir = tempfile.mkdtemp(prefix="mapnik-ref-")
-    for tile in job["tiles"]:
-        render_mapnik(tile, job, workdir)
-        mae, within = compare(tile["ours"], tile["mapnik"])
-        print(json.dumps({"tile": "%d/%d/%d@%dx" % (tile["z"], tile["x"], tile["y"], tile["scale"]), "set": tile.get("set", ""),
-                          "mae": mae, "within24": within}), flush=True)
+    try:
+        for tile in job["tiles"]:
+            render_mapnik(tile, job, workdir)
+            mae, within = compare(tile["ours"], tile["mapnik"])
+            print(json.dumps({"tile": "%d/%d/%d@%dx" % (tile["z"], tile["x"], tile["y"], tile["scale"]), "set": tile.get("set", ""),
+                              "mae": mae, "within24": within}), flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 
