@@ -55,6 +55,9 @@ public struct Publisher {
     public var memoryBudget: Int
     /// Called from the tiling thread with the fraction done (0–1) after each zoom level.
     public var progress: (@Sendable (Double) -> Void)?
+    /// `Tiler.shouldCancel`: true stops the publish with `TilingError.canceled`, leaving every
+    /// output path as it was (the daemon's shutdown).
+    public var shouldCancel: (@Sendable () -> Bool)?
 
     public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil,
                 memoryBudget: Int = TilingMemory.defaultBudget) {
@@ -90,6 +93,7 @@ public struct Publisher {
         var tiler = Tiler(recipe: recipe, threads: threads)
         tiler.memoryBudget = memoryBudget
         tiler.progress = progress
+        tiler.shouldCancel = shouldCancel
         let report: TilingReport
         do {
             report = try tiler.run(resolveSource: { source in

@@ -76,6 +76,10 @@ public struct Tiler {
     /// Called after each zoom level with the fraction of the work done (0–1), weighting
     /// zoom z by 4^z as the number of tiles grows.
     public var progress: (@Sendable (Double) -> Void)?
+    /// Asked between feature batches while loading, between record groups while cutting and
+    /// between tile batches while assembling: true stops the run with `TilingError.canceled`
+    /// within a fraction of a second (the daemon's SIGTERM), whatever the zoom or data size.
+    public var shouldCancel: (@Sendable () -> Bool)?
 
     public init(recipe: Recipe, threads: Int? = nil) {
         self.recipe = recipe
@@ -111,6 +115,7 @@ public struct Tiler {
                     try source.forEachFeature { f in
                         batch.append(f)
                         if batch.count == LayerLoader.batchSize {
+                            try checkCancel()
                             try send(batch)
                             batch.removeAll(keepingCapacity: true)
                         }
@@ -125,6 +130,9 @@ public struct Tiler {
             }
             table = loader.table
             if loader.skipped > 0 { warnings.append("layer \(layer.name): \(loader.skipped) feature(s) with invalid coordinates were skipped") }
+            if loader.tooWide > 0 {
+                warnings.append("layer \(layer.name): \(loader.tooWide) feature(s) with more than \(FeatureRecord.maxAttributes) attributes were skipped; choose the attributes to keep with features.attributes in the recipe")
+            }
             if let guess = loader.guess {
                 let choice = guess.choose(minzoom: layer.minzoom)
                 layer.maxzoom = choice?.zoom ?? layer.maxzoom
@@ -174,6 +182,7 @@ public struct Tiler {
                 defer { memory.release(pieces.footprint) }
                 var start = 0
                 while start < pieces.tiles.count {
+                    try checkCancel()
                     let batch = pieces.tiles[start..<min(pieces.tiles.count, start + batchSize)]
                     start += batch.count
                     let built = Parallel.map(batch.count, threads: threads, state: { Gzip.Compressor() }) { compressor, i in
@@ -219,6 +228,10 @@ public struct Tiler {
                             recipe: recipeJSON, maxzoomChoices: maxzoomChoices, memory: memoryReport)
     }
 
+    private func checkCancel() throws(TilingError) {
+        if let shouldCancel, shouldCancel() { throw .canceled }
+    }
+
     /// Keeps the five tiles that dropped the most features, most first.
     static func noteWorst(_ entry: (tile: String, layer: String, dropped: Int), in worst: inout [(tile: String, layer: String, dropped: Int)]) {
         guard worst.count < 5 || entry.dropped > worst[worst.count - 1].dropped else { return }
@@ -251,6 +264,7 @@ public struct Tiler {
             let zoomSimplification = FeatureEvaluator.simplification(d.layer, properties: nil, geometryType: "", zoom: Double(z))
             let layer = d.layer
             try d.records.forEachGroup(max(2, threads * 4)) { group in
+                try checkCancel()
                 let parts = Parallel.map(group.count, threads: threads) { b in
                     let (arena, offsets) = group[b]
                     var out = CutBlock(capacity: max(4096, arena.count / 2))
