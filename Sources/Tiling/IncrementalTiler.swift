@@ -32,7 +32,8 @@ public struct IncrementalUpdate: Sendable {
     let layers: [Recipe.Layer]
     let chosenBecause: [String: String]
     let loadWarnings: [String]
-    public var peakMemory = 0
+    /// What the incremental run held in memory (its records and pieces only).
+    public var memory = TilingMemoryReport(budget: 0, peak: 0, peakRSS: nil, spilledBytes: 0, maxBands: 1, trimmedTiles: 0)
 
     /// MTS `layer_stats` and `warnings` from every tile layer record of the updated tileset,
     /// given in tile order (zoom, column, row, layer) by `forEachRecord`.
@@ -185,7 +186,8 @@ public struct IncrementalTiler {
                 update.records += merged.records
             }
         }
-        update.peakMemory = memory.peak
+        update.memory = TilingMemoryReport(budget: memory.budget, peak: memory.peak, peakRSS: TilingMemory.processPeakRSS(),
+                                           spilledBytes: data.reduce(0) { $0 + $1.records.spilledBytes }, maxBands: 1, trimmedTiles: 0)
         return .update(update)
     }
 
