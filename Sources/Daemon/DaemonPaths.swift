@@ -46,11 +46,17 @@ struct DaemonPaths: Sendable {
 
     /// `folder/name`, or `folder/name.1`, `.2`, … when taken, so nothing is overwritten. Names
     /// longer than `maxNameBytes` are shortened first.
-    func unusedPath(in folder: String, name original: String, fileSystem: FileSystem) -> String {
+    ///
+    /// `reclaimsReport` is asked about a free name whose `.error.json` exists without its file:
+    /// true when that report was written for the same file by a move a crash cut short, so the
+    /// name is used again and the report replaced instead of being left an orphan.
+    func unusedPath(in folder: String, name original: String, fileSystem: FileSystem,
+                    reclaimsReport: (String) -> Bool = { _ in false }) -> String {
         let name = DaemonPaths.fitted(original, maxBytes: DaemonPaths.maxNameBytes)
         var candidate = folder + "/" + name
         var n = 1
-        while (try? fileSystem.status(candidate)) != nil || (try? fileSystem.status(candidate + ".error.json")) != nil {
+        while (try? fileSystem.status(candidate)) != nil
+            || ((try? fileSystem.status(candidate + ".error.json")) != nil && !reclaimsReport(candidate + ".error.json")) {
             let dot = name.lastIndex(of: ".").map { name.distance(from: name.startIndex, to: $0) } ?? name.count
             let base = String(name.prefix(dot))
             let ext = String(name.dropFirst(dot))

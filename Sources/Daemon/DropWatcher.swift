@@ -86,6 +86,7 @@ final class DropWatcher {
         for (id, name) in mapFolders where (try? fileSystem.status(dropDir + "/" + name))??.kind != .directory {
             mapFolders[id] = nil
         }
+        renameInvalidNames(in: dropDir)
         for name in try fileSystem.list(dropDir) where !name.hasPrefix(".") {
             let path = dropDir + "/" + name
             guard try fileSystem.status(path)?.kind == .directory else {
@@ -96,6 +97,7 @@ final class DropWatcher {
                 checkWritable(path, name: name)
                 scanFolder(folder(at: path), now: now)
             }
+            renameInvalidNames(in: path)
             for groupName in (try? fileSystem.list(path)) ?? [] where !groupName.hasPrefix(".") {
                 let groupPath = path + "/" + groupName
                 guard (try? fileSystem.status(groupPath))?.kind == .directory else { continue }
@@ -163,8 +165,11 @@ final class DropWatcher {
                 continue
             }
             guard !event.name.isEmpty, !event.name.hasPrefix(".") else { continue }
-            if event.name.unicodeScalars.contains("\u{FFFD}") && folder.map != nil && !event.mask.contains(.isDirectory) {
-                scanFolder(folder, now: now) // possibly a name that is not UTF-8
+            if event.name.unicodeScalars.contains("\u{FFFD}") {
+                // Possibly a name that is not UTF-8 (a file, or a map or group folder): it is
+                // renamed, and the rename's own event brings it back under its escaped name.
+                renameInvalidNames(in: folder.path)
+                if folder.map != nil && !event.mask.contains(.isDirectory) { scanFolder(folder, now: now) }
                 continue
             }
             let path = folder.path + "/" + event.name
@@ -245,8 +250,9 @@ final class DropWatcher {
         }
     }
 
-    /// Gives files whose names are not valid UTF-8 an escaped UTF-8 name (`caf\xE9.kml` →
-    /// `caf%E9.kml`), so they are ingested once under that name instead of being invisible.
+    /// Gives files and folders whose names are not valid UTF-8 an escaped UTF-8 name
+    /// (`caf\xE9.kml` → `caf%E9.kml`, a map folder `caf\xE9/` → `caf%E9/`), so they are
+    /// ingested once under that name instead of being invisible.
     private func renameInvalidNames(in folder: String) {
         for raw in (try? RawNames.invalidNames(in: folder)) ?? [] {
             var name = RawNames.escaped(raw)
@@ -257,7 +263,7 @@ final class DropWatcher {
             }
             do {
                 try RawNames.rename(raw, in: folder, to: name)
-                logger.warning("\(folder)/\(name): the file's name was not valid UTF-8; renamed (bad bytes as %XX) so it can be ingested")
+                logger.warning("\(folder)/\(name): the name was not valid UTF-8; renamed (bad bytes as %XX) so it can be ingested")
             } catch {
                 logger.error("cannot rename the non-UTF-8 name \(name) in \(folder): \(error)")
             }
@@ -281,6 +287,7 @@ final class DropWatcher {
         warnings[path] = nil
         checkWritable(path, name: name)
         watch(WatchedFolder(path: path, map: id, title: name, group: nil, mode: .append), now: now)
+        renameInvalidNames(in: path)
         for groupName in (try? fileSystem.list(path)) ?? [] where !groupName.hasPrefix(".") {
             if (try? fileSystem.status(path + "/" + groupName))?.kind == .directory {
                 addGroupFolder(folder: name, group: groupName, now: now)

@@ -381,9 +381,19 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     /// Writes `<name>.error.json` with `report` into `folder`, then moves `path` beside it.
+    ///
+    /// The reason comes first, so a failed file never lacks one. A crash between the two leaves
+    /// the file where it was (the work folder, or `drop/`) and a report without its file; the
+    /// retry (recovery, or the next scan) recognises that report as its own (same ingest id, or
+    /// the same name for a file outside any map) and writes over it, so no orphan remains.
     private func moveToFailed(_ path: String, folder: String, name: String, report: JSONObject) throws(SystemError) {
         try fileSystem.createDirectories(folder)
-        let destination = paths.unusedPath(in: folder, name: name, fileSystem: fileSystem)
+        let owner = report["ingest_id"].map { ("ingest_id", $0) } ?? ("filename", report["filename"] ?? .null)
+        let destination = paths.unusedPath(in: folder, name: name, fileSystem: fileSystem) { [fileSystem] existing in
+            guard let bytes = try? fileSystem.readRegularFile(existing, maxBytes: 1 << 20),
+                  let earlier = try? JSONParser.parse(bytes) else { return false }
+            return earlier[owner.0] == owner.1
+        }
         var w = JSONWriter()
         w.write(report)
         w.bytes.append(0x0A)

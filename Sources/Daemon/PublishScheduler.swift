@@ -78,9 +78,24 @@ final class PublishScheduler: @unchecked Sendable {
         for map in mapsWithSources() where !book.tilesets(using: map).isEmpty && !book.hasFile(map) {
             retire(map, reason: "map \(map) has a recipe (\(book.tilesets(using: map).joined(separator: ", "))) instead of its default tileset")
         }
+        retireOrphanedTilesets()
         publishMapsWithoutTileset()
         started.raise()
         kick()
+    }
+
+    /// Tilesets in `tiles/` that nothing publishes any more (their recipe was removed while the
+    /// daemon was stopped, and they are no map's default tileset) are retired, as a removal
+    /// seen live would retire them. A recipe file that exists but does not parse keeps its tileset.
+    private func retireOrphanedTilesets() {
+        var names = Set<String>()
+        for file in (try? fileSystem.list(config.tilesDir)) ?? [] where !file.hasPrefix(".") {
+            guard let format = TileArchiveFormat(path: file) else { continue }
+            names.insert(String(file.dropLast(format.rawValue.utf8.count + 1)))
+        }
+        for tileset in names.sorted() where !book.hasFile(tileset) && recipe(for: tileset) == nil {
+            retire(tileset, reason: "recipes/\(tileset).json was removed while tiledrop was stopped")
+        }
     }
 
     /// Called after `RecipeBook.scan()` found changes: new or changed recipes are published,

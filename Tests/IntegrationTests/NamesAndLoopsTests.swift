@@ -53,6 +53,44 @@ final class NamesAndLoopsTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0)
     }
 
+    /// `rename(2)` from a UTF-8 path to `folder` + raw bytes `name` (which Swift strings cannot hold).
+    private func renameRaw(_ from: String, toRaw name: [UInt8], in folder: String) -> Int32 {
+        let raw: [UInt8] = Array((folder + "/").utf8) + name + [0]
+        return raw.withUnsafeBufferPointer { p in p.withMemoryRebound(to: CChar.self) { Glibc.rename(from, $0.baseAddress!) } }
+    }
+
+    /// Map and group folders whose names are not UTF-8 are renamed like files (`%XX`) and their
+    /// files ingested once, whether they exist at start-up (scan) or appear later (inotify).
+    func testNonUTF8MapAndGroupFoldersAreIngestedOnce() throws {
+        let harness = try DaemonHarness(settleSeconds: 0.1)
+        defer { harness.cleanUp() }
+        let drop = harness.root + "/drop"
+        // Before start: drop/m\xFCnchen/ with a file and a group folder g\xE4rten/ with a file.
+        let staged = harness.root + "/staged"
+        try FileManager.default.createDirectory(atPath: staged + "/group", withIntermediateDirectories: true)
+        try point.write(to: URL(fileURLWithPath: staged + "/a.geojson"))
+        try point.write(to: URL(fileURLWithPath: staged + "/group/b.geojson"))
+        XCTAssertEqual(renameRaw(staged + "/group", toRaw: Array("g".utf8) + [0xE4] + Array("rten".utf8), in: staged), 0)
+        try FileManager.default.createDirectory(atPath: drop, withIntermediateDirectories: true)
+        XCTAssertEqual(renameRaw(staged, toRaw: Array("m".utf8) + [0xFC] + Array("nchen".utf8), in: drop), 0)
+        try harness.start()
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 2 }, harness.log)
+        // While running: a new map folder k\xF6ln/ arrives by rename with a file inside.
+        try FileManager.default.createDirectory(atPath: harness.root + "/later", withIntermediateDirectories: true)
+        try point.write(to: URL(fileURLWithPath: harness.root + "/later/c.geojson"))
+        XCTAssertEqual(renameRaw(harness.root + "/later", toRaw: Array("k".utf8) + [0xF6] + Array("ln".utf8), in: drop), 0)
+        XCTAssertTrue(waitUntil(timeout: 30) { (try? harness.status())?["ingests"]?["completed"]?.intValue == 3 }, harness.log)
+        usleep(2_500_000) // a safety scan must not ingest anything again
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: drop).sorted(), ["k%F6ln", "m%FCnchen"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: drop + "/m%FCnchen").filter { !$0.hasPrefix(".") }, ["g%E4rten"])
+        let munich = try ingests(harness, map: "m-fcnchen")
+        XCTAssertEqual(munich.map(\.filename).sorted(), ["a.geojson", "b.geojson"], "\(munich)")
+        XCTAssertEqual(munich.first { $0.filename == "b.geojson" }?.group, "g%E4rten")
+        XCTAssertEqual(try ingests(harness, map: "k-f6ln").map(\.filename), ["c.geojson"])
+        XCTAssertEqual(try harness.status()["ingests"]?["completed"]?.intValue, 3)
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
     func testAFullDiskBacksOffInsteadOfLooping() throws {
         let disk = try SmallFilesystem(name: "loop")
         defer { disk.cleanUp() }
