@@ -6,9 +6,10 @@ import HTTP
 /// (`Operator/`, `Tiles/`, `MTS/`, `MapTiler/`, `MapHub/`, and next `CARTO/`).
 public enum APIRoutes {
     /// `stats` are the server's counters (connections, latency), reported by `GET /metrics`;
-    /// `services` answers the cloud services' endpoints (MTS, MapTiler ingest, MapHub append).
+    /// `services` answers the cloud services' endpoints (MTS, MapTiler ingest, MapHub append);
+    /// `rateLimit` (nil: off) refuses a token's requests beyond its budget with 429.
     public static func router(backend: any Backend, stats: ServerStats = ServerStats(),
-                              services: (any MTSBackend & MapTilerBackend)? = nil) -> Router {
+                              services: (any MTSBackend & MapTilerBackend)? = nil, rateLimit: RateLimit? = nil) -> Router {
         var router = Router()
         let counters = APICounters()
         OperatorRoutes(backend: backend).register(on: &router)
@@ -25,6 +26,11 @@ public enum APIRoutes {
         // Rendered tiles: at most 32 MB of encoded images, shared by the server's workers.
         RasterTileRoutes(backend: backend, cache: RasterTileCache(maxBytes: 32 << 20)).register(on: &router)
         MapPageRoutes(backend: backend).register(on: &router)
+        if let rateLimit {
+            let shapes = router
+            let limiter = RateLimiter(limit: rateLimit)
+            router.setAdmission(limiter.admission(authenticator: backend.authenticator) { shapes.errorResponse($0, $1, path: $2) })
+        }
         return router
     }
 }

@@ -95,7 +95,8 @@ public final class Daemon {
                                    publisher: publisher, ingestQueue: ingestQueue, cancellations: cancellations, retiredSources: retired)
             let logger = self.logger
             let stats = ServerStats()
-            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, stats: stats, services: desk),
+            server = try HTTPServer(configuration: serverConfig, router: APIRoutes.router(backend: backend, stats: stats, services: desk,
+                                                                       rateLimit: config.rateLimit > 0 ? RateLimit(requests: config.rateLimit, intervalSeconds: config.rateLimitInterval) : nil),
                                     stats: stats,
                                     log: { logger.warning($0) })
         } catch { throw .system(error) }

@@ -49,6 +49,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var publicURL: String?
     /// The API tokens file; default `<root>/tokens`.
     public var tokensFile: String?
+    /// Requests one API token may make per `rateLimitInterval` seconds (429 beyond); 0 is off.
+    public var rateLimit: Int = 0
+    public var rateLimitInterval: Int = 60
     /// `Access-Control-Allow-Origin` for browser clients; empty turns CORS headers off.
     public var corsOrigin: String = "*"
     /// The maxzoom of the default recipe a map without a recipe gets (minzoom is 0); nil is
@@ -152,6 +155,16 @@ public struct DaemonConfig: Sendable, Equatable {
             guard let n = Int(value), n >= 16 else { throw ConfigValueError(message: "max_connections must be a whole number ≥ 16") }
             maxConnections = n
         case "cors_origin": corsOrigin = value
+        case "rate_limit":
+            guard let n = value == "off" ? 0 : Int(value), n >= 0 else {
+                throw ConfigValueError(message: "rate_limit must be the requests one token may make per rate_limit_interval (a whole number; 0 or off turns it off), not '\(value)'")
+            }
+            rateLimit = n
+        case "rate_limit_interval":
+            guard let n = Int(value), (1...86_400).contains(n) else {
+                throw ConfigValueError(message: "rate_limit_interval must be whole seconds from 1 to 86400 (default 60), not '\(value)'")
+            }
+            rateLimitInterval = n
         case "tokens_file": tokensFile = value
         case "public_url":
             guard value.hasPrefix("http://") || value.hasPrefix("https://") else {

@@ -277,6 +277,10 @@ final class PublishScheduler: @unchecked Sendable {
             guard let recipe = recipe(for: job.tileset) else {
                 throw DaemonError.other("there is no recipes/\(job.tileset).json (any more), and \(job.tileset) is not a map published with the default recipe; nothing to publish")
             }
+            // Recorded as the job starts, so a processing job shows the recipe it runs.
+            job.recipe = JSONWriter.string(recipe.json)
+            let running = job
+            try? store.with { db throws(StorageError) in try db.updateJob(running) }
             progress.start(tileset: job.tileset, job: job.id)
             defer { progress.finish() }
             let report = try publish(job.tileset, recipe: recipe, outputs: outputs)

@@ -36,6 +36,8 @@ final class Connection {
     var bodyStart: Double = 0
     var requestStart: Double = 0
     var keepAlive = true
+    /// Headers the router's admission check adds to this request's response.
+    var admittedHeaders = HTTPHeaders()
 
     // Output: the response head and in-memory body, then an optional file body.
     var output: [UInt8] = []
@@ -112,6 +114,7 @@ final class Connection {
         head = nil
         request = nil
         route = nil
+        admittedHeaders = HTTPHeaders()
         chunked = nil
         remaining = 0
         output = []

@@ -27,6 +27,11 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields.append((name, value))
     }
 
+    /// Appends each field of `other` whose name is not here yet.
+    public mutating func addMissing(_ other: HTTPHeaders) {
+        for (name, value) in other.fields where !contains(name) { fields.append((name, value)) }
+    }
+
     public mutating func remove(_ name: String) {
         fields.removeAll { Self.same($0.name, name) }
     }

@@ -2,7 +2,8 @@ import Foundation
 import SystemSupport
 
 /// An HTTP/1.1 server: one epoll event-loop thread driving a small state machine per
-/// connection (`Connection`), and a `WorkerPool` for handlers that block.
+/// connection (`Connection`), a `WorkerPool` for handlers that block briefly and a second one
+/// for handlers that may take long (`RouteOptions.long`).
 ///
 /// No client can hold the loop: sockets are non-blocking, every phase of a request has a
 /// deadline, reads per turn are bounded, and handlers run on the workers. At the connection
@@ -17,6 +18,7 @@ public final class HTTPServer: @unchecked Sendable {
     private let wakeup: EventNotifier
     private var listeners: [ListeningSocket] = []
     private let pool: WorkerPool
+    private let longPool: WorkerPool
     private let clock = MonotonicClock()
     private let maxConnections: Int
 
@@ -54,6 +56,7 @@ public final class HTTPServer: @unchecked Sendable {
             listeners.append(try ListeningSocket.listen(address))
         }
         pool = WorkerPool(threads: configuration.workerThreads, name: "tiledrop.http")
+        longPool = WorkerPool(threads: configuration.longWorkerThreads, name: "tiledrop.http-long")
         try epoll.add(wakeup.fileDescriptor, events: .readable, token: Self.wakeToken)
         try resumeAccepting()
     }
@@ -80,6 +83,7 @@ public final class HTTPServer: @unchecked Sendable {
         wakeup.signal()
         if thread != nil { stopped.wait() }
         pool.stop()
+        longPool.stop()
         for l in listeners { l.close() }
     }
 
@@ -356,6 +360,17 @@ public final class HTTPServer: @unchecked Sendable {
             return
         }
         c.route = route
+        if let admission = router.admission {
+            switch admission(request) {
+            case .refuse(let response):
+                // The body (if any) is not read: the connection ends after the answer.
+                c.keepAlive = c.keepAlive && head.framing == .none
+                deliver(response, to: c)
+                return
+            case .admit(let headers):
+                c.admittedHeaders = headers
+            }
+        }
         let limit = route.options.maxBodyBytes ?? configuration.maxBodyBytes
         if case .length(let n) = head.framing, n > limit {
             fail(c, HTTPError(413, "request body of \(n) bytes is larger than the limit of \(limit) bytes", closesConnection: true))
@@ -419,7 +434,7 @@ public final class HTTPServer: @unchecked Sendable {
             deliver(response, to: c)
             return
         }
-        pool.submit { [self] in
+        (route.options.long ? longPool : pool).submit { [self] in
             let response = handler(request)
             cleanup()
             lock.withLock { completions.append((id, response)) }
@@ -467,6 +482,7 @@ public final class HTTPServer: @unchecked Sendable {
         if let origin = configuration.corsOrigin, c.head?.headers["Origin"] != nil, !response.headers.contains("Access-Control-Allow-Origin") {
             response.headers.add("Access-Control-Allow-Origin", origin)
         }
+        response.headers.addMissing(c.admittedHeaders)
         stats.requestFinished(status: response.status, seconds: now - c.requestStart)
         if lock.withLock({ stopping }) { c.keepAlive = false }
         c.output = response.head(keepAlive: c.keepAlive, date: date.now())

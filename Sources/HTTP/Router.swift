@@ -5,6 +5,18 @@ public typealias Handler = @Sendable (Request) -> Response
 /// the path (`{"message": …}` by default).
 public typealias ErrorShape = @Sendable (_ status: Int, _ message: String) -> Response
 
+/// What a router's admission check decides about a request, before its body is read.
+public enum Admission: Sendable {
+    /// Run the route; `headers` are added to its response (such as rate-limit counters).
+    case admit(headers: HTTPHeaders)
+    /// Answer with this response instead (the body, if any, is not read).
+    case refuse(Response)
+}
+
+/// Looks at a routed request's head (method, path, headers, peer) and admits or refuses it.
+/// Runs on the event-loop thread, so it must answer in microseconds and never block.
+public typealias AdmissionCheck = @Sendable (Request) -> Admission
+
 /// How a route runs.
 public struct RouteOptions: Sendable {
     /// Largest request body this route accepts; nil means the server's `maxBodyBytes`.
@@ -12,10 +24,14 @@ public struct RouteOptions: Sendable {
     /// Run on the event-loop thread: only for handlers that never block (no SQLite, no file
     /// reads) and answer in microseconds. Everything else goes to the worker pool.
     public var inline: Bool
+    /// The handler may take long (it stores an upload and waits for its ingest): it runs on the
+    /// server's separate pool for such handlers, so tile and status reads never queue behind it.
+    public var long: Bool
 
-    public init(maxBodyBytes: Int64? = nil, inline: Bool = false) {
+    public init(maxBodyBytes: Int64? = nil, inline: Bool = false, long: Bool = false) {
         self.maxBodyBytes = maxBodyBytes
         self.inline = inline
+        self.long = long
     }
 }
 
@@ -56,6 +72,8 @@ public struct Router: Sendable {
     }
 
     private(set) var routes: [Route] = []
+    /// Checked for every routed request before its body is read; nil admits everything.
+    public private(set) var admission: AdmissionCheck?
     private var errorShapes: [(prefix: String, shape: ErrorShape)] = []
 
     public init() {}
@@ -87,6 +105,12 @@ public struct Router: Sendable {
 
     public mutating func delete(_ pattern: String, options: RouteOptions = RouteOptions(), _ handler: @escaping Handler) {
         add("DELETE", pattern, options: options, handler)
+    }
+
+    /// Sets the check every routed request passes before its body is read and its handler runs
+    /// (the API's per-token rate limit).
+    public mutating func setAdmission(_ check: @escaping AdmissionCheck) {
+        admission = check
     }
 
     /// Errors the server produces for paths under `prefix` (404, 405, 400, 413, 431, …) use
@@ -149,7 +173,16 @@ extension Router {
         switch match(method: request.method, segments: request.segments) {
         case .found(let route, let parameters):
             request.parameters = parameters
-            return route.handler(request)
+            var extra = HTTPHeaders()
+            if let admission {
+                switch admission(request) {
+                case .refuse(let response): return response
+                case .admit(let headers): extra = headers
+                }
+            }
+            var response = route.handler(request)
+            response.headers.addMissing(extra)
+            return response
         case .methodNotAllowed(let allowed):
             var response = errorResponse(405, "\(request.method) is not allowed on \(request.path); use \(allowed.joined(separator: ", "))", path: request.path)
             response.headers.set("Allow", allowed.joined(separator: ", "))

@@ -16,8 +16,11 @@ public struct ServerConfiguration: Sendable {
     /// minus `reservedDescriptors`, so the daemon always has descriptors for its own files.
     public var maxConnections = 4096
     public var reservedDescriptors = 128
-    /// Threads for handlers that block.
+    /// Threads for handlers that block briefly (SQLite and file reads).
     public var workerThreads = 4
+    /// Threads for handlers that may take long (`RouteOptions.long`: uploads that wait for their
+    /// ingest); more such requests wait for one of these, never for a read worker.
+    public var longWorkerThreads = 2
     /// Seconds from the first byte of a request to its complete head (408 after).
     public var headTimeout: Double = 10
     /// Seconds a keep-alive connection may wait for its next request.

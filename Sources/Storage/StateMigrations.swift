@@ -36,6 +36,8 @@ enum StateMigrations {
         .code(assignMissingUUIDs),
         // v4 (issue 14): the after_publish hook's results on each publish job.
         .sql("ALTER TABLE jobs ADD COLUMN after_publish TEXT;"),
+        // v5 (issue 10): the recipe each publish job ran with (MTS job `recipe`).
+        .sql("ALTER TABLE jobs ADD COLUMN recipe TEXT;"),
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StorageError) {

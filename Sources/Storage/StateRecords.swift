@@ -106,10 +106,12 @@ public struct PublishJobRecord: Sendable, Equatable {
     /// The `after_publish` hook results as JSON text (an array, one element per file), or nil
     /// when no hook ran.
     public var afterPublish: String?
+    /// The recipe the job ran with, as JSON text (MTS `recipe`); nil until it starts.
+    public var recipe: String?
 
     public init(id: String, tileset: String, stage: JobStage, created: Int64, published: Int64? = nil,
                 errors: [String] = [], warnings: [String] = [], layerStats: String? = nil, attempts: Int = 0,
-                afterPublish: String? = nil) {
+                afterPublish: String? = nil, recipe: String? = nil) {
         self.id = id
         self.tileset = tileset
         self.stage = stage
@@ -120,6 +122,7 @@ public struct PublishJobRecord: Sendable, Equatable {
         self.layerStats = layerStats
         self.attempts = attempts
         self.afterPublish = afterPublish
+        self.recipe = recipe
     }
 
     public var jsonValue: JSONValue {
@@ -134,6 +137,7 @@ public struct PublishJobRecord: Sendable, Equatable {
         o["warnings"] = .array(warnings.map(JSONValue.string))
         if let stats = layerStats, let v = try? JSONParser.parse(stats) { o["layer_stats"] = v } else { o["layer_stats"] = .object(JSONObject()) }
         if let hook = afterPublish, let v = try? JSONParser.parse(hook) { o["after_publish"] = v }
+        if let recipe, let v = try? JSONParser.parse(recipe) { o["recipe"] = v }
         return .object(o)
     }
 }

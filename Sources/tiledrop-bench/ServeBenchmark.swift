@@ -8,7 +8,9 @@ import Storage
 /// files, same machine, same run. A generated z0–12 tileset (`tiledrop publish` of 4 MB of
 /// synthetic GeoJSON); `wrk` with 64 keep-alive connections requests random tiles (gzip
 /// accepted, so both send the stored bytes). Then again with 1,000 idle connections and one
-/// slow client held open against tiledrop. Prints requests/s, p99 latency, tiledrop's RSS.
+/// slow client held open against tiledrop, and again while the daemon ingests and publishes
+/// another map (a GeoJSON dropped into `drop/` as the run starts). Prints requests/s, p99
+/// latency, tiledrop's RSS, and the machine's load average.
 enum ServeBenchmark {
     static func run(arguments: [String]) -> Int32 {
         guard let wrk = ChildProcess.which("wrk"), let nginx = ChildProcess.which("nginx") ?? (access("/usr/sbin/nginx", X_OK) == 0 ? "/usr/sbin/nginx" : nil) else {
@@ -46,7 +48,11 @@ enum ServeBenchmark {
         print("\(paths.count) tiles; wrk picks among \(sample.count) at random")
 
         let tdPort = freePort(), ngPort = freePort()
-        write(work + "/tiledrop.conf", "listen = 127.0.0.1:\(tdPort)\nowner = bench\nlog_level = warning\n")
+        write(work + "/tiledrop.conf", "listen = 127.0.0.1:\(tdPort)\nowner = bench\nlog_level = warning\nsettle_seconds = 0.2\n")
+        // The map published during the last run: 8 MB of points, lines and polygons to z13.
+        mkdir(work + "/root/recipes", 0o755)
+        write(work + "/root/recipes/other.json", #"{"version":1,"layers":{"other":{"source":"tiledrop://tileset-source/other","minzoom":0,"maxzoom":13}}}"#)
+        BenchInputs.writeGeoJSON(path: work + "/other.geojson", megabytes: 8)
         write(work + "/nginx.conf", """
         daemon off; worker_processes auto; pid \(work)/nginx.pid; error_log \(work)/nginx.err;
         events { worker_connections 4096; }
@@ -98,6 +104,20 @@ enum ServeBenchmark {
         for fd in idle { close(fd) }
         if let slow { close(slow) }
 
+        // A publish of another tileset running in the daemon meanwhile.
+        mkdir(work + "/root/drop", 0o755)
+        mkdir(work + "/root/drop/other", 0o755)
+        let publishStart = now()
+        rename(work + "/other.geojson", work + "/root/drop/other/other.geojson")
+        let publishing = load(tdPort, tdScript)
+        let loadEnd = now()
+        var publishEnd: Double?
+        while publishEnd == nil && now() - publishStart < 600 {
+            if access(work + "/root/tiles/other.mbtiles", F_OK) == 0 { publishEnd = now() } else { usleep(100_000) }
+        }
+        let rssPublishing = residentKiB(daemon)
+        let overlap = publishEnd.map { $0 > loadEnd ? "the whole run" : "the first \(fmt($0 - publishStart)) s of the run" } ?? "none (no publish)"
+
         print("""
         serve (wrk -t2 -c64 -d\(seconds)s, random tiles of \(sample.count), keep-alive, gzip; shared 2-core machine)
         | server | requests/s | p99 latency | RSS |
@@ -105,13 +125,31 @@ enum ServeBenchmark {
         | tiledrop | \(Int(td.rps)) | \(fmt(td.p99)) ms | \(rss / 1024) MB |
         | nginx (static files) | \(Int(ng.rps)) | \(fmt(ng.p99)) ms | |
         | tiledrop + 1,000 idle connections + a slow client | \(Int(loaded.rps)) | \(fmt(loaded.p99)) ms | \(rssLoaded / 1024) MB |
-        tiledrop / nginx throughput: \(fmt(td.rps / max(ng.rps, 1)))x
-        \(td.errors.isEmpty && ng.errors.isEmpty && loaded.errors.isEmpty ? "" : "errors: tiledrop \(td.errors) nginx \(ng.errors) loaded \(loaded.errors)")
+        | tiledrop while publishing another tileset | \(Int(publishing.rps)) | \(fmt(publishing.p99)) ms | \(rssPublishing / 1024) MB |
+        tiledrop / nginx throughput: \(fmt(td.rps / max(ng.rps, 1)))x; the publish ran during \(overlap) (it took \(publishEnd.map { fmt($0 - publishStart) } ?? "?") s)
+        load average at the end: \(loadAverage())
+        \(td.errors.isEmpty && ng.errors.isEmpty && loaded.errors.isEmpty && publishing.errors.isEmpty ? "" : "errors: tiledrop \(td.errors) nginx \(ng.errors) loaded \(loaded.errors) publishing \(publishing.errors)")
         """)
         return 0
     }
 
     private static func fmt(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }
+
+    /// Seconds on the monotonic clock.
+    private static func now() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// The 1-, 5- and 15-minute load averages (proc(5) `loadavg`): how busy the shared machine was.
+    private static func loadAverage() -> String {
+        guard let f = fopen("/proc/loadavg", "r") else { return "?" }
+        defer { fclose(f) }
+        var buffer = [CChar](repeating: 0, count: 128)
+        guard fgets(&buffer, Int32(buffer.count), f) != nil else { return "?" }
+        return String(cString: buffer).split(separator: " ").prefix(3).joined(separator: " ")
+    }
 
     /// wrk prints latencies as `1.23ms`, `456.00us` or `1.02s`.
     private static func milliseconds(_ text: String) -> Double {

@@ -19,8 +19,17 @@ final class HTTPServerTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
-    private func start(_ adjust: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    /// Holds `/long` handlers until signalled.
+    private let longGate = DispatchSemaphore(value: 0)
+
+    private func start(_ adjust: (inout ServerConfiguration) -> Void = { _ in }, admission: AdmissionCheck? = nil) throws {
         var router = Router()
+        if let admission { router.setAdmission(admission) }
+        let gate = longGate
+        router.get("/long", options: RouteOptions(long: true)) { _ in
+            gate.wait()
+            return Response.message(200, "long")
+        }
         router.get("/hello", options: RouteOptions(inline: true)) { _ in Response(status: 200, contentType: "text/plain", bytes: Array("hi".utf8)) }
         router.get("/slow") { _ in
             usleep(300_000)
@@ -56,6 +65,37 @@ final class HTTPServerTests: XCTestCase {
     }
 
     private func leftovers() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? [] }
+
+    func testLongHandlersNeverHoldTheReadWorkers() throws {
+        try start { $0.workerThreads = 1; $0.longWorkerThreads = 1 }
+        let waiting = try (0..<3).map { _ in try TestClient(path: socketPath) }
+        for c in waiting { try c.send("GET /long HTTP/1.1\r\n\r\n") }
+        // Every long handler waits (one running, two queued on the long pool); reads go on.
+        let reader = try TestClient(path: socketPath)
+        for _ in 0..<3 {
+            try reader.send("GET /slow HTTP/1.1\r\n\r\n")
+            XCTAssertEqual(body(try reader.response()), "slow")
+        }
+        for _ in waiting { longGate.signal() }
+        for c in waiting { XCTAssertEqual(body(try c.response()), "{\"message\":\"long\"}\n") }
+    }
+
+    func testAdmissionRefusesBeforeTheBodyAndAddsHeadersOtherwise() throws {
+        try start(admission: { request in
+            if request.headers["X-Over"] != nil { return .refuse(Response.message(429, "over")) }
+            return .admit(headers: HTTPHeaders([("X-Counted", "1")]))
+        })
+        let c = try TestClient(path: socketPath)
+        try c.send("GET /hello HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(try c.response()?.headers["x-counted"], "1")
+        // Refused with a body announced: answered at once, the body is not read, the connection closes.
+        try c.send("POST /upload HTTP/1.1\r\nX-Over: 1\r\nContent-Length: 500000\r\nExpect: 100-continue\r\n\r\n")
+        let refused = try c.response()
+        XCTAssertEqual(refused?.status, 429)
+        XCTAssertNil(refused?.headers["x-counted"])
+        XCTAssertEqual(refused?.headers["connection"], "close")
+        XCTAssertEqual(leftovers(), [])
+    }
 
     func testKeepAlivePipeliningHeadAndFiles() throws {
         try start()

@@ -124,6 +124,10 @@ final class ServiceClientsTests: XCTestCase {
         r = try client("tilesets", ["job", "alice.places", jobID])
         XCTAssertEqual(try json(r.out)["tilesetId"], "alice.places")
         XCTAssertNotNil(try json(r.out)["layer_stats"]?["pts"]?["total_tiles"])
+        XCTAssertEqual(try json(r.out)["recipe"]?["layers"]?["pts"]?["maxzoom"], 4, "the recipe the job ran with")
+        let area = try XCTUnwrap(try json(r.out)["tileset_precisions"]?["10m"]?.doubleValue, r.out)
+        XCTAssertGreaterThan(area, 0, "km² of the tiles made at maxzoom 4")
+        XCTAssertLessThan(area, 510_000_000)
 
         r = try client("tilesets", ["tilejson", "alice.places"])
         XCTAssertEqual(r.status, 0, r.err + r.out)

@@ -28,6 +28,13 @@ final class TileServingTests: XCTestCase {
         XCTAssertEqual(tj["tilejson"]?.stringValue, "3.0.0")
         XCTAssertEqual(tj["tiles"]?.arrayValue?.first?.stringValue, "http://127.0.0.1/v4/alice.berlin/{z}/{x}/{y}.mvt")
         XCTAssertEqual(tj["vector_layers"]?.arrayValue?.first?["id"]?.stringValue, "berlin")
+        XCTAssertEqual(tj["vector_layers"]?.arrayValue?.first?["source"]?.stringValue, "alice.berlin")
+        XCTAssertEqual(tj["private"], false)
+        XCTAssertEqual(tj["filesize"]?.intValue, (try FileManager.default.attributesOfItem(atPath: harness.root + "/tiles/berlin.mbtiles")[.size] as? Int))
+        XCTAssertGreaterThan(tj["created"]?.intValue ?? 0, 1_700_000_000_000, "milliseconds, as MTS gives them")
+        XCTAssertNotNil(tj["version"]?.stringValue)
+        let secure = try JSONParser.parse(Array(try get("/v4/alice.berlin.json?secure").body.utf8))
+        XCTAssertEqual(secure["tiles"]?.arrayValue?.first?.stringValue, "https://127.0.0.1/v4/alice.berlin/{z}/{x}/{y}.mvt")
         let proxied = try JSONParser.parse(Array(try get("/v4/alice.berlin.json", ["X-Forwarded-Proto: https", "X-Forwarded-Host: tiles.example.org"]).body.utf8))
         XCTAssertEqual(proxied["tiles"]?.arrayValue?.first?.stringValue, "https://tiles.example.org/v4/alice.berlin/{z}/{x}/{y}.mvt")
 

@@ -64,7 +64,7 @@ public struct Authenticator: Sendable {
         case .failure(let f): return .failure(f)
         case .success(.anonymous): return .failure(AuthFailure(status: 401, message: "Not Authorized - No Token"))
         case .success(.token(let t)) where !t.allows(scope):
-            return .failure(AuthFailure(status: 403, message: "Forbidden: this token lacks the scope \(scope)"))
+            return .failure(AuthFailure(status: 403, message: "This endpoint requires a token with \(scope) scope"))
         case .success(let c): return .success(c)
         }
     }

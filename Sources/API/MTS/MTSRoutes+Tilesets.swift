@@ -88,7 +88,8 @@ extension MTSRoutes {
         }
         let all = try backend.jobs(tileset: name, stage: stage, limit: 10_000)
         let page = try MTSPage(request, keys: all.map(\.id))
-        let items = all[page.range].map { MTSShapes.job($0, owner: backend.owner) }
+        let pending = all[page.range].contains(where: { $0.recipe == nil }) ? try backend.recipe(tileset: name) : nil
+        let items = all[page.range].map { MTSShapes.job($0, owner: backend.owner, pendingRecipe: pending) }
         return JSONResponse.make(200, .array(Array(items)), headers: page.linkHeader(request))
     }
 
@@ -98,7 +99,8 @@ extension MTSRoutes {
         guard id.utf8.count <= 64, let job = try backend.job(id: id), job.tileset == name else {
             throw HTTPError(404, "Job \(id.prefix(64)) of tileset \(backend.owner).\(name) does not exist")
         }
-        return JSONResponse.make(200, MTSShapes.job(job, owner: backend.owner))
+        let pending = job.recipe == nil ? try backend.recipe(tileset: name) : nil
+        return JSONResponse.make(200, MTSShapes.job(job, owner: backend.owner, pendingRecipe: pending))
     }
 
     static func nowMilliseconds() -> Int64 {

@@ -22,7 +22,7 @@ public struct MTSRoutes: Sendable {
     }
 
     public func register(on router: inout Router) {
-        let upload = RouteOptions(maxBodyBytes: backend.maxUploadBytes + 64 * 1024)
+        let upload = RouteOptions(maxBodyBytes: backend.maxUploadBytes + 64 * 1024, long: true)
         let json = RouteOptions(maxBodyBytes: 1 << 20)
         router.post("/tilesets/v1/sources/{username}/{id}", options: upload) { r in self.run(r, "tilesets:write") { try self.upload(r, replace: false) } }
         router.put("/tilesets/v1/sources/{username}/{id}", options: upload) { r in self.run(r, "tilesets:write") { try self.upload(r, replace: true) } }

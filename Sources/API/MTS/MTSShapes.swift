@@ -62,11 +62,33 @@ enum MTSShapes {
         return .object(o)
     }
 
-    /// A publish job with `tilesetId` as MTS spells it (`{owner}.{name}`).
-    static func job(_ j: PublishJobRecord, owner: String) -> JSONValue {
+    /// A publish job with `tilesetId` as MTS spells it (`{owner}.{name}`), the `recipe` it ran
+    /// with (`pendingRecipe`, the tileset's current one, for a job that has not started) and
+    /// `tileset_precisions` once it succeeded.
+    static func job(_ j: PublishJobRecord, owner: String, pendingRecipe: JSONValue? = nil) -> JSONValue {
         guard case .object(var o) = j.jsonValue else { return j.jsonValue }
         o["tilesetId"] = .string("\(owner).\(j.tileset)")
+        if o["recipe"] == nil, let pendingRecipe { o["recipe"] = pendingRecipe }
+        if j.stage == .success, let stats = o["layer_stats"]?.objectValue {
+            o["tileset_precisions"] = .object(precisions(layerStats: stats))
+        }
         return .object(o)
+    }
+
+    /// MTS's processing tiers by a layer's maxzoom (10 m up to z10, 1 m to z13, 30 cm to z16,
+    /// 1 cm beyond), each with the km² of the tiles made at that maxzoom (`sum_area`), summed
+    /// over the layers in the tier.
+    static func precisions(layerStats: JSONObject) -> JSONObject {
+        var areas: [(tier: String, km2: Double)] = []
+        for member in layerStats {
+            guard let maxzoom = member.value["maxzoom"]?.intValue else { continue }
+            let tier = maxzoom <= 10 ? "10m" : maxzoom <= 13 ? "1m" : maxzoom <= 16 ? "30cm" : "1cm"
+            let area = member.value["zooms"]?[String(maxzoom)]?["sum_area"]?.doubleValue ?? 0
+            if let i = areas.firstIndex(where: { $0.tier == tier }) { areas[i].km2 += area } else { areas.append((tier, area)) }
+        }
+        var o = JSONObject()
+        for (tier, km2) in areas { o[tier] = .double(km2) }
+        return o
     }
 
     /// MTS errors are `{"message": …}` (seeds/001 "Mapbox Tiling Service errors").

@@ -17,7 +17,7 @@ public struct MapHubRoutes: Sendable {
     }
 
     public func register(on router: inout Router) {
-        router.post("/api/1/map/append", options: RouteOptions(maxBodyBytes: backend.maxUploadBytes)) { request in
+        router.post("/api/1/map/append", options: RouteOptions(maxBodyBytes: backend.maxUploadBytes, long: true)) { request in
             ServiceKit.handle(request, scope: "tilesets:write", access: self.access, shape: MapHubRoutes.error) { try self.append(request) }
         }
         router.setErrorShape(prefix: "/api/1/", MapHubRoutes.error)

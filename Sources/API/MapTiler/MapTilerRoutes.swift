@@ -37,7 +37,7 @@ public struct MapTilerRoutes: Sendable {
             router.setErrorShape(prefix: "/v1/\(kind)/", MapTilerRoutes.error)
         }
         // The upload URL is its own credential (the client sends no token with the chunks).
-        router.put("/v1/uploads/{ingest_id}", options: RouteOptions(maxBodyBytes: backend.maxUploadBytes)) { r in
+        router.put("/v1/uploads/{ingest_id}", options: RouteOptions(maxBodyBytes: backend.maxUploadBytes, long: true)) { r in
             self.run(r, nil) { try self.upload(r) }
         }
         router.setErrorShape(prefix: "/v1/uploads/", MapTilerRoutes.error)

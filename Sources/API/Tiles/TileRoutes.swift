@@ -2,6 +2,7 @@ import Foundation
 import GeoModel
 import HTTP
 import Storage
+import SystemSupport
 import Tiling
 
 /// Vector tiles and TileJSON for every tileset in `tiles/`, as the Mapbox APIs serve them:
@@ -137,7 +138,13 @@ struct TileRoutes: Sendable {
                     maxzoom = max(maxzoom, entry.maxzoom)
                     bounds = [min(bounds[0], entry.bounds[0]), min(bounds[1], entry.bounds[1]), max(bounds[2], entry.bounds[2]), max(bounds[3], entry.bounds[3])]
                     if let json = entry.metadata["json"], let parsed = try? JSONParser.parse(Array(json.utf8)) {
-                        layers += parsed["vector_layers"]?.arrayValue ?? []
+                        // Each layer names the tileset it comes from, as Mapbox's composites do.
+                        layers += (parsed["vector_layers"]?.arrayValue ?? []).map { layer in
+                            guard case .object(var l) = layer else { return layer }
+                            l["source"] = .string(fullID)
+                            l["source_name"] = .string(entry.metadata["name"] ?? name)
+                            return .object(l)
+                        }
                     }
                     if let a = entry.metadata["attribution"], !a.isEmpty, !attribution.contains(a) { attribution.append(a) }
                 }
@@ -151,7 +158,10 @@ struct TileRoutes: Sendable {
         if !privateIDs.isEmpty, let token = Authenticator.presentedToken(request) {
             query = "?access_token=" + (token.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))) ?? token)
         }
-        let base = backend.publicURL(for: request) + "/v4/" + ids.joined(separator: ",")
+        var origin = backend.publicURL(for: request)
+        // `?secure` asks for https URLs (MTS "Retrieve TileJSON metadata").
+        if request.query["secure"] != nil, origin.hasPrefix("http://") { origin = "https://" + origin.dropFirst(7) }
+        let base = origin + "/v4/" + ids.joined(separator: ",")
         var o = JSONObject()
         o["tilejson"] = "3.0.0"
         o["id"] = .string(ids.joined(separator: ","))
@@ -166,7 +176,21 @@ struct TileRoutes: Sendable {
         o["bounds"] = .array(bounds.map(JSONValue.double))
         o["center"] = .array([.double((bounds[0] + bounds[2]) / 2), .double((bounds[1] + bounds[3]) / 2), .int(Int64(minzoom))])
         o["vector_layers"] = .array(layers)
+        o["version"] = .string(ids.count == 1 ? (first["version"] ?? "1.0.0") : "1.0.0")
+        o["private"] = .bool(!privateIDs.isEmpty)
+        if ids.count == 1 { describeFile(names[0], into: &o) }
         return JSONResponse.make(200, .object(o), headers: [("Cache-Control", Self.cacheControl)])
+    }
+
+    /// The single-tileset TileJSON's `filesize` (bytes of the file), `created` and `modified`
+    /// (milliseconds; the recorded tileset's, else the file's modification time), as MTS has them.
+    private func describeFile(_ name: String, into o: inout JSONObject) {
+        guard let status = try? FileSystem().status(backend.tilesetPath(name)) else { return }
+        o["filesize"] = .int(status.size)
+        let record = (try? backend.read { db throws(StorageError) in try db.tileset(id: name) }) ?? nil
+        let fileTime = status.modified / 1_000_000
+        o["created"] = .int(record?.created ?? fileTime)
+        o["modified"] = .int(max(record?.modified ?? 0, fileTime))
     }
 
     /// Whether tile `id` intersects `bounds` (west, south, east, north in degrees).
