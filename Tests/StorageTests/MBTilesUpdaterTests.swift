@@ -19,14 +19,20 @@ final class MBTilesUpdaterTests: XCTestCase {
         TileLayerRow(tile: id, layer: 0, size: size, points: 1, lines: 0, polygons: 0, hash: UInt64.max - 7, requiredSize: nil, dropped: 0)
     }
 
+    /// A real gzip member of empty content; `mtime` varies the header so blobs differ.
+    private func tile(_ mtime: UInt8) -> [UInt8] {
+        [0x1F, 0x8B, 0x08, 0x00, mtime, 0, 0, 0, 0x00, 0x03, 0x03, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]
+    }
+
     private func write(_ path: String, state: Bool) throws {
         let w = try MBTilesWriter(path: path)
-        try w.write(TileID(z: 0, x: 0, y: 0), data: [1, 2, 3])
-        try w.write(TileID(z: 1, x: 1, y: 0), data: [4, 5])
+        try w.write(TileID(z: 0, x: 0, y: 0), data: tile(1))
+        try w.write(TileID(z: 1, x: 1, y: 0), data: tile(2))
         if state {
             try w.writeIncrementalState(rows: [row(TileID(z: 0, x: 0, y: 0), size: 3), row(TileID(z: 1, x: 1, y: 0), size: 2)], state: ["tiling": [9, 9]])
         }
-        try w.finish(metadata: [("name", "t"), ("format", "pbf"), ("minzoom", "0"), ("maxzoom", "1"), ("bounds", "0,0,1,1")])
+        try w.finish(metadata: [("name", "t"), ("format", "pbf"), ("minzoom", "0"), ("maxzoom", "1"), ("bounds", "0,0,1,1"),
+                                ("json", #"{"vector_layers":[{"id":"l","fields":{}}]}"#)])
     }
 
     func testUpdatesTilesRowsMetadataAndStateInOneTransaction() throws {
@@ -39,12 +45,12 @@ final class MBTilesUpdaterTests: XCTestCase {
 
         // Taken back: nothing changes.
         try u.begin()
-        try u.replaceTiles([(TileID(z: 1, x: 1, y: 0), [7, 7, 7])])
+        try u.replaceTiles([(TileID(z: 1, x: 1, y: 0), tile(7))])
         u.rollback()
-        XCTAssertEqual(try MBTilesReader(path: path).tile(TileID(z: 1, x: 1, y: 0)), [4, 5])
+        XCTAssertEqual(try MBTilesReader(path: path).tile(TileID(z: 1, x: 1, y: 0)), tile(2))
 
         try u.begin()
-        try u.replaceTiles([(TileID(z: 1, x: 1, y: 0), [7, 7, 7]), (TileID(z: 1, x: 0, y: 1), [8])])
+        try u.replaceTiles([(TileID(z: 1, x: 1, y: 0), tile(7)), (TileID(z: 1, x: 0, y: 1), tile(8))])
         try u.replaceRows(of: [TileID(z: 1, x: 1, y: 0), TileID(z: 1, x: 0, y: 1)],
                           with: [row(TileID(z: 1, x: 1, y: 0), size: 30), row(TileID(z: 1, x: 0, y: 1), size: 1)])
         try u.setMetadata([("bounds", "-1,-1,1,1")])
@@ -55,8 +61,8 @@ final class MBTilesUpdaterTests: XCTestCase {
         try u.commit()
 
         let r = try MBTilesReader(path: path)
-        XCTAssertEqual(try r.tile(TileID(z: 1, x: 1, y: 0)), [7, 7, 7])
-        XCTAssertEqual(try r.tile(TileID(z: 1, x: 0, y: 1)), [8])
+        XCTAssertEqual(try r.tile(TileID(z: 1, x: 1, y: 0)), tile(7))
+        XCTAssertEqual(try r.tile(TileID(z: 1, x: 0, y: 1)), tile(8))
         XCTAssertEqual(try r.metadata()["bounds"], "-1,-1,1,1")
         XCTAssertEqual(try r.validate(), [])
         XCTAssertEqual(try u.rows(TileID(z: 1, x: 1, y: 0)).first?.size, 30)
