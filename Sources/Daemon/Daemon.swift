@@ -23,8 +23,9 @@ public final class Daemon {
     private let ready = StopFlag()
     private let inFlight = LockedStringSet()
     private let cancellations = LockedStringSet()
-    private lazy var live = LiveStatusBox(compose: Daemon.liveComposer(notes: notes, misplaced: misplaced, inFlight: inFlight,
-                                                                      root: config.root, minFreeBytes: config.minFreeBytes))
+    private lazy var live = LiveStatusBox(compose: Daemon.liveComposer(notes: notes, misplaced: misplaced, inFlight: inFlight, settings: settings))
+    /// The settings in force, shared with the workers; created once the root is canonical.
+    private lazy var settings = SharedConfig(config)
     private let notes = StatusNotes()
     private let ingestQueue = DispatchQueue(label: "tiledrop.ingest")
     /// Reads recipes off the ingest and event-loop threads (issue 8: a recipe never blocks them).
@@ -75,10 +76,13 @@ public final class Daemon {
         let book = RecipeBook(config: config, fileSystem: fileSystem, logger: logger)
         _ = book.scan()
         let retired = LockedStringSet()
-        let publisher = PublishScheduler(config: config, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired, recipes: book)
+        let tilesetWriters = TilesetWriterLock()
+        let settings = self.settings
+        let publisher = PublishScheduler(config: config, settings: settings, store: store, fileSystem: fileSystem, logger: logger, retiredSources: retired, recipes: book,
+                                         stopping: stopping, tilesetWriters: tilesetWriters)
         let stopping = self.stopping
-        let processor = IngestProcessor(config: config, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
-                                        cancellations: cancellations, retiredSources: retired,
+        let processor = IngestProcessor(config: config, settings: settings, store: store, fileSystem: fileSystem, logger: logger, notes: notes,
+                                        cancellations: cancellations, retiredSources: retired, tilesetWriters: tilesetWriters,
                                         onSourceChanged: { publisher.sourceChanged(map: $0) },
                                         isStopping: { stopping.isRaised })
         let server: HTTPServer
@@ -116,8 +120,7 @@ public final class Daemon {
 
         var nextScan = clock.now() + config.scanIntervalSeconds
         var nextPoll = clock.now() + 2
-        let retentionInterval = IngestProcessor.retentionInterval(days: config.retentionDays)
-        var nextPrune = clock.now() + retentionInterval
+        var nextPrune = clock.now() + IngestProcessor.retentionInterval(days: config.retentionDays)
         var nextWatchdog = clock.now()
         var nextStatusLine = clock.now() + 5
         while true {
@@ -155,7 +158,7 @@ public final class Daemon {
                 do { try watcher.rescan(now: now2) } catch { logger.error("safety scan failed: \(error)") }
             }
             if now2 >= nextPrune {
-                nextPrune = now2 + retentionInterval
+                nextPrune = now2 + IngestProcessor.retentionInterval(days: config.retentionDays)
                 ingestQueue.async { processor.pruneExpired() }
             }
             if now2 >= nextPoll {
@@ -189,12 +192,12 @@ public final class Daemon {
             publishLive(watcher)
         }
 
-        logger.info("stopping: finishing the current ingest")
+        logger.info("stopping: interrupting the current ingest and publish job")
         notifier.notify("STOPPING=1")
         stopping.raise()
         server.stop()
         ingestQueue.sync {}
-        publisher.interruptForShutdown()
+        publisher.shutdown(waitingAtMost: 20)
         recipesQueue.sync {}
         logger.info("stopped")
         return 0
@@ -207,9 +210,10 @@ public final class Daemon {
     /// Completes the watcher's snapshot with what the workers change: queued drops, notes,
     /// misplaced files and the disk pause, read at the moment the status is asked for.
     private static func liveComposer(notes: StatusNotes, misplaced: RecentNotices, inFlight: LockedStringSet,
-                                     root: String, minFreeBytes: Int64) -> @Sendable (LiveStatus) -> LiveStatus {
+                                     settings: SharedConfig) -> @Sendable (LiveStatus) -> LiveStatus {
         let fileSystem = FileSystem()
         return { base in
+            let (root, minFreeBytes) = (settings.current.root, settings.current.minFreeBytes)
             var s = base
             s.queuedDrops = inFlight.count
             s.warnings = base.warnings + notes.all + misplaced.all
@@ -230,23 +234,27 @@ public final class Daemon {
         return "\(watcher.maps.count) maps; ingests \(ingests[.completed] ?? 0) completed, \(ingests[.failed] ?? 0) failed, \(ingests[.processing] ?? 0) processing; jobs \(jobs[.queued] ?? 0) queued, \(jobs[.processing] ?? 0) processing"
     }
 
-    /// SIGHUP: re-reads the configuration file and applies what can change while running.
+    /// SIGHUP: re-reads the configuration file and applies what can change while running
+    /// (`SharedConfig.reloadable`), logging each change; restart-only keys that changed are
+    /// named and keep their running values. A file that does not load is refused as a whole.
     private func reload(watcher: DropWatcher) {
         notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(ServiceNotifier.monotonicMicroseconds())")
+        let source = configPath ?? "the embedded defaults"
         do {
             var fresh = try DaemonConfig.load(path: configPath, rootOverride: rootOverride)
+            // The root is compared in its canonical spelling, as it was resolved at start-up.
             fresh.root = (try? fileSystem.canonicalPath(fresh.root)) ?? fresh.root
-            if fresh.root != config.root || fresh.socketPath != config.socketPath {
-                logger.warning("reload: root and socket changes take effect only after a restart")
+            let outcome = settings.reload(from: fresh)
+            config = settings.current
+            watcher.settleSeconds = config.settleSeconds
+            logger.level = config.logLevel
+            let what = outcome.changed.isEmpty ? "nothing that applies while running changed" : outcome.changed.joined(separator: "; ")
+            logger.info("reloaded configuration from \(source): \(what)")
+            if !outcome.needRestart.isEmpty {
+                logger.warning("reload: \(outcome.needRestart.joined(separator: ", ")) changed in \(source) but take effect only after a restart (systemctl restart tiledrop); the running values stay")
             }
-            config.settleSeconds = fresh.settleSeconds
-            config.scanIntervalSeconds = fresh.scanIntervalSeconds
-            config.logLevel = fresh.logLevel
-            watcher.settleSeconds = fresh.settleSeconds
-            logger.level = fresh.logLevel
-            logger.info("reloaded configuration\(configPath.map { " from \($0)" } ?? "")")
         } catch {
-            logger.error("reload failed, keeping the current configuration: \(error)")
+            logger.error("reload refused, the running configuration is unchanged: \(error)")
         }
         notifier.notify("READY=1")
     }

@@ -16,7 +16,9 @@ final class IngestProcessor: @unchecked Sendable {
     /// Why a conversion stopped early.
     enum Interruption: Error { case stopping, canceled, timedOut(Double) }
 
-    let config: DaemonConfig
+    /// The settings in force (a SIGHUP reload changes them; see `SharedConfig`).
+    var config: DaemonConfig { settings.current }
+    private let settings: SharedConfig
     let paths: DaemonPaths
     let store: StateStore
     let fileSystem: FileSystem
@@ -42,11 +44,14 @@ final class IngestProcessor: @unchecked Sendable {
     /// Wall-clock start of this process's ingest worker (ns): upload files older than this
     /// belong to an earlier run.
     let startedAtNanoseconds = Int64(Date().timeIntervalSince1970 * 1_000_000_000)
+    /// Shared with the publish queue: a container install and a publish of the same tileset take turns.
+    let tilesetWriters: TilesetWriterLock
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, notes: StatusNotes,
-         cancellations: LockedStringSet, retiredSources: LockedStringSet,
+    init(config: DaemonConfig, settings: SharedConfig? = nil, store: StateStore, fileSystem: FileSystem, logger: Logger, notes: StatusNotes,
+         cancellations: LockedStringSet, retiredSources: LockedStringSet, tilesetWriters: TilesetWriterLock = TilesetWriterLock(),
          onSourceChanged: @escaping @Sendable (String) -> Void, isStopping: @escaping @Sendable () -> Bool) {
-        self.config = config
+        self.tilesetWriters = tilesetWriters
+        self.settings = settings ?? SharedConfig(config)
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem
@@ -154,7 +159,7 @@ final class IngestProcessor: @unchecked Sendable {
             let status = try fileSystem.status(record.workPath)
             guard let status else { throw DaemonError.other("the claimed file \(record.workPath) is missing") }
             if status.kind == .symlink {
-                throw DaemonError.other("\(record.filename) is a symbolic link; tiledrop reads only regular files. Copy the file itself into the drop folder")
+                throw DaemonError.other("\(record.filename) is a symbolic link; symlinks are not followed; copy the file instead")
             }
             guard status.kind == .regular else {
                 throw DaemonError.other("\(record.filename) is not a regular file (a FIFO, socket or device); tiledrop reads only regular files")
@@ -217,6 +222,11 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     /// A dropped `.mbtiles` is a tileset container: validated and installed as `tiles/<map>.mbtiles`.
+    ///
+    /// The install holds the tileset's writer lock: while a publish job writes the same
+    /// tileset it waits (logged; shutdown and cancel still hold), then installs, so the later
+    /// result is the one in place and neither is lost to a race. `max_processing_seconds`
+    /// counts from when the lock is held.
     private func installContainer(_ record: inout IngestRecord, installer: TilesetInstaller, started: Double) throws {
         guard installer.isContainer(record.workPath) else {
             throw DaemonError.other("\(record.filename) is named .mbtiles but is not an SQLite database; drop a real MBTiles file")
@@ -224,11 +234,19 @@ final class IngestProcessor: @unchecked Sendable {
         try fileSystem.createDirectories(config.tilesDir)
         let destination = paths.tileset(record.map)
         let limit = config.maxProcessingSeconds
-        let id = record.id
-        let tiles = try installer.install(record.workPath, as: record.filename, destination: destination) { [clock, isStopping, cancellations] in
+        let id = record.id, map = record.map, path = record.workPath, filename = record.filename
+        let interrupt = { [isStopping, cancellations] () throws -> Void in
             if isStopping() { throw Interruption.stopping }
             if cancellations.remove(id) { throw Interruption.canceled }
-            if clock.now() - started > limit { throw Interruption.timedOut(limit) }
+        }
+        let tiles = try tilesetWriters.withTileset(map, as: "ingest \(id) (container \(filename))", onWait: { [logger] holder in
+            logger.info("ingest \(id): tiles/\(map) is being written by \(holder); the container install waits for it to finish")
+        }, shouldGiveUp: interrupt) { [clock] in
+            let locked = max(started, clock.now())
+            return try installer.install(path, as: filename, destination: destination) {
+                try interrupt()
+                if clock.now() - locked > limit { throw Interruption.timedOut(limit) }
+            }
         }
         logger.info("ingest \(record.id): installed tileset container \(record.filename) as \(destination) (\(tiles) tiles)")
         try complete(&record, sourceFile: nil, featureCount: 0)

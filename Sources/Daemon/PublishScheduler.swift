@@ -18,7 +18,9 @@ import Tiling
 /// tileset that lost its recipe, or a map's default tileset once a recipe uses the map, is
 /// retired to `archive/tiles/` on the same queue, so it never races a job writing it.
 final class PublishScheduler: @unchecked Sendable {
-    private let config: DaemonConfig
+    /// The settings in force (a SIGHUP reload changes them; see `SharedConfig`).
+    private var config: DaemonConfig { settings.current }
+    private let settings: SharedConfig
     private let paths: DaemonPaths
     private let store: StateStore
     private let fileSystem: FileSystem
@@ -32,9 +34,16 @@ final class PublishScheduler: @unchecked Sendable {
     let progress = JobProgressBox()
     /// Raised by `start()`, after ingest recovery: no job runs before.
     private let started = StopFlag()
+    /// Raised at shutdown: the running tiler stops, its job goes back to the queue, no new job starts.
+    private let stopping: StopFlag
+    /// Shared with the ingest worker: a publish and a container install of one tileset take turns.
+    private let tilesetWriters: TilesetWriterLock
 
-    init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet, recipes: RecipeBook) {
-        self.config = config
+    init(config: DaemonConfig, settings: SharedConfig? = nil, store: StateStore, fileSystem: FileSystem, logger: Logger, retiredSources: LockedStringSet, recipes: RecipeBook,
+         stopping: StopFlag = StopFlag(), tilesetWriters: TilesetWriterLock = TilesetWriterLock()) {
+        self.stopping = stopping
+        self.tilesetWriters = tilesetWriters
+        self.settings = settings ?? SharedConfig(config)
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem
@@ -177,18 +186,22 @@ final class PublishScheduler: @unchecked Sendable {
     /// queue so that no job is writing it.
     private func retire(_ tileset: String, reason: String) {
         queue.async { [self] in
-            for ext in [".mbtiles", ".pmtiles"] {
-                let path = config.tilesDir + "/" + tileset + ext
-                guard (try? fileSystem.status(path)) ?? nil != nil else { continue }
-                let folder = config.archiveDir + "/tiles"
-                do {
-                    try fileSystem.createDirectories(folder)
-                    let destination = paths.unusedPath(in: folder, name: tileset + ext, fileSystem: fileSystem)
-                    try fileSystem.rename(path, to: destination)
-                    logger.info("tileset \(tileset): retired to \(destination) (\(reason))")
-                } catch {
-                    logger.error("tileset \(tileset): cannot retire \(path) (\(reason)): \(error)")
-                }
+            _ = try? tilesetWriters.withTileset(tileset, as: "retirement") { retireNow(tileset, reason: reason) }
+        }
+    }
+
+    private func retireNow(_ tileset: String, reason: String) {
+        for ext in [".mbtiles", ".pmtiles"] {
+            let path = config.tilesDir + "/" + tileset + ext
+            guard (try? fileSystem.status(path)) ?? nil != nil else { continue }
+            let folder = config.archiveDir + "/tiles"
+            do {
+                try fileSystem.createDirectories(folder)
+                let destination = paths.unusedPath(in: folder, name: tileset + ext, fileSystem: fileSystem)
+                try fileSystem.rename(path, to: destination)
+                logger.info("tileset \(tileset): retired to \(destination) (\(reason))")
+            } catch {
+                logger.error("tileset \(tileset): cannot retire \(path) (\(reason)): \(error)")
             }
         }
     }
@@ -231,19 +244,30 @@ final class PublishScheduler: @unchecked Sendable {
         queue.async { self.runPending() }
     }
 
-    /// Shutdown: the job running now (the process exits under it; its temporary file is
-    /// removed at the next start) goes back to the queue without counting as an attempt.
-    func interruptForShutdown() {
+    /// Shutdown, once `stopping` is raised: waits for the worker, whose running tiler stops at
+    /// its next check (`Tiler.shouldCancel`, well under a second) and puts its job back in the
+    /// queue without counting an attempt; the writers remove their temporary files, so the
+    /// previous tileset stays in place. `seconds` bounds the wait (the systemd stop timeout is
+    /// longer): a worker still busy then is left to the process exit, its job re-queued here.
+    func shutdown(waitingAtMost seconds: Double) {
+        let joined = DispatchSemaphore(value: 0)
+        queue.async { joined.signal() }
+        if joined.wait(timeout: .now() + seconds) == .success { return }
         guard let running = progress.runningJob else { return }
+        logger.warning("publish job \(running) did not stop within \(Int(seconds)) s; it is re-queued and runs again at the next start")
+        requeueForShutdown(running)
+    }
+
+    private func requeueForShutdown(_ id: String) {
         do {
-            try store.with { db throws(StorageError) in try db.requeueInterruptedByShutdown(id: running) }
+            try store.with { db throws(StorageError) in try db.requeueInterruptedByShutdown(id: id) }
         } catch {
-            logger.error("cannot re-queue publish job \(running) at shutdown: \(error)")
+            logger.error("cannot re-queue publish job \(id) at shutdown: \(error)")
         }
     }
 
     private func runPending() {
-        while true {
+        while !stopping.isRaised {
             let next: PublishJobRecord?
             do {
                 next = try store.with { db throws(StorageError) -> PublishJobRecord? in
@@ -262,6 +286,11 @@ final class PublishScheduler: @unchecked Sendable {
             for file in retiredSources.removeAll() { try? fileSystem.remove(file) }
             guard var job = next else { return }
             run(&job)
+            if job.stage == .processing {
+                requeueForShutdown(job.id) // canceled by shutdown: not the job's fault, not an attempt
+                logger.info("tileset \(job.tileset): publish job \(job.id) stopped by shutdown; the previous tileset stays and the job runs again at the next start")
+                return
+            }
             do {
                 try store.with { db throws(StorageError) in try db.updateJob(job) }
             } catch {
@@ -270,7 +299,20 @@ final class PublishScheduler: @unchecked Sendable {
         }
     }
 
+    /// Runs `job` holding its tileset's writer lock (waiting, logged, while a container install
+    /// of the same tileset finishes). Shutdown while waiting leaves the job `processing`.
     private func run(_ job: inout PublishJobRecord) {
+        let (id, tileset, stopping) = (job.id, job.tileset, stopping)
+        do {
+            try tilesetWriters.withTileset(tileset, as: "publish job \(id)", onWait: { [logger] holder in
+                logger.info("tileset \(tileset): publish job \(id) waits for \(holder) to finish writing tiles/\(tileset)")
+            }, shouldGiveUp: { if stopping.isRaised { throw TilingError.canceled } }) { runHoldingTileset(&job) }
+        } catch {
+            return // canceled by shutdown while waiting: `runPending` re-queues it
+        }
+    }
+
+    private func runHoldingTileset(_ job: inout PublishJobRecord) {
         let started = Date()
         let outputs = config.outputs.map { paths.tileset(job.tileset, format: $0) }
         do {
@@ -293,6 +335,8 @@ final class PublishScheduler: @unchecked Sendable {
             for warning in report.warnings { logger.warning("tileset \(job.tileset): \(warning)") }
             let writer = MapPreviewWriter(config: config, fileSystem: fileSystem, logger: logger), tileset = job.tileset
             previewQueue.async { writer.write(tileset: tileset, recipe: recipe) }
+        } catch TilingError.canceled where stopping.isRaised {
+            return // still `processing`: `runPending` re-queues it
         } catch {
             job.stage = .failed
             job.errors = ["\(error)"]
@@ -341,8 +385,9 @@ final class PublishScheduler: @unchecked Sendable {
             }
         }
         var publisher = Publisher(memoryBudget: config.tilingMemory)
-        let box = progress
+        let box = progress, stopping = stopping
         publisher.progress = { box.update($0) }
+        publisher.shouldCancel = { stopping.isRaised }
         if wanted { publisher.incrementalState = [IncrementalPublisher.sourcesKey: IncrementalPublisher.encode(files)] }
         return try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir, resolveSource: { source in
             guard let list = files[source] else { throw DaemonError.other("unknown source '\(source)'; use tiledrop://tileset-source/<map> or a file path") }

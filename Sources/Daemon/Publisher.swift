@@ -58,6 +58,9 @@ public struct Publisher {
     /// When set, MBTiles outputs also keep what an incremental publish starts from: every
     /// tile layer's record and the tiling state, plus these named blobs (`IncrementalPublisher`).
     public var incrementalState: [String: [UInt8]]?
+    /// `Tiler.shouldCancel`: true stops the publish with `TilingError.canceled`, leaving every
+    /// output path as it was (the daemon's shutdown).
+    public var shouldCancel: (@Sendable () -> Bool)?
 
     public init(name: String? = nil, description: String = "", attribution: String = "", threads: Int? = nil,
                 memoryBudget: Int = TilingMemory.defaultBudget) {
@@ -94,6 +97,7 @@ public struct Publisher {
         tiler.memoryBudget = memoryBudget
         tiler.progress = progress
         tiler.keepState = incrementalState != nil
+        tiler.shouldCancel = shouldCancel
         let report: TilingReport
         do {
             report = try tiler.run(resolveSource: { source in

@@ -103,7 +103,7 @@ extension ServiceDesk: MTSBackend {
     func recipe(tileset: String) throws -> JSONValue? {
         try checkName(tileset, what: "tileset")
         if (try fileSystem.status(paths.recipe(tileset))) != nil {
-            return try JSONParser.parse(try fileSystem.readFile(paths.recipe(tileset), maxBytes: 1 << 20))
+            return try JSONParser.parse(try fileSystem.readRegularFile(paths.recipe(tileset), maxBytes: 1 << 20))
         }
         let isMap = try maps().contains { $0.id == tileset }
         let tilesFile = try fileSystem.status(paths.tileset(tileset))

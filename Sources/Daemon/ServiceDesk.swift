@@ -11,7 +11,8 @@ import SystemSupport
 /// ingest worker's serial queue, which claims them by `rename()` like any drop. Tileset
 /// information lives in `state.db` (`tilesets`), recipes in `recipes/`, tiles in `tiles/`.
 final class ServiceDesk: @unchecked Sendable {
-    let config: DaemonConfig
+    /// The settings in force, as the ingest worker sees them (a SIGHUP reload changes them).
+    var config: DaemonConfig { processor.config }
     let paths: DaemonPaths
     let store: StateStore
     let fileSystem: FileSystem
@@ -24,7 +25,6 @@ final class ServiceDesk: @unchecked Sendable {
 
     init(config: DaemonConfig, store: StateStore, fileSystem: FileSystem, logger: Logger, processor: IngestProcessor,
          publisher: PublishScheduler, ingestQueue: DispatchQueue, cancellations: LockedStringSet, retiredSources: LockedStringSet) {
-        self.config = config
         paths = DaemonPaths(config: config)
         self.store = store
         self.fileSystem = fileSystem

@@ -7,7 +7,7 @@ public enum FeatureReaders {
     /// archives and anything that is not KML, KMZ, GPX or GeoJSON.
     public static func open(path: String, displayName: String? = nil, limits: ReaderLimits = .default) throws(FormatError) -> any FeatureReader {
         let name = displayName ?? path
-        let file = try FileInput(path: path, name: name)
+        let file = try FileInput(path: path, name: name, followSymlinks: limits.followSymlinks)
         file.shouldStop = limits.shouldStop
         guard file.size > 0 else {
             throw FormatError.malformed(file: name, line: nil, column: nil, message: "file is empty (0 bytes); nothing to convert")

@@ -1,7 +1,8 @@
 import GeoModel
 
 /// A `FeatureSource` over input files of any supported format, read in order and reopened
-/// on every pass.
+/// on every pass. The paths come from a recipe the operator wrote (the daemon admits only
+/// paths that resolve inside the root or `recipe_source_folders`), so symlinks are followed.
 public struct FileFeatureSource: FeatureSource {
     public let paths: [String]
 
@@ -10,7 +11,9 @@ public struct FileFeatureSource: FeatureSource {
 
     public func forEachFeature(_ body: (Feature) throws -> Void) throws {
         for path in paths {
-            let reader = try FeatureReaders.open(path: path)
+            var limits = ReaderLimits.default
+            limits.followSymlinks = true
+            let reader = try FeatureReaders.open(path: path, limits: limits)
             while let f = try reader.next() { try body(f) }
         }
     }

@@ -14,7 +14,9 @@ protocol ByteInput: AnyObject {
 
 /// An open, read-only file descriptor (open(2), read(2), pread(2), each retried on EINTR).
 ///
-/// Owned: closed on deinit. `size` comes from fstat(2) at open time.
+/// Owned: closed on deinit. `size` comes from fstat(2) at open time. Without `followSymlinks`
+/// the open uses `O_NOFOLLOW | O_NONBLOCK` and accepts only a regular file, so a symbolic link,
+/// FIFO or device dropped by someone else is refused instead of followed or blocked on.
 final class FileInput: ByteInput {
     let fd: Int32
     let name: String
@@ -23,9 +25,13 @@ final class FileInput: ByteInput {
     /// `ReaderLimits.shouldStop`, asked before every read.
     var shouldStop: (@Sendable () -> Bool)?
 
-    init(path: String, name: String) throws(FormatError) {
+    init(path: String, name: String, followSymlinks: Bool) throws(FormatError) {
         var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
+        let flags = O_RDONLY | O_CLOEXEC | (followSymlinks ? 0 : O_NOFOLLOW | O_NONBLOCK)
+        repeat { fd = open(path, flags) } while fd < 0 && errno == EINTR
+        if fd < 0 && errno == ELOOP && !followSymlinks {
+            throw FormatError.unsupported(file: name, message: "is a symbolic link; symlinks are not followed; copy the file instead")
+        }
         guard fd >= 0 else { throw FormatError.io(file: name, operation: "open", errno: errno) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
@@ -36,6 +42,10 @@ final class FileInput: ByteInput {
         if (st.st_mode & S_IFMT) == S_IFDIR {
             close(fd)
             throw FormatError.unsupported(file: name, message: "is a directory, not a file")
+        }
+        if !followSymlinks && (st.st_mode & S_IFMT) != S_IFREG {
+            close(fd)
+            throw FormatError.unsupported(file: name, message: "is not a regular file (a FIFO, socket or device); copy the data into a regular file")
         }
         self.fd = fd
         self.name = name

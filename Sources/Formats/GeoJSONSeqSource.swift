@@ -22,7 +22,7 @@ public struct GeoJSONSeqSource: FeatureSource {
 
     public func forEachFeature(_ body: (Feature) throws -> Void) throws {
         for path in paths {
-            let file = try FileInput(path: path, name: path)
+            let file = try FileInput(path: path, name: path, followSymlinks: false)
             if file.size == 0 { continue }
             let reader = GeoJSONReader(input: file, name: path, limits: limits, format: .geojsonSeq)
             while let f = try reader.next() { try body(f) }

@@ -22,6 +22,10 @@ public struct ReaderLimits: Sendable {
     /// 1 MiB): true makes the read fail with ECANCELED. The daemon uses it so a deadline,
     /// a cancel request or SIGTERM holds even inside one huge feature.
     public var shouldStop: (@Sendable () -> Bool)?
+    /// Whether a symbolic link at the input path is followed. Off by default (hostile by
+    /// default: the daemon reads files other people drop); `tiledrop convert` and file sources
+    /// of one-shot recipes turn it on for paths the user named.
+    public var followSymlinks = false
 
     public init(maxFileBytes: Int = 16 << 30, maxUncompressedBytes: Int = 4 << 30, maxCompressionRatio: Int = 200,
                 maxNesting: Int = 256, maxFeatureBytes: Int = 64 << 20, maxWarnings: Int = 1000) {

@@ -72,6 +72,8 @@ enum FeatureRecord {
     }
 
     static let headerSize = 12
+    /// The most attributes one record holds (its count is a `u16`).
+    static let maxAttributes = Int(UInt16.max)
 
     /// Appends a record; false (nothing written) when the geometry is empty.
     @discardableResult

@@ -134,10 +134,11 @@ public struct IncrementalTiler {
             }
             table = loader.table
             saved.skipped += loader.skipped
+            saved.tooWide += loader.tooWide
             saved.records += loader.records.count
             saved.bounds.extend(loader.bounds)
             appendedCount += loader.records.count
-            if saved.skipped > 0 { loadWarnings.append(Tiler.skippedWarning(layer: layer.name, count: saved.skipped)) }
+            loadWarnings += Tiler.loadWarnings(layer: layer.name, skipped: saved.skipped, tooWide: saved.tooWide)
             if let guess = loader.guess {
                 let choice = guess.choose(minzoom: layer.minzoom)
                 let zoom = choice?.zoom ?? layer.maxzoom

@@ -18,6 +18,8 @@ final class LayerLoader: @unchecked Sendable {
     var schema: LayerSchema
     var bounds = BoundingBox.empty
     var skipped = 0
+    /// Features left out because they have more attributes than a record can count (`FeatureRecord.maxAttributes`).
+    var tooWide = 0
     var estimate: PieceEstimate
     /// The automatic maxzoom's evidence (`default_maxzoom = auto` layers only).
     var guess: ZoomGuess?
@@ -57,6 +59,10 @@ final class LayerLoader: @unchecked Sendable {
             default: break
             }
             let out = FeatureEvaluator.evaluate(layer, properties: f.properties, id: f.id, geometryType: c.typeName, zoom: Double(layer.maxzoom))
+            if !dynamic && out.properties.count > FeatureRecord.maxAttributes {
+                tooWide += 1
+                continue
+            }
             if out.kept { schema.add(out.properties, type: c.type) }
             guard out.kept || dynamic else { continue }
             refs.removeAll(keepingCapacity: true)

@@ -82,6 +82,10 @@ public struct Tiler {
     public var progress: (@Sendable (Double) -> Void)?
     /// Keep what an incremental publish needs (`TilingReport.state`, `tileRecords`).
     public var keepState = false
+    /// Asked between feature batches while loading, between record groups while cutting and
+    /// between tile batches while assembling: true stops the run with `TilingError.canceled`
+    /// within a fraction of a second (the daemon's SIGTERM), whatever the zoom or data size.
+    public var shouldCancel: (@Sendable () -> Bool)?
 
     public init(recipe: Recipe, threads: Int? = nil) {
         self.recipe = recipe
@@ -118,6 +122,7 @@ public struct Tiler {
                     try source.forEachFeature { f in
                         batch.append(f)
                         if batch.count == LayerLoader.batchSize {
+                            try checkCancel()
                             try send(batch)
                             batch.removeAll(keepingCapacity: true)
                         }
@@ -131,7 +136,7 @@ public struct Tiler {
                 throw TilingError.source(name: layer.source, message: "\(error)")
             }
             table = loader.table
-            if loader.skipped > 0 { warnings.append(Tiler.skippedWarning(layer: layer.name, count: loader.skipped)) }
+            warnings += Tiler.loadWarnings(layer: layer.name, skipped: loader.skipped, tooWide: loader.tooWide)
             if let guess = loader.guess {
                 let choice = guess.choose(minzoom: layer.minzoom)
                 layer.maxzoom = choice?.zoom ?? layer.maxzoom
@@ -144,7 +149,7 @@ public struct Tiler {
             bounds.extend(loader.bounds)
             if keepState {
                 stateLayers.append(TilingState.Layer(schema: loader.schema, guess: loader.guess, bounds: loader.bounds, skipped: loader.skipped,
-                                                     records: loader.records.count, maxzoom: layer.maxzoom))
+                                                     tooWide: loader.tooWide, records: loader.records.count, maxzoom: layer.maxzoom))
             }
             featureCount += loader.records.count
             data.append(LayerData(layer: layer, records: loader.records, dynamic: loader.dynamic))
@@ -183,6 +188,7 @@ public struct Tiler {
                 defer { memory.release(pieces.footprint) }
                 var start = 0
                 while start < pieces.tiles.count {
+                    try checkCancel()
                     let batch = pieces.tiles[start..<min(pieces.tiles.count, start + batchSize)]
                     start += batch.count
                     let built = Parallel.map(batch.count, threads: threads, state: { Gzip.Compressor() }) { compressor, i in
@@ -215,9 +221,18 @@ public struct Tiler {
                             state: keepState ? TilingState(recipe: recipe.json, layers: stateLayers) : nil, tileRecords: records)
     }
 
-    /// The warning for features a layer skipped for invalid coordinates.
-    static func skippedWarning(layer: String, count: Int) -> String {
-        "layer \(layer): \(count) feature(s) with invalid coordinates were skipped"
+    /// The warnings for features a layer skipped while loading: invalid coordinates, too many attributes.
+    static func loadWarnings(layer: String, skipped: Int, tooWide: Int) -> [String] {
+        var out: [String] = []
+        if skipped > 0 { out.append("layer \(layer): \(skipped) feature(s) with invalid coordinates were skipped") }
+        if tooWide > 0 {
+            out.append("layer \(layer): \(tooWide) feature(s) with more than \(FeatureRecord.maxAttributes) attributes were skipped; choose the attributes to keep with features.attributes in the recipe")
+        }
+        return out
+    }
+
+    private func checkCancel() throws(TilingError) {
+        if let shouldCancel, shouldCancel() { throw .canceled }
     }
 
     /// Keeps the five tiles that dropped the most features, most first.
@@ -252,6 +267,7 @@ public struct Tiler {
             let zoomSimplification = FeatureEvaluator.simplification(d.layer, properties: nil, geometryType: "", zoom: Double(z))
             let layer = d.layer
             try d.records.forEachGroup(max(2, threads * 4)) { group in
+                try checkCancel()
                 let parts = Parallel.map(group.count, threads: threads) { b in
                     let (arena, offsets) = group[b]
                     var out = CutBlock(capacity: max(4096, arena.count / 2))

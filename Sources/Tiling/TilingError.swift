@@ -6,12 +6,15 @@ public enum TilingError: Error, Sendable, CustomStringConvertible {
     case invalidTile(String)
     /// A source could not be read while tiling.
     case source(name: String, message: String)
+    /// `Tiler.shouldCancel` asked the run to stop (the daemon is shutting down); nothing was finished.
+    case canceled
 
     public var description: String {
         switch self {
         case .invalidRecipe(let errors): "invalid recipe: " + errors.joined(separator: "; ")
         case .invalidTile(let m): "invalid tile: \(m)"
         case .source(let name, let m): "source \(name): \(m)"
+        case .canceled: "tiling was canceled before it finished"
         }
     }
 }

@@ -48,6 +48,8 @@ public struct TilingState: Sendable {
         var guess: ZoomGuess?
         var bounds: BoundingBox
         var skipped: Int
+        /// Features skipped for having more attributes than a record holds.
+        var tooWide: Int
         var records: Int
         /// The maxzoom the run used (the chosen one for `default_maxzoom = auto`).
         var maxzoom: Int
@@ -125,7 +127,7 @@ public struct TilingState: Sendable {
         let b = l.bounds
         return ["count": .int(Int64(l.schema.count)), "geometry": .array(l.schema.geometryCounts.map { .int(Int64($0)) }),
                 "attributes": .array(attributes), "bounds": .array([b.west, b.south, b.east, b.north].map(bits)),
-                "skipped": .int(Int64(l.skipped)), "records": .int(Int64(l.records)), "maxzoom": .int(Int64(l.maxzoom))]
+                "skipped": .int(Int64(l.skipped)), "too_wide": .int(Int64(l.tooWide)), "records": .int(Int64(l.records)), "maxzoom": .int(Int64(l.maxzoom))]
     }
 
     private static func layer(_ v: JSONValue) -> Layer? {
@@ -152,7 +154,7 @@ public struct TilingState: Sendable {
             schema.attributes[key] = attribute
         }
         return Layer(schema: schema, guess: nil, bounds: BoundingBox(west: b[0], south: b[1], east: b[2], north: b[3]),
-                     skipped: skipped, records: records, maxzoom: maxzoom)
+                     skipped: skipped, tooWide: o["too_wide"]?.intValue ?? 0, records: records, maxzoom: maxzoom)
     }
 
     /// Doubles are kept as their bit patterns (hex text), so infinities and every bit survive.

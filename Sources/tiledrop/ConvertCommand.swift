@@ -13,7 +13,9 @@ enum ConvertCommand {
         let output = args.value("-o") ?? args.value("--output")
         let reader: any FeatureReader
         do {
-            reader = try FeatureReaders.open(path: input)
+            var limits = ReaderLimits.default
+            limits.followSymlinks = true // a path the user named: a symlink is theirs to give
+            reader = try FeatureReaders.open(path: input, limits: limits)
         } catch {
             printError("tiledrop convert: \(error)")
             if case .io = error { return ExitCode.noInput }

@@ -15,6 +15,18 @@ final class DirectoryTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    /// A symlink planted at the root's lock name is refused, and its target is not truncated.
+    func testFileLockRefusesASymlink() throws {
+        let victim = dir + "/state.db"
+        try "keep".write(toFile: victim, atomically: false, encoding: .utf8)
+        XCTAssertEqual(symlink(victim, dir + "/tiledrop.lock"), 0)
+        XCTAssertThrowsError(try FileLock(path: dir + "/tiledrop.lock")) { XCTAssertEqual(($0 as? SystemError)?.errno, ELOOP) }
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "keep")
+        XCTAssertNil(FileLock.holder(of: dir + "/tiledrop.lock"))
+        let lock = try FileLock(path: dir + "/real.lock")
+        XCTAssertEqual(FileLock.holder(of: lock.path), getpid())
+    }
+
     func testCreateNeverFollowsOrTruncates() throws {
         let victim = dir + "/victim"
         try "keep".write(toFile: victim, atomically: false, encoding: .utf8)

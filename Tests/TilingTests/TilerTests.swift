@@ -56,6 +56,19 @@ final class TilerTests: XCTestCase {
         XCTAssertEqual(report.metadata.vectorLayers.arrayValue?.first?["fields"]?["pop"], "Number")
     }
 
+    /// A feature with more attributes than a record can count is skipped with a warning
+    /// instead of trapping (200,000 keys crashed the daemon's publish worker).
+    func testAFeatureWithTooManyAttributesIsSkippedWithAWarning() throws {
+        var wide = JSONObject()
+        for i in 0..<70_000 { wide["k\(i)"] = .int(Int64(i)) }
+        let features = [Feature(id: 1, geometry: .point(Position(lon: 1, lat: 2)), properties: wide),
+                        Feature(id: 2, geometry: .point(Position(lon: 3, lat: 4)), properties: props(["name": "ok"]))]
+        let (sink, report) = try run(try recipe(#"{"source": "s", "minzoom": 0, "maxzoom": 0}"#), features)
+        let z0 = try XCTUnwrap(try sink.decode(TileID(z: 0, x: 0, y: 0)))
+        XCTAssertEqual(z0.layers[0].features.map(\.id), [2])
+        XCTAssertTrue(report.warnings.contains { $0.contains("1 feature(s) with more than 65535 attributes were skipped") }, "\(report.warnings)")
+    }
+
     func testPolygonIsClippedWithBufferAndWoundClockwise() throws {
         // A square around (0, 0) spanning four z1 tiles.
         let ring = [Position(lon: -20, lat: -20), Position(lon: 20, lat: -20), Position(lon: 20, lat: 20), Position(lon: -20, lat: 20), Position(lon: -20, lat: -20)]
