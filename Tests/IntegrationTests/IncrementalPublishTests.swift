@@ -6,11 +6,12 @@ import XCTest
 
 /// Issue 13: an append republishes only the tiles it touches, in one transaction.
 final class IncrementalPublishTests: XCTestCase {
-    private func points(_ range: Range<Int>, lon: Double = 10) -> Data {
-        let features = range.map { n in
-            #"{"type":"Feature","properties":{"n":\#(n),"name":"p\#(n)"},"geometry":{"type":"Point","coordinates":[\#(lon + Double(n) * 0.37),\#(40 + Double(n % 17) * 0.5)]}}"#
-        }
-        return Data(("{\"type\":\"FeatureCollection\",\"features\":[" + features.joined(separator: ",") + "]}").utf8)
+    private func point(_ n: Int, name: String? = nil) -> String {
+        #"{"type":"Feature","id":\#(n),"properties":{"n":\#(n),"name":"\#(name ?? "p\(n)")"},"geometry":{"type":"Point","coordinates":[\#(10 + Double(n) * 0.37),\#(40 + Double(n % 17) * 0.5)]}}"#
+    }
+
+    private func points(_ range: Range<Int>) -> Data {
+        Data(("{\"type\":\"FeatureCollection\",\"features\":[" + range.map { point($0) }.joined(separator: ",") + "]}").utf8)
     }
 
     /// Every tile (decoded to GeoJSON text) and the metadata, read through a read-write
@@ -52,6 +53,55 @@ final class IncrementalPublishTests: XCTestCase {
         XCTAssertTrue(waitUntil(timeout: 60) { jobs(harness, success: 3) }, harness.log)
         XCTAssertTrue(harness.log.contains("tileset inc: full rebuild: nothing was appended"), harness.log)
         XCTAssertEqual(try snapshot(tileset), incremental)
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
+    func testChangesetsAppendNewIdsIncrementallyAndRewriteForReplacedOrDeletedOnes() throws {
+        let curl = try XCTUnwrap(ServiceClientsTests.which("curl"), "curl is needed")
+        let port = try ServiceClientsTests.freePort()
+        let harness = try DaemonHarness(extraConfig: "owner = alice\nlisten = 127.0.0.1:\(port)\nincremental_max_share = 1")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let created = try harness.cli(["token", "create", "--scopes", "tilesets:read tilesets:write tilesets:list", "--config", harness.configPath, "--root", harness.root])
+        let token = String(decoding: created.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try harness.drop(points(0..<30), map: "cs", name: "a.geojson")
+        XCTAssertTrue(waitUntil(timeout: 60) { jobs(harness, success: 1) }, harness.log)
+
+        func post(_ lines: [String]) throws -> (status: Int, body: JSONValue) {
+            let file = harness.root + "/changeset.geojsonl"
+            try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            let r = try DaemonHarness.runTool(curl, ["-s", "-w", "\n%{http_code}", "-F", "file=@" + file,
+                                                   "http://127.0.0.1:\(port)/tilesets/v1/alice.cs/publish-changesets?access_token=\(token)"])
+            let parts = r.output.split(separator: "\n")
+            return (Int(parts.last ?? "") ?? 0, (try? JSONParser.parse(String(parts.dropLast().joined(separator: "\n")))) ?? .null)
+        }
+        func z0() throws -> [JSONValue] {
+            let tile = try harness.cli(["tile", harness.root + "/tiles/cs.mbtiles", "0/0/0"])
+            return try JSONParser.parse(Array(tile.stdout))["features"]?.arrayValue ?? []
+        }
+
+        var (status, body) = try post([point(30), point(31)])
+        XCTAssertEqual(status, 200, "\(body)")
+        XCTAssertEqual(body["incremental"], true)
+        XCTAssertNotNil(body["jobId"]?.stringValue)
+        XCTAssertTrue(waitUntil(timeout: 60) { jobs(harness, success: 2) }, harness.log)
+        XCTAssertTrue(harness.log.contains("tileset cs: appended 2 feature(s) incrementally"), harness.log)
+        XCTAssertTrue(harness.log.contains("job \(body["jobId"]?.stringValue ?? "-")"), "the answer names the job the ingest queued")
+        XCTAssertEqual(try z0().count, 32)
+
+        (status, body) = try post([#"{"id": 3, "delete": true}"#, point(5, name: "moved"), #"{"id": 999, "delete": true}"#])
+        XCTAssertEqual(status, 200, "\(body)")
+        XCTAssertEqual(body["incremental"], false)
+        XCTAssertEqual(body["replaced"], 2)
+        XCTAssertTrue(waitUntil(timeout: 60) { jobs(harness, success: 3) }, harness.log)
+        let features = try z0()
+        XCTAssertEqual(features.count, 31)
+        XCTAssertFalse(features.contains { $0["properties"]?["n"]?.intValue == 3 }, "feature 3 was deleted")
+        XCTAssertEqual(features.filter { $0["properties"]?["n"]?.intValue == 5 }.compactMap { $0["properties"]?["name"]?.stringValue }, ["moved"])
+
+        (status, body) = try post([#"{"type": "Feature", "geometry": null, "properties": {}}"#])
+        XCTAssertEqual(status, 400)
+        XCTAssertTrue(JSONWriter.string(body).contains("changeset line 1"), "\(body)")
         XCTAssertEqual(harness.stop(), 0)
     }
 
