@@ -325,11 +325,14 @@ final class PublishScheduler: @unchecked Sendable {
             try? store.with { db throws(StorageError) in try db.updateJob(running) }
             progress.start(tileset: job.tileset, job: job.id)
             defer { progress.finish() }
+            // The job's `memory.peak_rss_bytes` is the daemon's peak while this job ran.
+            TilingMemory.resetPeakRSS()
             let report = try publish(job.tileset, recipe: recipe, outputs: outputs)
             job.stage = .success
             job.published = epochMilliseconds()
             job.warnings = report.warnings
             job.layerStats = JSONWriter.string(report.layerStats)
+            job.memory = JSONWriter.string(report.memory.json)
             for choice in report.maxzoomChoices { logger.info("tileset \(job.tileset): \(choice)") }
             logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id)); tiler memory peak \(report.memory.peak / 1_000_000) MB of \(report.memory.budget / 1_000_000) MB, peak RSS \((report.memory.peakRSS ?? 0) / 1_000_000) MB")
             for warning in report.warnings { logger.warning("tileset \(job.tileset): \(warning)") }

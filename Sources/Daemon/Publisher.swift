@@ -19,7 +19,8 @@ public struct PublishReport: Sendable {
     public var outputPath: String { outputPaths.first ?? "" }
     /// Every file written, in the order asked for.
     public var outputPaths: [String]
-    /// What tiling held against its memory budget (logged and printed; not an MTS job field).
+    /// What tiling held against its memory budget: logged, printed, and stored on the daemon's
+    /// job as `memory` (a tiledrop addition; MTS has no such field).
     public var memory: TilingMemoryReport
 
     /// The MBTiles `name` of the tileset (MTS `tilesetId` for one-shot publishes).

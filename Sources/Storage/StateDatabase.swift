@@ -187,10 +187,10 @@ public final class StateDatabase {
     }
 
     public func updateJob(_ j: PublishJobRecord) throws(StorageError) {
-        try db.prepare("UPDATE jobs SET stage=?, published=?, errors=?, warnings=?, layer_stats=?, attempts=?, after_publish=?, recipe=? WHERE id=?").run([
+        try db.prepare("UPDATE jobs SET stage=?, published=?, errors=?, warnings=?, layer_stats=?, attempts=?, after_publish=?, recipe=?, memory=? WHERE id=?").run([
             .text(j.stage.rawValue), j.published.map(SQLiteValue.int) ?? .null, .text(encode(j.errors)),
             .text(encode(j.warnings)), j.layerStats.map(SQLiteValue.text) ?? .null, .int(Int64(j.attempts)),
-            j.afterPublish.map(SQLiteValue.text) ?? .null, j.recipe.map(SQLiteValue.text) ?? .null, .text(j.id),
+            j.afterPublish.map(SQLiteValue.text) ?? .null, j.recipe.map(SQLiteValue.text) ?? .null, j.memory.map(SQLiteValue.text) ?? .null, .text(j.id),
         ])
     }
 
@@ -245,7 +245,7 @@ public final class StateDatabase {
     }
 
     func jobs(where clause: String, _ values: [SQLiteValue]) throws(StorageError) -> [PublishJobRecord] {
-        let s = try db.prepare("SELECT id, tileset, stage, created, published, errors, warnings, layer_stats, attempts, after_publish, recipe FROM jobs WHERE \(clause)")
+        let s = try db.prepare("SELECT id, tileset, stage, created, published, errors, warnings, layer_stats, attempts, after_publish, recipe, memory FROM jobs WHERE \(clause)")
         try s.bind(values)
         var result: [PublishJobRecord] = []
         while try s.step() {
@@ -253,7 +253,7 @@ public final class StateDatabase {
                 id: s.text(0) ?? "", tileset: s.text(1) ?? "", stage: JobStage(rawValue: s.text(2) ?? "") ?? .failed,
                 created: s.int(3), published: s.isNull(4) ? nil : s.int(4), errors: decode(s.text(5)),
                 warnings: decode(s.text(6)), layerStats: s.text(7), attempts: Int(s.int(8)), afterPublish: s.text(9),
-                recipe: s.text(10)))
+                recipe: s.text(10), memory: s.text(11)))
         }
         return result
     }

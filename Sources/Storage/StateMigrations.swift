@@ -38,6 +38,8 @@ enum StateMigrations {
         .sql("ALTER TABLE jobs ADD COLUMN after_publish TEXT;"),
         // v5 (issue 10): the recipe each publish job ran with (MTS job `recipe`).
         .sql("ALTER TABLE jobs ADD COLUMN recipe TEXT;"),
+        // v6 (issue 15): what the publish held in memory (tiler peak, peak RSS, budget).
+        .sql("ALTER TABLE jobs ADD COLUMN memory TEXT;"),
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StorageError) {

@@ -108,10 +108,14 @@ public struct PublishJobRecord: Sendable, Equatable {
     public var afterPublish: String?
     /// The recipe the job ran with, as JSON text (MTS `recipe`); nil until it starts.
     public var recipe: String?
+    /// What the publish held in memory, as JSON text (`TilingMemoryReport.json`: budget, tiler
+    /// peak, process peak RSS, spilled bytes, bands); nil until the job succeeds. Not an MTS
+    /// field (MTS reports no memory); tiledrop adds it as `memory` on the job object.
+    public var memory: String?
 
     public init(id: String, tileset: String, stage: JobStage, created: Int64, published: Int64? = nil,
                 errors: [String] = [], warnings: [String] = [], layerStats: String? = nil, attempts: Int = 0,
-                afterPublish: String? = nil, recipe: String? = nil) {
+                afterPublish: String? = nil, recipe: String? = nil, memory: String? = nil) {
         self.id = id
         self.tileset = tileset
         self.stage = stage
@@ -123,6 +127,7 @@ public struct PublishJobRecord: Sendable, Equatable {
         self.attempts = attempts
         self.afterPublish = afterPublish
         self.recipe = recipe
+        self.memory = memory
     }
 
     public var jsonValue: JSONValue {
@@ -138,6 +143,7 @@ public struct PublishJobRecord: Sendable, Equatable {
         if let stats = layerStats, let v = try? JSONParser.parse(stats) { o["layer_stats"] = v } else { o["layer_stats"] = .object(JSONObject()) }
         if let hook = afterPublish, let v = try? JSONParser.parse(hook) { o["after_publish"] = v }
         if let recipe, let v = try? JSONParser.parse(recipe) { o["recipe"] = v }
+        if let memory, let v = try? JSONParser.parse(memory) { o["memory"] = v }
         return .object(o)
     }
 }

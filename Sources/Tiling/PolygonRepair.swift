@@ -9,8 +9,8 @@
 /// a vertex it touches twice (the loop of opposite orientation becomes a hole or an
 /// exterior accordingly); at a crossing, insert the (rounded) crossing point in both edges
 /// and split there; a hole crossing or overlapping another ring is dropped; of two polygons
-/// that overlap, the smaller is dropped. Whatever cannot be repaired within a few rounds is
-/// reduced to the largest valid polygon.
+/// that overlap, the smaller is dropped. Whatever cannot be repaired within the work budget is
+/// reduced to its valid exteriors that do not conflict, largest first.
 enum PolygonRepair {
     typealias Ring = [TilePoint]
     typealias Polygon = [Ring]
@@ -18,15 +18,39 @@ enum PolygonRepair {
     /// Returns valid polygons (exteriors positive area, holes negative, in tile space).
     static func repair(_ input: [Polygon]) -> [Polygon] {
         var polys = normalize(input)
-        for _ in 0..<6 {
+        // Each round fixes one problem, and a coarse zoom of a country with many islands has
+        // dozens (islands merging into the coast, the coast touching itself). Rounds are
+        // bounded by work, not by count: up to `workBudget` edges examined in all, at least 6 rounds.
+        var work = 0
+        var rounds = 0
+        while rounds < 6 || work < workBudget {
             guard let problem = findProblem(polys) else { return polys }
+            work += polys.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
+            rounds += 1
             polys = normalize(fix(polys, problem))
         }
         guard findProblem(polys) != nil else { return polys }
-        // Last resort: the largest polygon whose exterior alone is valid.
-        let candidates = polys.map { [$0[0]] }.sorted { MVTGeometry.signedArea2($0[0]) > MVTGeometry.signedArea2($1[0]) }
-        for c in candidates where findProblem([c]) == nil { return [c] }
-        return []
+        return largestValidSubset(polys)
+    }
+
+    /// Edges `repair` may examine (summed over its rounds) before it falls back to
+    /// `largestValidSubset`: about 0.1 s on one core, so hostile input stays bounded.
+    static let workBudget = 4_000_000
+
+    /// Last resort: the exteriors that are valid on their own, largest first, each kept only
+    /// when it neither crosses nor contains nor lies in one already kept. Keeps the islands
+    /// of a multipolygon when a single part cannot be repaired, instead of only its largest.
+    static func largestValidSubset(_ polys: [Polygon]) -> [Polygon] {
+        typealias Box = (minX: Int32, minY: Int32, maxX: Int32, maxY: Int32)
+        let candidates = polys.map { [$0[0]] }.filter { findProblem([$0]) == nil }
+            .sorted { MVTGeometry.signedArea2($0[0]) > MVTGeometry.signedArea2($1[0]) }
+        var kept: [(poly: Polygon, box: Box)] = []
+        for c in candidates {
+            let box: Box = c[0].reduce((Int32.max, Int32.max, Int32.min, Int32.min)) { b, p in (min(b.0, p.x), min(b.1, p.y), max(b.2, p.x), max(b.3, p.y)) }
+            let near = kept.filter { $0.box.minX <= box.maxX && box.minX <= $0.box.maxX && $0.box.minY <= box.maxY && box.minY <= $0.box.maxY }
+            if findProblem(near.map { $0.poly } + [c]) == nil { kept.append((c, box)) }
+        }
+        return kept.map { $0.poly }
     }
 
     /// Cleans rings and orients them; drops degenerate rings (and polygons whose exterior is).

@@ -23,6 +23,8 @@ final class RecordStore: @unchecked Sendable {
     private(set) var count = 0
     private(set) var spilledBytes = 0
     var isSpilled: Bool { file != nil }
+    /// Bytes of all records, in memory or spilled (what one pass over them reads).
+    var bytes: Int { blocks.reduce(spilledBytes) { $0 + $1.arena.count } }
 
     init(memory: TilingMemory) { self.memory = memory }
 

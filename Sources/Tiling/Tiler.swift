@@ -168,6 +168,7 @@ public struct Tiler {
         let attributes = table
         let layers = data.map(\.layer)
         let writer = LockedSink(sink)
+        let bandBudget = memory.bandBudget(recordBytes: data.reduce(0) { $0 + $1.records.bytes })
         let totalWeight = (minzoom...maxzoom).reduce(0.0) { $0 + pow(4, Double($1)) }
         var doneWeight = 0.0
         for z in minzoom...maxzoom {
@@ -175,12 +176,12 @@ public struct Tiler {
                 doneWeight += pow(4, Double(z))
                 progress?(min(1, doneWeight / totalWeight))
             }
-            // Cut in bands of columns whose estimated pieces fit the pieces' budget.
+            // Cut in bands of columns whose estimated pieces fit the band budget.
             var perColumn = [Int](repeating: 0, count: 1 << z)
             for (e, d) in zip(estimates, data) where (d.layer.minzoom...d.layer.maxzoom).contains(z) {
                 for (x, b) in e.bytesPerColumn(z).enumerated() { perColumn[x] += b }
             }
-            let bands = PieceEstimate.bands(perColumn, budget: memory.pieceBudget)
+            let bands = PieceEstimate.bands(perColumn, budget: bandBudget)
             maxBands = max(maxBands, bands.count)
             for columns in bands {
                 let pieces = try cut(zoom: z, columns: columns, data: data, memory: memory)

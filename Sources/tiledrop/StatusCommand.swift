@@ -63,6 +63,10 @@ enum StatusCommand {
         }
         if let last = s["last_job"], last != .null {
             lines.append("last publish: \(last["tileset"]?.stringValue ?? "?") \(last["stage"]?.stringValue ?? "?")\(last["published"]?.stringValue.map { " at \($0)" } ?? "")")
+            if let m = last["memory"], let budget = m["budget_bytes"]?.intValue, let peak = m["peak_bytes"]?.intValue {
+                let rss = m["peak_rss_bytes"]?.intValue.map { ", process peak RSS \($0 / 1_000_000) MB" } ?? ""
+                lines.append("  memory: tiler peak \(peak / 1_000_000) MB of a \(budget / 1_000_000) MB budget\(rss)")
+            }
             for e in last["errors"]?.arrayValue?.compactMap(\.stringValue) ?? [] { lines.append("  error: \(e)") }
             for w in last["warnings"]?.arrayValue?.compactMap(\.stringValue) ?? [] { lines.append("  warning: \(w)") }
         }

@@ -84,6 +84,14 @@ final class MapsAndSocketTests: XCTestCase {
         let jobs = try get(harness, "/tilesets/v1/trips/jobs").1.arrayValue ?? []
         XCTAssertTrue(jobs.allSatisfy { $0["stage"]?.stringValue == "success" }, "\(jobs)")
         XCTAssertNotNil(jobs.first?["layer_stats"]?["trips"]?["total_tiles"], "MTS layer_stats stored on the job")
+        // Issue 15: the job records what the publish held in memory, and `status` shows it.
+        let memory = try XCTUnwrap(jobs.first?["memory"], "memory stored on the job: \(jobs)")
+        XCTAssertEqual(memory["budget_bytes"]?.intValue, 256_000_000, "the default tiling_memory")
+        XCTAssertGreaterThan(memory["peak_bytes"]?.intValue ?? 0, 0)
+        XCTAssertGreaterThan(memory["peak_rss_bytes"]?.intValue ?? 0, 1_000_000)
+        XCTAssertEqual(try harness.status()["last_job"]?["memory"], memory)
+        let human = String(decoding: try harness.cli(["status", "--root", harness.root]).stdout, as: UTF8.self)
+        XCTAssertTrue(human.contains("memory: tiler peak ") && human.contains(" MB of a 256 MB budget, process peak RSS "), human)
         XCTAssertEqual(try get(harness, "/v1/nothing").0, 404)
         XCTAssertEqual(harness.stop(), 0)
     }

@@ -88,6 +88,38 @@ final class TilerTests: XCTestCase {
         XCTAssertEqual(report.layerStats["l"]?["polygon_count"], 4)
     }
 
+    /// Issue 15: a multipolygon needing more repairs than a fixed round count (many islands
+    /// merging at z0, and a main part touching itself) kept only one part, the largest that was
+    /// valid on its own (the Natural Earth USA became Alaska at z0/z1). Every part must stay.
+    func testMultipolygonWithManyRepairsKeepsEveryPart() throws {
+        func square(_ lon: Double, _ lat: Double, _ size: Double) -> [Position] {
+            [Position(lon: lon, lat: lat), Position(lon: lon + size, lat: lat), Position(lon: lon + size, lat: lat + size),
+             Position(lon: lon, lat: lat + size), Position(lon: lon, lat: lat)]
+        }
+        // Eight pairs of overlapping islands in the west (found first by the sweep: eight repairs),
+        let islands = (0..<8).flatMap { i in
+            [[square(-170, -60 + Double(i) * 12, 4)], [square(-168, -58 + Double(i) * 12, 3.5)]]
+        }
+        // a main part made of two 20° lobes touching at one corner (not valid on its own),
+        let mainland = [[Position(lon: -100, lat: 0), Position(lon: -80, lat: 0), Position(lon: -80, lat: 20), Position(lon: -60, lat: 20),
+                         Position(lon: -60, lat: 40), Position(lon: -80, lat: 40), Position(lon: -80, lat: 20), Position(lon: -100, lat: 20),
+                         Position(lon: -100, lat: 0)]]
+        // and a smaller part far east.
+        let east = [square(100, 50, 15)]
+        let feature = Feature(geometry: .multiPolygon(islands + [mainland, east]), properties: props(["name": "archipelago"]))
+        let (sink, _) = try run(try recipe(#"{"source": "s", "minzoom": 0, "maxzoom": 0}"#), [feature])
+        let id = TileID(z: 0, x: 0, y: 0)
+        let f = try XCTUnwrap(try sink.decode(id)?.layers.first?.features.first)
+        let exteriors = f.decoded.parts.filter { MVTGeometry.signedArea2($0) > 0 }
+        XCTAssertNil(PolygonRepair.findProblem(exteriors.map { [$0] }), "valid output")
+        // Longitudes of the exteriors' west edges, from tile pixels (extent 4096 at z0).
+        let west = exteriors.map { ring in Double(ring.map(\.x).min()!) / 4096 * 360 - 180 }
+        XCTAssertEqual(west.filter { abs($0 + 100) < 1 }.count, 1, "the west lobe of the main part is kept: \(west)")
+        XCTAssertEqual(west.filter { abs($0 + 80) < 1 }.count, 1, "the east lobe of the main part is kept: \(west)")
+        XCTAssertEqual(west.filter { abs($0 - 100) < 1 }.count, 1, "the eastern part is kept: \(west)")
+        XCTAssertEqual(west.filter { $0 < -160 }.count, 8, "one island of each overlapping pair is kept: \(west)")
+    }
+
     func testFilterSetAllowedOutputAndID() throws {
         let fs = (0..<10).map { i in
             Feature(id: .string("f\(i)"), geometry: .point(Position(lon: Double(i), lat: 0)), properties: props(["n": .int(Int64(i)), "drop": "x"]))

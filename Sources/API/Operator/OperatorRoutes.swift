@@ -117,6 +117,7 @@ struct OperatorRoutes: Sendable {
         o["published"] = job.published.map { .string(HTTPDate.format(milliseconds: $0)) } ?? .null
         o["errors"] = .array(job.errors.map(JSONValue.string))
         o["warnings"] = .array(job.warnings.map(JSONValue.string))
+        if let memory = job.memory, let v = try? JSONParser.parse(memory) { o["memory"] = v }
         return .object(o)
     }
 
