@@ -53,6 +53,8 @@ final class SharedConfig: @unchecked Sendable {
         Key(name: "cors_origin") { $0.corsOrigin },
         Key(name: "public_url") { $0.publicURL ?? "" },
         Key(name: "tokens_file") { $0.tokensPath },
+        Key(name: "rate_limit") { "\($0.rateLimit)" },
+        Key(name: "rate_limit_interval") { "\($0.rateLimitInterval)" },
         Key(name: "recipe_source_folders") { $0.recipeSourceFolders.joined(separator: ", ") },
     ]
 
