@@ -12,7 +12,9 @@ import Glibc
 /// drops and, for the largest size, 100-city drops spread over the world. Each figure is the
 /// time from the ingest's completion (`ingests.updated_at`) to the job's success
 /// (`jobs.published`), read from `state.db`; the daemon's own line (`appended … in S s`) is
-/// printed beside it.
+/// printed beside it. Each drop waits until the previous publish's map preview is rendered,
+/// so no other work of the daemon overlaps the measured publish. Peak RSS is the job's own
+/// (`jobs.memory.peak_rss_bytes`: the daemon's peak while the job ran, baseline included).
 enum IncrementalBenchmark {
     static func run(arguments: [String]) -> Int32 {
         var fixtures = ProcessInfo.processInfo.environment["TILEDROP_FIXTURES"] ?? "../shared/fixtures"
@@ -62,10 +64,12 @@ enum IncrementalBenchmark {
                     }
                 }
                 let rss = daemon.peakRSSKiB()
+                let jobRSS = daemon.jobPeakRSS(last: appends + hundred.count)
                 let lines = daemon.log.split(separator: "\n").filter { $0.contains("incrementally") || $0.contains("full rebuild") }
                 print("  \(size) features: full publish \(format(full)) s; 1-feature append: median \(format(median(single))) s (\(single.map(format).joined(separator: ", ")))"
                       + (hundred.isEmpty ? "" : "; 100 features worldwide: median \(format(median(hundred))) s (\(hundred.map(format).joined(separator: ", ")))")
-                      + "; daemon peak RSS after restart \(rss / 1024) MB")
+                      + "; peak RSS of the incremental jobs: max \(jobRSS.max() ?? 0) MB (\(jobRSS.map(String.init).joined(separator: ", ")))"
+                      + "; daemon VmHWM since restart \(rss / 1024) MB")
                 for line in lines.suffix(appends + hundred.count) { print("    daemon: \(line.split(separator: " ").dropFirst(2).joined(separator: " "))") }
             } catch {
                 FileHandle.standardError.write(Data("incremental: \(size): \(error)\n\(daemon.log.suffix(2000))\n".utf8))
@@ -164,6 +168,7 @@ enum IncrementalBenchmark {
             let temp = root + "/drop/cities/." + name + ".part"
             try data.write(to: URL(fileURLWithPath: temp))
             guard rename(temp, root + "/drop/cities/" + name) == 0 else { throw Failure("cannot rename \(temp)") }
+            let previews = log.components(separatedBy: "preview ").count
             var result: Double?
             guard wait(seconds: 900, {
                 guard let db = try? SQLiteDatabase(path: self.root + "/state.db", readOnly: true, create: false),
@@ -174,10 +179,22 @@ enum IncrementalBenchmark {
                 result = Double(published - completed) / 1000
                 return true
             }), let result else { throw Failure("\(name) was not published within 15 minutes") }
+            _ = wait(seconds: 120) { self.log.components(separatedBy: "preview ").count > previews }
             if (try? SQLiteDatabase(path: root + "/state.db", readOnly: true, create: false).scalarInt("SELECT count(*) FROM jobs WHERE stage = 'failed'")) ?? 0 > 0 {
                 throw Failure("a publish job failed")
             }
             return result
+        }
+
+        /// `peak_rss_bytes` of the last `count` successful jobs, in MB, oldest first.
+        func jobPeakRSS(last count: Int) -> [Int] {
+            guard let db = try? SQLiteDatabase(path: root + "/state.db", readOnly: true, create: false),
+                  let s = try? db.prepare("SELECT memory FROM jobs WHERE stage = 'success' ORDER BY published DESC LIMIT \(count)") else { return [] }
+            var out: [Int] = []
+            while (try? s.step()) == true {
+                if let text = s.text(0), let rss = (try? JSONParser.parse(text))?["peak_rss_bytes"]?.intValue { out.append(rss / 1_000_000) }
+            }
+            return out.reversed()
         }
 
         /// VmHWM (peak resident set) of the running daemon, in KiB.
