@@ -24,8 +24,9 @@ public enum APIRoutes {
             MapTilerRoutes(backend: services, access: access).register(on: &router)
             MapHubRoutes(backend: services, access: access).register(on: &router)
         }
-        // Rendered tiles: at most 32 MB of encoded images, shared by the server's workers.
-        let cache = RasterTileCache(maxBytes: 32 << 20)
+        // Rendered tiles (and CARTO layer group tiles): at most 16 MB of encoded images, shared by
+        // the server's workers (the daemon stays under 64 MB while serving them; `tiledrop-bench render`).
+        let cache = RasterTileCache(maxBytes: 16 << 20)
         if let carto {
             CartoRoutes(backend: backend, carto: carto, cache: cache).register(on: &router)
         }
