@@ -12,10 +12,15 @@ public struct FeatureStyle: Sendable, Equatable {
     public var markerSize: MarkerSize
     public var markerOutline: RenderColor?
     public var markerOutlineWidth: Double
+    /// The marker's diameter in 1× pixels when a style gives a number (CartoCSS `marker-width`);
+    /// nil: `markerSize` decides.
+    public var markerWidth: Double?
+    /// Opacity of the whole marker, fill and outline (CartoCSS `marker-opacity`).
+    public var markerOpacity: Double
 
     public init(fill: RenderColor? = nil, fillOpacity: Double = 1, stroke: RenderColor? = nil, strokeWidth: Double = 1,
                 strokeOpacity: Double = 1, markerColor: RenderColor? = nil, markerSize: MarkerSize = .medium,
-                markerOutline: RenderColor? = .white, markerOutlineWidth: Double = 1.5) {
+                markerOutline: RenderColor? = .white, markerOutlineWidth: Double = 1.5, markerWidth: Double? = nil, markerOpacity: Double = 1) {
         self.fill = fill
         self.fillOpacity = fillOpacity
         self.stroke = stroke
@@ -25,7 +30,12 @@ public struct FeatureStyle: Sendable, Equatable {
         self.markerSize = markerSize
         self.markerOutline = markerOutline
         self.markerOutlineWidth = markerOutlineWidth
+        self.markerWidth = markerWidth
+        self.markerOpacity = markerOpacity
     }
+
+    /// The marker diameter in 1× pixels.
+    public var markerDiameter: Double { markerWidth ?? markerSize.diameter }
 }
 
 /// simplestyle's `marker-size`, with the marker diameters in 1× pixels.
@@ -38,31 +48,5 @@ public enum MarkerSize: String, Sendable, CaseIterable {
         case .medium: 12
         case .large: 16
         }
-    }
-}
-
-/// Style rules of one layer: values that replace the palette defaults for its features,
-/// before the features' own simplestyle properties are applied.
-public struct LayerStyle: Sendable, Equatable {
-    public var fill: RenderColor?
-    public var fillOpacity: Double?
-    public var stroke: RenderColor?
-    public var strokeWidth: Double?
-    public var strokeOpacity: Double?
-    public var markerColor: RenderColor?
-    public var markerSize: MarkerSize?
-    /// Whether the features' simplestyle properties may override these rules (default yes).
-    public var featurePropertiesWin: Bool
-
-    public init(fill: RenderColor? = nil, fillOpacity: Double? = nil, stroke: RenderColor? = nil, strokeWidth: Double? = nil,
-                strokeOpacity: Double? = nil, markerColor: RenderColor? = nil, markerSize: MarkerSize? = nil, featurePropertiesWin: Bool = true) {
-        self.fill = fill
-        self.fillOpacity = fillOpacity
-        self.stroke = stroke
-        self.strokeWidth = strokeWidth
-        self.strokeOpacity = strokeOpacity
-        self.markerColor = markerColor
-        self.markerSize = markerSize
-        self.featurePropertiesWin = featurePropertiesWin
     }
 }

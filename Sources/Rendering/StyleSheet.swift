@@ -1,4 +1,5 @@
 import GeoModel
+import Tiling
 
 /// Resolves the style of every feature: per-layer defaults from a palette, layer rules over
 /// them, and the feature's simplestyle properties (simplestyle-spec 1.1.0) over both.
@@ -30,16 +31,19 @@ public struct StyleSheet: Sendable {
     }
 
     /// The style of a feature of geometry `kind` in the layer at `layerIndex` (the order
-    /// layers are drawn in), given its properties.
-    public func style(layer: String, layerIndex: Int, kind: GeometryKind, properties: some Sequence<(key: String, value: JSONValue)>) -> FeatureStyle {
+    /// layers are drawn in), given its properties; `context` (the feature and the zoom) decides
+    /// which of the layer's conditional rules apply.
+    public func style(layer: String, layerIndex: Int, kind: GeometryKind, properties: some Sequence<(key: String, value: JSONValue)>,
+                      context: ExpressionContext? = nil) -> FeatureStyle {
         let base = palette[layerIndex % palette.count]
+        let rules = layers[layer].map { $0.rules.isEmpty ? $0 : $0.resolved(for: context) }
+        if let r = rules, r.onlyStyledSymbolizers { return StyleSheet.styledOnly(r, kind: kind) }
         var s: FeatureStyle
         switch kind {
         case .polygon: s = FeatureStyle(fill: base, fillOpacity: StyleSheet.defaultFillOpacity, stroke: base, strokeWidth: StyleSheet.defaultPolygonStrokeWidth)
         case .line: s = FeatureStyle(stroke: base, strokeWidth: StyleSheet.defaultLineWidth)
         case .point: s = FeatureStyle(markerColor: base)
         }
-        let rules = layers[layer]
         if let r = rules { apply(r, to: &s) }
         guard rules?.featurePropertiesWin ?? true else { return s }
         for (key, value) in properties {
@@ -66,6 +70,40 @@ public struct StyleSheet: Sendable {
         if let v = r.strokeOpacity { s.strokeOpacity = v }
         if let v = r.markerColor { s.markerColor = v }
         if let v = r.markerSize { s.markerSize = v }
+        if let v = r.markerWidth { s.markerWidth = v }
+        if let v = r.markerOpacity { s.markerOpacity = v }
+        if let v = r.markerOutline { s.markerOutline = v }
+        if let v = r.markerOutlineWidth { s.markerOutlineWidth = v }
+    }
+
+    /// Mapnik's defaults for a symbolizer a CartoCSS rule names without giving every value
+    /// (carto's reference: `polygon-fill` grey, `line-color` black 1 px, `marker-fill` blue,
+    /// `marker-width` 10, `marker-line-color` black 0.5 px).
+    static let mapnikPolygonFill = RenderColor(r: 128, g: 128, b: 128)
+    static let mapnikMarkerFill = RenderColor(r: 0, g: 0, b: 255)
+
+    /// A feature's style when the layer draws only what its rules style: a polygon gets a fill
+    /// if `polygon-*` was set and an outline if `line-*` was, a line only a `line-*` stroke, a
+    /// point only a `marker-*` marker; anything unstyled stays nil and is not drawn.
+    static func styledOnly(_ r: LayerStyle, kind: GeometryKind) -> FeatureStyle {
+        var s = FeatureStyle(markerOutline: nil)
+        if kind == .polygon, r.styledFill {
+            s.fill = r.fill ?? mapnikPolygonFill
+            s.fillOpacity = r.fillOpacity ?? 1
+        }
+        if kind != .point, r.styledLine {
+            s.stroke = r.stroke ?? .black
+            s.strokeWidth = r.strokeWidth ?? 1
+            s.strokeOpacity = r.strokeOpacity ?? 1
+        }
+        if kind == .point, r.styledMarker {
+            s.markerColor = r.markerColor ?? mapnikMarkerFill
+            s.markerWidth = r.markerWidth ?? r.markerSize?.diameter ?? 10
+            s.markerOpacity = r.markerOpacity ?? 1
+            s.markerOutline = r.markerOutline ?? .black
+            s.markerOutlineWidth = r.markerOutlineWidth ?? 0.5
+        }
+        return s
     }
 
     private func color(_ v: JSONValue) -> RenderColor? {
@@ -74,5 +112,16 @@ public struct StyleSheet: Sendable {
     }
 
     /// What a feature is drawn as.
-    public enum GeometryKind: Sendable { case point, line, polygon }
+    public enum GeometryKind: Sendable {
+        case point, line, polygon
+
+        /// The name expressions see as `geometry-type`.
+        public var expressionName: String {
+            switch self {
+            case .point: "Point"
+            case .line: "LineString"
+            case .polygon: "Polygon"
+            }
+        }
+    }
 }

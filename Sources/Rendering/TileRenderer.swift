@@ -34,14 +34,17 @@ public struct TileRenderer: Sendable {
 
     /// Renders one tile into a new `size`×`size` canvas; `neighbours` (up to the 8 around it,
     /// placed at column/row −1…1) contribute the markers that reach across the edges.
-    public func render(_ tile: MVTTile, neighbours: [PlacedTile] = [], size: Int = 256, pixelRatio: Double = 1) -> Canvas {
+    /// `zoom` is the tile's zoom, for style rules that depend on it.
+    public func render(_ tile: MVTTile, neighbours: [PlacedTile] = [], size: Int = 256, pixelRatio: Double = 1, zoom: Double = 0) -> Canvas {
         let painter = Painter(canvas: Canvas(width: size, height: size, background: style.background ?? .transparent))
-        draw([PlacedTile(tile: tile)] + neighbours, with: painter, tileSize: Double(size), pixelRatio: pixelRatio)
+        draw([PlacedTile(tile: tile)] + neighbours, with: painter, tileSize: Double(size), pixelRatio: pixelRatio, zoom: zoom)
         return painter.canvas
     }
 
     /// Draws placed tiles with the painter; tile (0, 0) has its top-left corner at (`originX`, `originY`) px.
-    public func draw(_ tiles: [PlacedTile], with painter: some ShapePainter, tileSize: Double, originX: Double = 0, originY: Double = 0, pixelRatio: Double = 1) {
+    /// `zoom` (the tiles' zoom level) is what style rules with zoom filters see.
+    public func draw(_ tiles: [PlacedTile], with painter: some ShapePainter, tileSize: Double, originX: Double = 0, originY: Double = 0,
+                     pixelRatio: Double = 1, zoom: Double = 0) {
         var names: [String] = layerOrder
         for t in tiles { for l in t.tile.layers where !names.contains(l.name) { names.append(l.name) } }
         for name in names {
@@ -49,19 +52,23 @@ public struct TileRenderer: Sendable {
             for placed in tiles {
                 guard let layer = placed.tile.layers.first(where: { $0.name == name }) else { continue }
                 let x0 = originX + Double(placed.column) * tileSize, y0 = originY + Double(placed.row) * tileSize
-                draw(layer, paletteIndex: paletteIndex, with: painter, x0: x0, y0: y0, tileSize: tileSize, pixelRatio: pixelRatio)
+                draw(layer, paletteIndex: paletteIndex, with: painter, x0: x0, y0: y0, tileSize: tileSize, pixelRatio: pixelRatio, zoom: zoom)
             }
         }
         painter.resetClip()
     }
 
-    private func draw(_ layer: MVTTile.Layer, paletteIndex: Int, with painter: some ShapePainter, x0: Double, y0: Double, tileSize: Double, pixelRatio: Double) {
+    private func draw(_ layer: MVTTile.Layer, paletteIndex: Int, with painter: some ShapePainter, x0: Double, y0: Double, tileSize: Double,
+                      pixelRatio: Double, zoom: Double) {
         let scale = tileSize / Double(layer.extent)
         let extent = Int32(clamping: layer.extent)
         let styleKeys: Set<String> = ["stroke", "stroke-width", "stroke-opacity", "fill", "fill-opacity", "marker-color", "marker-size"]
         let keyIsStyle = layer.keys.map { styleKeys.contains($0) }
         let canvasW = Double(painter.width), canvasH = Double(painter.height)
         let visible = x0 < canvasW && y0 < canvasH && x0 + tileSize > 0 && y0 + tileSize > 0
+        let layerStyle = style.layers[layer.name]
+        let hasRules = !(layerStyle?.rules.isEmpty ?? true)
+        let rulesReadFeatures = layerStyle?.rulesReadFeatures ?? false
         for feature in layer.features {
             let kind: StyleSheet.GeometryKind
             switch feature.type {
@@ -75,7 +82,12 @@ public struct TileRenderer: Sendable {
             for i in stride(from: 0, to: feature.tags.count - 1, by: 2) where keyIsStyle[Int(feature.tags[i])] {
                 props.append((layer.keys[Int(feature.tags[i])], layer.values[Int(feature.tags[i + 1])].json))
             }
-            let s = style.style(layer: layer.name, layerIndex: paletteIndex, kind: kind, properties: props)
+            var context: ExpressionContext?
+            if hasRules {
+                let all = rulesReadFeatures ? TileRenderer.properties(of: feature, in: layer) : JSONObject()
+                context = ExpressionContext(properties: all, id: feature.id.map { .int(Int64(clamping: $0)) }, geometryType: kind.expressionName, zoom: zoom)
+            }
+            let s = style.style(layer: layer.name, layerIndex: paletteIndex, kind: kind, properties: props, context: context)
             painter.begin(feature: feature, of: layer)
             let parts = feature.decoded.parts
             switch kind {
@@ -84,8 +96,9 @@ public struct TileRenderer: Sendable {
                 guard let color = s.markerColor else { continue }
                 for part in parts {
                     guard let p = part.first, p.x >= 0, p.y >= 0, p.x < extent, p.y < extent else { continue }
-                    painter.marker(x: x0 + Double(p.x) * scale, y: y0 + Double(p.y) * scale, diameter: s.markerSize.diameter * pixelRatio,
-                                   fill: color, outline: s.markerOutline ?? .transparent, outlineWidth: s.markerOutlineWidth * pixelRatio)
+                    painter.marker(x: x0 + Double(p.x) * scale, y: y0 + Double(p.y) * scale, diameter: s.markerDiameter * pixelRatio,
+                                   fill: color.withOpacity(s.markerOpacity), outline: (s.markerOutline ?? .transparent).withOpacity(s.markerOpacity),
+                                   outlineWidth: s.markerOutlineWidth * pixelRatio)
                 }
             case .line:
                 painter.setClip(x0: x0, y0: y0, x1: x0 + tileSize, y1: y0 + tileSize)
@@ -104,6 +117,17 @@ public struct TileRenderer: Sendable {
                 }
             }
         }
+    }
+
+    /// All of a feature's properties, for style rules that filter on them.
+    static func properties(of feature: MVTTile.Feature, in layer: MVTTile.Layer) -> JSONObject {
+        var out = JSONObject(capacity: feature.tags.count / 2)
+        for i in stride(from: 0, to: feature.tags.count - 1, by: 2) {
+            let k = Int(feature.tags[i]), v = Int(feature.tags[i + 1])
+            guard k < layer.keys.count, v < layer.values.count else { continue }
+            out[layer.keys[k]] = layer.values[v].json
+        }
+        return out
     }
 
     static func pixels(_ part: [TilePoint], x0: Double, y0: Double, scale: Double) -> [Double] {

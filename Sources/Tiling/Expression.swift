@@ -25,7 +25,11 @@ public struct ExpressionContext {
 /// the recipe (`layers.roads.features.filter[1]`), so `validate-recipe` catches them before
 /// any tiling starts. Evaluation never throws: type mismatches yield `null` or `false`, like
 /// Mapbox GL's runtime does for filters.
-public indirect enum Expression: Sendable {
+///
+/// One operator is tiledrop's own, for the CARTO SQL subset: `["like", value, pattern]`, SQL
+/// `LIKE` over the text of both values (null when either is null, so `NOT` over it stays
+/// unknown as in SQL).
+public indirect enum Expression: Sendable, Equatable {
     case literal(JSONValue)
     case call(String, [Expression])
     /// `match`: input, (labels, output) pairs, fallback.
@@ -41,6 +45,7 @@ public indirect enum Expression: Sendable {
         "+": 1...Int.max, "*": 1...Int.max, "-": 1...2, "/": 2...2, "%": 2...2, "^": 2...2,
         "abs": 1...1, "min": 1...Int.max, "max": 1...Int.max, "round": 1...1, "floor": 1...1, "ceil": 1...1,
         "sqrt": 1...1, "ln": 1...1, "log10": 1...1,
+        "like": 2...2,
     ]
 
     /// Parses `json` (a literal or an `[operator, args…]` array); `path` names its place in the recipe.
@@ -103,6 +108,17 @@ public indirect enum Expression: Sendable {
             errors.append("\(path): \"case\" expects condition/output pairs and a fallback, found \(args.count) arguments")
         }
         return .call(op, args.enumerated().map { parse($1, path: "\(path)[\($0 + 1)]", errors: &errors) })
+    }
+
+    /// Structural equality: the same operators over the same literals.
+    public static func == (a: Expression, b: Expression) -> Bool {
+        switch (a, b) {
+        case (.literal(let x), .literal(let y)): x == y
+        case (.call(let o1, let a1), .call(let o2, let a2)): o1 == o2 && a1 == a2
+        case (.match(let i1, let b1, let f1), .match(let i2, let b2, let f2)):
+            i1 == i2 && f1 == f2 && b1.count == b2.count && zip(b1, b2).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        default: false
+        }
     }
 
     /// True when the value depends on the zoom (so it cannot be computed once per feature).
@@ -206,6 +222,10 @@ public indirect enum Expression: Sendable {
                 if (op == "string" && v.stringValue != nil) || (op == "boolean" && v.boolValue != nil) { return v }
             }
             return .null
+        case "like":
+            let v = a[0].evaluate(c), pattern = a[1].evaluate(c)
+            if v == .null || pattern == .null { return .null }
+            return .bool(Expression.like(Array(Expression.string(v).unicodeScalars), Array(Expression.string(pattern).unicodeScalars)))
         case "to-string": return .string(Expression.string(a[0].evaluate(c)))
         case "to-boolean":
             switch a[0].evaluate(c) {
@@ -286,6 +306,49 @@ public indirect enum Expression: Sendable {
     static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
         if let x = a.doubleValue, let y = b.doubleValue { return x == y }
         return a == b
+    }
+
+    /// SQL `LIKE` (ISO 9075 §8.5): `%` matches any run of characters, `_` exactly one, a backslash
+    /// escapes the next character; case-sensitive, and the whole text must match.
+    ///
+    /// Greedy matching with one backtrack point (the last `%`), so time is O(text × pattern)
+    /// at worst, never exponential.
+    static func like(_ text: [Unicode.Scalar], _ pattern: [Unicode.Scalar]) -> Bool {
+        var t = 0, p = 0
+        var starP = -1, starT = 0
+        while t < text.count {
+            if p < pattern.count {
+                switch pattern[p] {
+                case "%":
+                    starP = p
+                    starT = t
+                    p += 1
+                    continue
+                case "_":
+                    t += 1
+                    p += 1
+                    continue
+                case "\\" where p + 1 < pattern.count:
+                    if pattern[p + 1] == text[t] {
+                        t += 1
+                        p += 2
+                        continue
+                    }
+                default:
+                    if pattern[p] == text[t] {
+                        t += 1
+                        p += 1
+                        continue
+                    }
+                }
+            }
+            guard starP >= 0 else { return false }
+            starT += 1
+            t = starT
+            p = starP + 1
+        }
+        while p < pattern.count, pattern[p] == "%" { p += 1 }
+        return p == pattern.count
     }
 
     static func string(_ v: JSONValue) -> String {

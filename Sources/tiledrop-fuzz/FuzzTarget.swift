@@ -1,6 +1,8 @@
 import Formats
+import Carto
 import Foundation
 import GeoModel
+import Rendering
 import Tiling
 
 /// One fuzz target: a decoder fed arbitrary bytes. Errors are the expected outcome for most
@@ -32,6 +34,21 @@ struct FuzzTarget: Sendable {
             guard let json = try? JSONParser.parse(bytes) else { return }
             _ = Recipe.validate(json)
             _ = try? Recipe(json: json)
+        },
+        FuzzTarget(name: "sql", seedSuffixes: [".sql"]) { bytes in
+            guard let q = try? LayerQuery.parse(String(decoding: bytes, as: UTF8.self)) else { return }
+            let props = JSONObject([.init(key: "name", value: .string("a")), .init(key: "pop", value: .int(3))])
+            _ = q.selects(ExpressionContext(properties: props, id: .int(1), geometryType: "Point", zoom: 2))
+            _ = q.project(props, id: .int(1))
+        },
+        FuzzTarget(name: "cartocss", seedSuffixes: [".mss"]) { bytes in
+            guard let style = try? CartoStyle.parse(String(decoding: bytes, as: UTF8.self)) else { return }
+            let sheet = CartoStyle.styleSheet([("l", style)])
+            let props = JSONObject([.init(key: "name", value: .string("a")), .init(key: "pop", value: .int(3))])
+            for kind in [StyleSheet.GeometryKind.point, .line, .polygon] {
+                _ = sheet.style(layer: "l", layerIndex: 0, kind: kind, properties: [],
+                                context: ExpressionContext(properties: props, id: .int(1), geometryType: kind.expressionName, zoom: 4))
+            }
         },
     ]
 

@@ -6,7 +6,7 @@ import Foundation
 ///     tiledrop-fuzz TARGET SEED_DIR --seconds N           (plain driver: mutates the seeds)
 ///     tiledrop-fuzz TARGET --run FILE...                  (replays inputs, e.g. a crash)
 ///
-/// Targets: json, kml, gpx, kmz, mvt, recipe. `.ci/fuzz` builds it with libFuzzer and runs
+/// Targets: json, kml, gpx, kmz, mvt, recipe, sql, cartocss. `.ci/fuzz` builds it with libFuzzer and runs
 /// every target; a crash leaves its input under .build/fuzz/artifacts/.
 
 #if LIBFUZZER

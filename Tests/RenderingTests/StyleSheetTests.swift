@@ -1,5 +1,6 @@
 import GeoModel
 import Rendering
+import Tiling
 import XCTest
 
 final class StyleSheetTests: XCTestCase {
@@ -20,6 +21,26 @@ final class StyleSheetTests: XCTestCase {
         let polygon = sheet.style(layer: "areas", layerIndex: 1, kind: .polygon, properties: [("fill", .string("not a colour")), ("fill-opacity", .int(1))])
         XCTAssertEqual(polygon.fill, StyleSheet.defaultPalette[1], "an unparsable colour keeps the default")
         XCTAssertEqual(polygon.fillOpacity, 1)
+    }
+
+    func testConditionalRulesApplyInOrderOverThePalette() throws {
+        let wide = try Expression.parse(.array([.string(">="), .array([.string("zoom")]), .int(5)]), path: "rule")
+        let major = try Expression.parse(.array([.string("=="), .array([.string("get"), .string("class")]), .string("major")]), path: "rule")
+        let sheet = StyleSheet(layers: ["roads": LayerStyle(strokeWidth: 1, rules: [
+            StyleRule(filter: wide, style: LayerStyle(strokeWidth: 4)),
+            StyleRule(filter: major, style: LayerStyle(stroke: .black, strokeWidth: 6)),
+        ])])
+        func style(_ cls: String, zoom: Double) -> FeatureStyle {
+            let props = JSONObject([.init(key: "class", value: .string(cls))])
+            return sheet.style(layer: "roads", layerIndex: 0, kind: .line, properties: [],
+                               context: ExpressionContext(properties: props, id: nil, geometryType: "LineString", zoom: zoom))
+        }
+        XCTAssertEqual(style("minor", zoom: 4).strokeWidth, 1)
+        XCTAssertEqual(style("minor", zoom: 4).stroke, StyleSheet.defaultPalette[0], "palette colour kept")
+        XCTAssertEqual(style("minor", zoom: 5).strokeWidth, 4)
+        XCTAssertEqual(style("major", zoom: 5).strokeWidth, 6, "the later rule wins")
+        XCTAssertEqual(style("major", zoom: 1).stroke, .black)
+        XCTAssertEqual(sheet.style(layer: "roads", layerIndex: 0, kind: .line, properties: []).strokeWidth, 1, "no context: no conditional rule applies")
     }
 
     func testColourParsing() {

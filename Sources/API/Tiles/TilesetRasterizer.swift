@@ -99,7 +99,7 @@ public final class TilesetRasterizer {
             }
             // The centre tile first: its layers set the drawing order of the rest.
             placed.sort { ($0.column == 0 && $0.row == 0) && !($1.column == 0 && $1.row == 0) }
-            renderer.draw(placed, with: painter, tileSize: Double(size), pixelRatio: pixelRatio)
+            renderer.draw(placed, with: painter, tileSize: Double(size), pixelRatio: pixelRatio, zoom: Double(id.z))
         } else {
             // Overzoom: the ancestor at maxzoom, magnified so the requested tile fills the canvas.
             let dz = id.z - maxzoom
@@ -107,7 +107,7 @@ public final class TilesetRasterizer {
             if let t = try vectorTile(parent) {
                 let scaled = Double(size) * Double(1 << dz)
                 let ox = -Double(id.x - (parent.x << dz)) * Double(size), oy = -Double(id.y - (parent.y << dz)) * Double(size)
-                renderer.draw([PlacedTile(tile: t)], with: painter, tileSize: scaled, originX: ox, originY: oy, pixelRatio: pixelRatio)
+                renderer.draw([PlacedTile(tile: t)], with: painter, tileSize: scaled, originX: ox, originY: oy, pixelRatio: pixelRatio, zoom: Double(id.z))
             }
         }
         return true
@@ -142,7 +142,7 @@ public final class TilesetRasterizer {
                 }
             }
         }
-        renderer.draw(placed, with: painter, tileSize: 256, originX: -left, originY: -top)
+        renderer.draw(placed, with: painter, tileSize: 256, originX: -left, originY: -top, zoom: Double(z))
         return painter.canvas
     }
 }
