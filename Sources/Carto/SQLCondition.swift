@@ -46,9 +46,12 @@ struct SQLCondition: Sendable, Equatable {
         return values.count == items.count ? c : SQLCondition(whenTrue: c.whenTrue, whenFalse: never)
     }
 
-    /// `a LIKE pattern`.
-    static func like(_ a: SQLOperand, _ pattern: SQLOperand) -> SQLCondition {
-        let test = Expression.call("like", [a.expression, pattern.expression])
+    /// `a LIKE pattern`, or `ILIKE` (both sides lower-cased first) with `caseInsensitive`.
+    static func like(_ a: SQLOperand, _ pattern: SQLOperand, caseInsensitive: Bool = false) -> SQLCondition {
+        func side(_ o: SQLOperand) -> Expression {
+            caseInsensitive ? .call("downcase", [.call("to-string", [o.expression])]) : o.expression
+        }
+        let test = Expression.call("like", [side(a), side(pattern)])
         return known([a, pattern], whenTrue: test, whenFalse: .call("!", [test]))
     }
 

@@ -8,7 +8,7 @@ import Tiling
 ///     and       := not {AND not}
 ///     not       := NOT not | primary
 ///     primary   := '(' or ')' | operand [ compare operand | [NOT] IN '(' literal {',' literal} ')'
-///                  | [NOT] LIKE operand | IS [NOT] NULL ]
+///                  | [NOT] (LIKE | ILIKE) operand | IS [NOT] NULL ]
 ///     operand   := column | number | '-' number | string | TRUE | FALSE | NULL
 ///
 /// Precedence follows PostgreSQL: comparisons bind tightest, then NOT, then AND, then OR.
@@ -34,7 +34,7 @@ struct SQLParser {
         "group": "GROUP BY", "order": "ORDER BY", "limit": "LIMIT", "offset": "OFFSET", "fetch": "FETCH",
         "union": "UNION", "intersect": "INTERSECT", "except": "EXCEPT", "having": "HAVING", "window": "WINDOW",
         "with": "WITH (common table expressions)", "as": "aliases (AS)", "distinct": "DISTINCT", "all": "ALL",
-        "between": "BETWEEN (write `x >= a AND x <= b`)", "ilike": "ILIKE", "similar": "SIMILAR TO", "escape": "LIKE … ESCAPE",
+        "between": "BETWEEN (write `x >= a AND x <= b`)", "similar": "SIMILAR TO", "escape": "LIKE … ESCAPE",
         "case": "CASE expressions", "exists": "EXISTS", "any": "ANY", "some": "SOME", "cast": "CAST",
         "insert": "INSERT", "update": "UPDATE", "delete": "DELETE", "drop": "DROP", "create": "CREATE", "alter": "ALTER",
         "truncate": "TRUNCATE", "grant": "GRANT", "into": "SELECT … INTO", "values": "VALUES", "returning": "RETURNING",
@@ -42,7 +42,7 @@ struct SQLParser {
     ]
 
     /// Words with a meaning in the grammar, so never column names unless double-quoted.
-    static let keywords: Set<String> = ["select", "from", "where", "and", "or", "not", "in", "like", "is", "null", "true", "false"]
+    static let keywords: Set<String> = ["select", "from", "where", "and", "or", "not", "in", "like", "ilike", "is", "null", "true", "false"]
 
     private var current: SQLToken { tokens[index] }
 
@@ -193,9 +193,9 @@ struct SQLParser {
         let negated = current.isWord("not")
         if negated {
             let next = tokens[index + 1]
-            guard next.isWord("in") || next.isWord("like") else {
+            guard next.isWord("in") || next.isWord("like") || next.isWord("ilike") else {
                 advance()
-                throw unexpected("IN or LIKE after NOT")
+                throw unexpected("IN, LIKE or ILIKE after NOT")
             }
             advance()
         }
@@ -211,9 +211,10 @@ struct SQLParser {
             advance()
             let c = SQLCondition.isIn(left, try list())
             return negated ? c.negated : c
-        case .word("like"):
+        case .word("like"), .word("ilike"):
+            let caseInsensitive = current.isWord("ilike")
             advance()
-            let c = SQLCondition.like(left, try operand())
+            let c = SQLCondition.like(left, try operand(), caseInsensitive: caseInsensitive)
             if current.isWord("escape") { throw unsupported("LIKE … ESCAPE", "a backslash escapes `%` and `_`") }
             return negated ? c.negated : c
         case .word("is"):

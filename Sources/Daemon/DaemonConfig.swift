@@ -49,6 +49,9 @@ public struct DaemonConfig: Sendable, Equatable {
     public var publicURL: String?
     /// The API tokens file; default `<root>/tokens`.
     public var tokensFile: String?
+    /// The nice value ingest and publish work runs at (`background_nice`, 0–19): above the HTTP
+    /// server's threads, so tile reads keep their CPU time while a publish runs.
+    public var backgroundNice: Int32 = ThreadPriority.background
     /// Requests one API token may make per `rateLimitInterval` seconds (429 beyond); 0 is off.
     public var rateLimit: Int = 0
     public var rateLimitInterval: Int = 60
@@ -155,6 +158,11 @@ public struct DaemonConfig: Sendable, Equatable {
                 throw ConfigValueError(message: "rate_limit must be the requests one token may make per rate_limit_interval (a whole number; 0 or off turns it off), not '\(value)'")
             }
             rateLimit = n
+        case "background_nice":
+            guard let n = Int32(value), (0...19).contains(n) else {
+                throw ConfigValueError(message: "background_nice must be a nice value from 0 (as the server) to 19 (lowest), default 10, not '\(value)'")
+            }
+            backgroundNice = n
         case "rate_limit_interval":
             guard let n = Int(value), (1...86_400).contains(n) else {
                 throw ConfigValueError(message: "rate_limit_interval must be whole seconds from 1 to 86400 (default 60), not '\(value)'")

@@ -95,16 +95,28 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// Tilesets in `tiles/` that nothing publishes any more (their recipe was removed while the
     /// daemon was stopped, and they are no map's default tileset) are retired, as a removal
-    /// seen live would retire them. A recipe file that exists but does not parse keeps its tileset.
+    /// seen live would retire them. A recipe file that exists but does not parse keeps its tileset,
+    /// and so does a file no publish job wrote: a container installed from a drop or a MapTiler
+    /// ingest, or one an operator put into `tiles/` (those are served as they are, never from a recipe).
     private func retireOrphanedTilesets() {
-        var names = Set<String>()
+        var files: [String: String] = [:]
         for file in (try? fileSystem.list(config.tilesDir)) ?? [] where !file.hasPrefix(".") {
             guard let format = TileArchiveFormat(path: file) else { continue }
-            names.insert(String(file.dropLast(format.rawValue.utf8.count + 1)))
+            files[String(file.dropLast(format.rawValue.utf8.count + 1))] = config.tilesDir + "/" + file
         }
-        for tileset in names.sorted() where !book.hasFile(tileset) && recipe(for: tileset) == nil {
+        for (tileset, path) in files.sorted(by: { $0.key < $1.key })
+        where !book.hasFile(tileset) && recipe(for: tileset) == nil && isPublishOutput(tileset, path: path) {
             retire(tileset, reason: "recipes/\(tileset).json was removed while tiledrop was stopped")
         }
+    }
+
+    /// Whether `path` is what the tileset's last successful publish job wrote: such a job exists
+    /// and the file is not newer than it (an install or a copy after it makes the file newer).
+    private func isPublishOutput(_ tileset: String, path: String) -> Bool {
+        let jobs = (try? store.with { db throws(StorageError) in try db.jobs(tileset: tileset, limit: 50) }) ?? []
+        guard let published = jobs.first(where: { $0.stage == .success })?.published,
+              let status = (try? fileSystem.status(path)) ?? nil else { return false }
+        return status.modified / 1_000_000 <= published + 1_000
     }
 
     /// Called after `RecipeBook.scan()` found changes: new or changed recipes are published,
@@ -302,6 +314,7 @@ final class PublishScheduler: @unchecked Sendable {
     /// Runs `job` holding its tileset's writer lock (waiting, logged, while a container install
     /// of the same tileset finishes). Shutdown while waiting leaves the job `processing`.
     private func run(_ job: inout PublishJobRecord) {
+        ThreadPriority.lower(toNice: config.backgroundNice)
         let (id, tileset, stopping) = (job.id, job.tileset, stopping)
         do {
             try tilesetWriters.withTileset(tileset, as: "publish job \(id)", onWait: { [logger] holder in

@@ -51,6 +51,7 @@ final class SharedConfig: @unchecked Sendable {
         Key(name: "listen") { $0.listen.map(\.description).joined(separator: ", ") },
         Key(name: "max_connections") { "\($0.maxConnections)" },
         Key(name: "cors_origin") { $0.corsOrigin },
+        Key(name: "background_nice") { "\($0.backgroundNice)" },
         Key(name: "public_url") { $0.publicURL ?? "" },
         Key(name: "tokens_file") { $0.tokensPath },
         Key(name: "rate_limit") { "\($0.rateLimit)" },

@@ -24,7 +24,9 @@ enum Parallel {
         let slots = Slots<T>(count)
         let workers = min(threads, count)
         let next = Counter()
+        let nice = callerNice()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            adopt(nice)
             var s = makeState()
             while true {
                 let i = next.take()
@@ -33,6 +35,20 @@ enum Parallel {
             }
         }
         return slots.values()
+    }
+
+    /// The calling thread's nice value (Linux keeps one per thread; `getpriority(2)`).
+    static func callerNice() -> Int32 {
+        errno = 0
+        let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        return errno == 0 ? value : 0
+    }
+
+    /// Makes a pooled worker thread at least as nice as the thread that handed it work, so a
+    /// publish the daemon runs in the background stays there on every core it uses.
+    static func adopt(_ nice: Int32) {
+        guard nice > 0, callerNice() < nice else { return }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
     }
 
     /// Result slots written at distinct indices by different threads.
@@ -73,7 +89,9 @@ extension Parallel {
     static func pipeline<T: Sendable>(depth: Int = 2, produce: (_ send: (T) throws -> Void) throws -> Void, consume: @escaping @Sendable (T) throws -> Void) throws {
         let handoff = Handoff<T>(depth: depth)
         let done = DispatchSemaphore(value: 0)
+        let nice = callerNice()
         DispatchQueue.global().async {
+            adopt(nice)
             while let item = handoff.take() {
                 do { try consume(item) } catch {
                     handoff.fail(error)

@@ -39,11 +39,14 @@ final class DaemonHarness {
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
         configPath = self.root + "/tiledrop.conf"
         logPath = self.root + "/daemon.log"
+        // background_nice = 0: the suite shares its machine with builds at nice 0, among which
+        // the default (10) would leave the daemon's ingests and publishes waiting for minutes.
         try """
         settle_seconds = \(settleSeconds)
         scan_interval_seconds = 2
         log_level = debug
         default_maxzoom = 5
+        background_nice = 0
         \(extraConfig)
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

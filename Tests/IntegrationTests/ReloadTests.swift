@@ -11,7 +11,8 @@ final class ReloadTests: XCTestCase {
     }
 
     private func writeConfig(_ harness: DaemonHarness, _ extra: String) throws {
-        try "settle_seconds = 0.1\nscan_interval_seconds = 2\nlog_level = debug\n\(extra)\n"
+        // background_nice as `DaemonHarness` sets it, so only the test's own changes are reported.
+        try "settle_seconds = 0.1\nscan_interval_seconds = 2\nlog_level = debug\nbackground_nice = 0\n\(extra)\n"
             .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
     }
 

@@ -11,6 +11,29 @@ final class TileServingTests: XCTestCase {
         return Data(#"{"type":"FeatureCollection","features":[\#(features.joined(separator: ","))]}"#.utf8)
     }
 
+    /// A tileset put into `tiles/` by hand (as an installed container is) has no recipe and
+    /// no map, and is served across restarts: the start-up retirement of orphaned tilesets only
+    /// takes files a publish job wrote.
+    func testATilesetPutIntoTilesIsServedAcrossRestarts() throws {
+        let port = try TokensAndOperatorTests.freePort()
+        let harness = try DaemonHarness(extraConfig: "listen = 127.0.0.1:\(port)\nowner = alice")
+        defer { harness.cleanUp() }
+        let work = harness.root + "/outside"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try points("p", [(8.5, 47.3)]).write(to: URL(fileURLWithPath: work + "/in.geojson"))
+        try #"{"version":1,"layers":{"huts":{"source":"in.geojson","minzoom":0,"maxzoom":3}}}"#.write(toFile: work + "/recipe.json", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: harness.root + "/tiles", withIntermediateDirectories: true)
+        let published = try harness.cli(["publish", work + "/recipe.json", "-o", harness.root + "/tiles/huts.mbtiles"])
+        XCTAssertEqual(published.status, 0, published.stderr)
+        for round in 0..<2 {
+            try harness.start()
+            XCTAssertTrue(waitUntil(timeout: 10) { (try? TokensAndOperatorTests.tcp(port, "GET", "/health"))?.status == 200 }, harness.log)
+            XCTAssertEqual(try TokensAndOperatorTests.tcp(port, "GET", "/v4/alice.huts/0/0/0.mvt").status, 200, "start \(round + 1): " + harness.log)
+            XCTAssertEqual(harness.stop(), 0)
+        }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: harness.root + "/tiles/huts.mbtiles"))
+    }
+
     func testTilesTileJSONCachingCompositesAndRepublish() throws {
         let port = try TokensAndOperatorTests.freePort()
         let harness = try DaemonHarness(extraConfig: "listen = 127.0.0.1:\(port)\nowner = alice")
