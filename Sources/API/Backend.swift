@@ -68,6 +68,11 @@ public protocol Backend: AnyObject, Sendable {
     /// The absolute path of the MBTiles file of `tileset` (it may not exist).
     func tilesetPath(_ tileset: String) -> String
 
+    /// The tilesets that show map `map`, from the recipe records: the tileset named like the
+    /// map (its default recipe) when it exists, then those whose recipe reads
+    /// `tiledrop://tileset-source/<map>`. Only tilesets whose file exists are listed.
+    func tilesets(showing map: String) -> [String]
+
     /// Writes an informational line to the daemon's log.
     func logInfo(_ message: String)
 }

@@ -60,6 +60,13 @@ final class DaemonBackend: Backend, @unchecked Sendable {
         return tiles + "/" + tileset + ".mbtiles"
     }
 
+    func tilesets(showing map: String) -> [String] {
+        let fs = FileSystem()
+        let named = recipes.recipe(for: map).map { MapPreviewWriter.maps(of: $0, tileset: map).contains(map) } ?? true
+        let candidates = (named ? [map] : []) + recipes.tilesets(using: map).filter { $0 != map }
+        return candidates.filter { (try? fs.status(tilesetPath($0)))?.kind == .regular }
+    }
+
     var owner: String { config.owner ?? ProcessInfo.processInfo.environment["USER"] ?? NSUserName() }
 
     func publicURL(for request: Request) -> String {

@@ -28,40 +28,61 @@ public struct Canvas: Sendable {
     }
 
     /// Composites `color` over the pixels `x0..<x0+coverage.count` of row `y`, each scaled by its coverage (0…1).
+    ///
+    /// Fixed point: the coverage times the colour's alpha becomes an 8-bit alpha `α`, and each
+    /// channel is `(colour·α + dst·(255−α)) / 255`, rounded — one rounding per channel.
     @inline(__always)
     mutating func blendSpan(y: Int, x0: Int, coverage: UnsafeBufferPointer<Float>, color: RenderColor) {
-        let ca = Float(color.a) / 255
-        let pr = Float(color.r) * ca, pg = Float(color.g) * ca, pb = Float(color.b) * ca, pa = Float(color.a)
-        let opaque = color.a == 255
+        let r = UInt32(color.r), g = UInt32(color.g), b = UInt32(color.b)
+        let ca = Float(color.a)
+        let solid = UInt32(color.r) | UInt32(color.g) << 8 | UInt32(color.b) << 16 | 0xFF00_0000
         let w = width
-        pixels.withUnsafeMutableBufferPointer { p in
-            var i = (y * w + x0) * 4
-            for c in coverage {
-                if c >= 0.999 && opaque {
-                    p[i] = color.r; p[i + 1] = color.g; p[i + 2] = color.b; p[i + 3] = 255
-                } else if c > 0.001 {
-                    let k = 1 - ca * c
-                    p[i] = UInt8(min(255, pr * c + Float(p[i]) * k + 0.5))
-                    p[i + 1] = UInt8(min(255, pg * c + Float(p[i + 1]) * k + 0.5))
-                    p[i + 2] = UInt8(min(255, pb * c + Float(p[i + 2]) * k + 0.5))
-                    p[i + 3] = UInt8(min(255, pa * c + Float(p[i + 3]) * k + 0.5))
+        pixels.withUnsafeMutableBytes { raw in
+            let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + (y * w + x0) * 4
+            for (k, c) in coverage.enumerated() {
+                let alpha = UInt32(ca * c + 0.5)
+                if alpha == 0 { continue }
+                let q = p + k * 4
+                if alpha >= 255 {
+                    UnsafeMutableRawPointer(q).storeBytes(of: solid.littleEndian, as: UInt32.self)
+                    continue
                 }
-                i += 4
+                let keep = 255 - alpha
+                q[0] = Canvas.div255(r * alpha + UInt32(q[0]) * keep)
+                q[1] = Canvas.div255(g * alpha + UInt32(q[1]) * keep)
+                q[2] = Canvas.div255(b * alpha + UInt32(q[2]) * keep)
+                q[3] = Canvas.div255(255 * alpha + UInt32(q[3]) * keep)
             }
         }
     }
 
-    /// The pixels with straight alpha (what PNG and WebP store).
+    /// `x / 255` rounded to nearest, exact for 0…65535 (Blinn's trick).
+    @inline(__always)
+    static func div255(_ x: UInt32) -> UInt8 {
+        let t = x &+ 128
+        return UInt8(truncatingIfNeeded: (t &+ (t >> 8)) >> 8)
+    }
+
+    /// The pixels with straight alpha (what PNG and WebP store): each channel `c·255/α`, rounded.
+    ///
+    /// The division is a multiply by `⌈255·2¹⁶/α⌉` and a shift (exact for every `c ≤ α`),
+    /// recomputed only when α changes from one pixel to the next — fills are runs of one α.
     public func straightRGBA() -> [UInt8] {
         var out = pixels
         out.withUnsafeMutableBufferPointer { p in
+            var lastAlpha = -1, reciprocal = 0
             var i = 0
-            while i < p.count {
-                let a = UInt32(p[i + 3])
+            let n = p.count
+            while i < n {
+                let a = Int(p[i + 3])
                 if a != 0 && a != 255 {
-                    p[i] = UInt8(min(255, (UInt32(p[i]) * 255 + a / 2) / a))
-                    p[i + 1] = UInt8(min(255, (UInt32(p[i + 1]) * 255 + a / 2) / a))
-                    p[i + 2] = UInt8(min(255, (UInt32(p[i + 2]) * 255 + a / 2) / a))
+                    if a != lastAlpha {
+                        lastAlpha = a
+                        reciprocal = ((255 << 16) + a - 1) / a
+                    }
+                    p[i] = UInt8(min(255, (Int(p[i]) * reciprocal + 0x8000) >> 16))
+                    p[i + 1] = UInt8(min(255, (Int(p[i + 1]) * reciprocal + 0x8000) >> 16))
+                    p[i + 2] = UInt8(min(255, (Int(p[i + 2]) * reciprocal + 0x8000) >> 16))
                 }
                 i += 4
             }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CZlib
+
 /// Writes PNG files (ISO/IEC 15948, PNG 2nd edition): truecolour with alpha, or indexed
 /// colour with a `tRNS` alpha table.
 ///
@@ -7,8 +12,10 @@
 public struct PNGEncoder {
     private let deflate: Deflate
 
-    public init(compressionLevel: Int32 = 6) {
-        deflate = Deflate(level: compressionLevel)
+    /// `strategy` is zlib's: `Z_RLE` (run-length matches only) suits filtered map tiles — on
+    /// the Natural Earth benchmark tiles it is both faster and 10 % smaller than the default.
+    public init(compressionLevel: Int32 = 6, strategy: Int32 = Z_DEFAULT_STRATEGY) {
+        deflate = Deflate(level: compressionLevel, strategy: strategy)
     }
 
     /// Encodes straight-alpha RGBA pixels as colour type 6, bit depth 8.
@@ -64,53 +71,128 @@ public struct PNGEncoder {
 
     /// Prefixes every row with the filter type (PNG §9.2) that minimises the sum of absolute
     /// signed filtered bytes, and filters it.
+    ///
+    /// One pass over a row scores all five filters without storing them, a second writes the
+    /// winner straight into the output; a row equal to the one above is `Up` (all zeros)
+    /// without scoring. The first `bpp` bytes of a row (no left neighbour) are handled apart,
+    /// so the inner loops have no branches.
     static func filterRows(_ px: [UInt8], rowBytes: Int, height: Int, bytesPerPixel bpp: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: (rowBytes + 1) * height)
-        var candidates = [[UInt8]](repeating: [UInt8](repeating: 0, count: rowBytes), count: 5)
-        px.withUnsafeBufferPointer { p in
-            for y in 0..<height {
-                let row = y * rowBytes, prev = (y - 1) * rowBytes
-                var best = 0, bestSum = Int.max
-                for f in 0..<5 {
-                    var sum = 0
-                    candidates[f].withUnsafeMutableBufferPointer { c in
-                        for i in 0..<rowBytes {
-                            let x = p[row + i]
-                            let a: UInt8 = i >= bpp ? p[row + i - bpp] : 0
-                            let b: UInt8 = y > 0 ? p[prev + i] : 0
-                            let cc: UInt8 = (i >= bpp && y > 0) ? p[prev + i - bpp] : 0
-                            let v: UInt8
-                            switch f {
-                            case 0: v = x
-                            case 1: v = x &- a
-                            case 2: v = x &- b
-                            case 3: v = x &- UInt8((UInt16(a) + UInt16(b)) / 2)
-                            default: v = x &- paeth(a, b, cc)
-                            }
-                            c[i] = v
-                            sum += v < 128 ? Int(v) : 256 - Int(v)
-                        }
-                    }
-                    if sum < bestSum { bestSum = sum; best = f }
-                    if sum == 0 { break }
-                }
-                let o = y * (rowBytes + 1)
-                out[o] = UInt8(best)
-                candidates[best].withUnsafeBufferPointer { c in
-                    out.withUnsafeMutableBufferPointer { dst in
-                        for i in 0..<rowBytes { dst[o + 1 + i] = c[i] }
+        precondition(px.count >= rowBytes * height && rowBytes >= bpp && bpp > 0)
+        let zero = [UInt8](repeating: 0, count: rowBytes)
+        return [UInt8](unsafeUninitializedCapacity: (rowBytes + 1) * height) { out, written in
+            px.withUnsafeBufferPointer { all in
+                zero.withUnsafeBufferPointer { z in
+                    let base = all.baseAddress!
+                    for y in 0..<height {
+                        let cur = base + y * rowBytes
+                        let prev = y > 0 ? base + (y - 1) * rowBytes : z.baseAddress!
+                        let dst = out.baseAddress! + y * (rowBytes + 1)
+                        let f = y > 0 && memcmp(cur, prev, rowBytes) == 0 ? 2 : bestFilter(cur, prev, rowBytes, bpp)
+                        dst[0] = UInt8(f)
+                        apply(filter: f, cur, prev, rowBytes, bpp, into: dst + 1)
                     }
                 }
             }
+            written = (rowBytes + 1) * height
         }
-        return out
+    }
+
+    /// The filter type whose output has the smallest sum of |signed byte| (ties: the lower type).
+    private static func bestFilter(_ cur: UnsafePointer<UInt8>, _ prev: UnsafePointer<UInt8>, _ n: Int, _ bpp: Int) -> Int {
+        let s = filterScores(cur, prev, n, bpp)
+        var best = 0
+        for f in 1..<5 where s[f] < s[best] { best = f }
+        return best
+    }
+
+    /// For each filter type 0…4, the sum over the row of |filtered byte| read as a signed byte.
+    ///
+    /// Sixteen bytes at a time in 16-bit lanes, every filter branch-free (Paeth by selects);
+    /// the lane sums are flushed to `Int` before they could overflow.
+    static func filterScores(_ cur: UnsafePointer<UInt8>, _ prev: UnsafePointer<UInt8>, _ n: Int, _ bpp: Int) -> SIMD8<Int> {
+        typealias Lanes = SIMD16<Int16>
+        // Only shifts and bitwise operations: comparisons and selects on SIMD masks compile to
+        // lane-by-lane loops, so signs are spread with `&>> 15` and selects are and/or.
+        @inline(__always) func abs(_ v: Lanes) -> Lanes {
+            let sign = v &>> 15
+            return (v ^ sign) &- sign
+        }
+        /// |d read as a signed byte|: sign-extend the low byte, then take the absolute value.
+        @inline(__always) func magnitude(_ d: Lanes) -> Lanes { abs((d &<< 8) &>> 8) }
+        @inline(__always) func load(_ p: UnsafePointer<UInt8>) -> Lanes {
+            Lanes(truncatingIfNeeded: UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt8>.self))
+        }
+        @inline(__always) func paeth(_ a: Lanes, _ b: Lanes, _ c: Lanes) -> Lanes {
+            let pa = abs(b &- c), pb = abs(a &- c), pc = abs(a &+ b &- c &- c)
+            let notB = (pc &- pb) &>> 15                          // all ones where pb > pc
+            let bc = (b & ~notB) | (c & notB)
+            let notA = ((pb &- pa) &>> 15) | ((pc &- pa) &>> 15)  // all ones where pa > pb or pa > pc
+            return (a & ~notA) | (bc & notA)
+        }
+        var total = SIMD8<Int>()
+        @inline(__always) func mag(_ v: UInt8) -> Int { Int(Int8(bitPattern: v).magnitude) }
+        // The first pixel has no left neighbour: a = c = 0, so Sub is None and Paeth is Up.
+        for i in 0..<min(bpp, n) {
+            let x = cur[i], b = prev[i]
+            total &+= SIMD8<Int>(mag(x), mag(x), mag(x &- b), mag(x &- b >> 1), mag(x &- b), 0, 0, 0)
+        }
+        var i = bpp
+        while i + 16 <= n {
+            var s0 = Lanes(), s1 = Lanes(), s2 = Lanes(), s3 = Lanes(), s4 = Lanes()
+            var k = 0
+            while k < 128 && i + 16 <= n {
+                let x = load(cur + i), a = load(cur + i - bpp), b = load(prev + i), c = load(prev + i - bpp)
+                s0 &+= magnitude(x)
+                s1 &+= magnitude(x &- a)
+                s2 &+= magnitude(x &- b)
+                s3 &+= magnitude(x &- ((a &+ b) &>> 1))
+                s4 &+= magnitude(x &- paeth(a, b, c))
+                i += 16
+                k += 1
+            }
+            total &+= SIMD8<Int>(sum(s0), sum(s1), sum(s2), sum(s3), sum(s4), 0, 0, 0)
+        }
+        while i < n {
+            let x = cur[i], a = cur[i - bpp], b = prev[i], c = prev[i - bpp]
+            total &+= SIMD8<Int>(mag(x), mag(x &- a), mag(x &- b), mag(x &- UInt8((UInt16(a) &+ UInt16(b)) >> 1)), mag(x &- PNGEncoder.paeth(a, b, c)), 0, 0, 0)
+            i += 1
+        }
+        return total
+    }
+
+    /// The sum of the 16 lanes (each at most 128 × 128), by halving: wrappedSum() on 16 lanes
+    /// compiles to a lane-by-lane loop through memory.
+    @inline(__always)
+    private static func sum(_ v: SIMD16<Int16>) -> Int {
+        let w = SIMD8<Int32>(truncatingIfNeeded: v.lowHalf) &+ SIMD8<Int32>(truncatingIfNeeded: v.highHalf)
+        let q = w.lowHalf &+ w.highHalf
+        return Int(q[0] &+ q[1] &+ q[2] &+ q[3])
+    }
+
+    /// Writes row `cur` filtered with type `f` (PNG §9.2) to `dst`.
+    private static func apply(filter f: Int, _ cur: UnsafePointer<UInt8>, _ prev: UnsafePointer<UInt8>, _ n: Int, _ bpp: Int, into dst: UnsafeMutablePointer<UInt8>) {
+        switch f {
+        case 0:
+            dst.update(from: cur, count: n)
+        case 1:
+            for i in 0..<bpp { dst[i] = cur[i] }
+            for i in bpp..<n { dst[i] = cur[i] &- cur[i - bpp] }
+        case 2:
+            for i in 0..<n { dst[i] = cur[i] &- prev[i] }
+        case 3:
+            for i in 0..<bpp { dst[i] = cur[i] &- prev[i] >> 1 }
+            for i in bpp..<n { dst[i] = cur[i] &- UInt8((UInt16(cur[i - bpp]) &+ UInt16(prev[i])) >> 1) }
+        default:
+            for i in 0..<bpp { dst[i] = cur[i] &- prev[i] }
+            for i in bpp..<n { dst[i] = cur[i] &- paeth(cur[i - bpp], prev[i], prev[i - bpp]) }
+        }
     }
 
     /// The Paeth predictor (PNG §9.4).
     @inline(__always)
     static func paeth(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> UInt8 {
-        let p = Int(a) + Int(b) - Int(c)
-        let pa = abs(p - Int(a)), pb = abs(p - Int(b)), pc = abs(p - Int(c))
+        let ia = Int(a), ib = Int(b), ic = Int(c)
+        let pa = abs(ib - ic), pb = abs(ia - ic), pc = abs(ia + ib - 2 * ic)
         if pa <= pb && pa <= pc { return a }
         return pb <= pc ? b : c
     }

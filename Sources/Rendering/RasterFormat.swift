@@ -1,3 +1,5 @@
+import CZlib
+
 /// The image formats of the Raster Tiles API: `png`, `png32`…`png256`, `jpg`, `jpg70`…`jpg90`, `webp`.
 public enum RasterFormat: Sendable, Hashable, CustomStringConvertible {
     /// Truecolour PNG with alpha.
@@ -49,7 +51,7 @@ public enum RasterFormat: Sendable, Hashable, CustomStringConvertible {
     public func encode(_ canvas: Canvas, background: RenderColor = .white) -> [UInt8] {
         switch self {
         case .png:
-            return PNGEncoder().encodeRGBA(canvas.straightRGBA(), width: canvas.width, height: canvas.height)
+            return PNGEncoder(strategy: Z_RLE).encodeRGBA(canvas.straightRGBA(), width: canvas.width, height: canvas.height)
         case .indexedPNG(let n):
             let (palette, indices) = PaletteQuantizer(maxColours: n).quantize(canvas.straightRGBA())
             return PNGEncoder().encodeIndexed(indices, palette: palette, width: canvas.width, height: canvas.height)

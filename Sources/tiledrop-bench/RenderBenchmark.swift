@@ -16,18 +16,24 @@ import Glibc
 /// its neighbours from the MBTiles file, decode, draw, encode) and by Mapnik
 /// (python3-mapnik, one GeoJSON datasource per layer loaded once, `png32`) in the same run,
 /// each timed over its loop alone. Also prints indexed-PNG and JPEG sizes, and our JPEG q80
-/// against Pillow's q80 (size and PSNR over white) on a sample of the tiles.
+/// against Pillow's q80 (size and PSNR over white) on a sample of the tiles. `--ours-only` times
+/// tiledrop alone (no other formats, no Mapnik), for profiling. Then (`--serve SECONDS`, 10 by
+/// default, 0 to skip) the daemon's peak RSS while `wrk` hammers its raster endpoints.
 enum RenderBenchmark {
     static func run(arguments: [String]) -> Int32 {
         var fixtures = ProcessInfo.processInfo.environment["TILEDROP_FIXTURES"] ?? "../shared/fixtures"
         var count = 1000
+        var oursOnly = false
+        var serveSeconds = 10
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
             case "--fixtures" where i + 1 < arguments.count: fixtures = arguments[i + 1]; i += 1
             case "--tiles" where i + 1 < arguments.count: count = max(1, Int(arguments[i + 1]) ?? count); i += 1
+            case "--ours-only": oursOnly = true
+            case "--serve" where i + 1 < arguments.count: serveSeconds = max(0, Int(arguments[i + 1]) ?? serveSeconds); i += 1
             default:
-                FileHandle.standardError.write(Data("usage: tiledrop-bench render [--fixtures DIR] [--tiles N]\n".utf8))
+                FileHandle.standardError.write(Data("usage: tiledrop-bench render [--fixtures DIR] [--tiles N] [--ours-only] [--serve SECONDS]\n".utf8))
                 return 64
             }
             i += 1
@@ -58,16 +64,11 @@ enum RenderBenchmark {
         // tiledrop: render + PNG encode, timed; the other formats are encoded untimed for sizes.
         var pngBytes = 0, indexedBytes = 0, jpegBytes = 0, webpBytes = 0
         var pairs: [JSONValue] = []
-        let seconds: Double
+        var seconds = 0.0
         do {
+            (seconds, pngBytes) = try timeOurs(mbtiles: mbtiles, ids: ids, pixelRatio: 1)
             let rasterizer = try TilesetRasterizer(path: mbtiles)
-            let start = ChildProcess.now()
-            for id in ids {
-                guard let canvas = try rasterizer.render(id) else { continue }
-                pngBytes += RasterFormat.png.encode(canvas).count
-            }
-            seconds = ChildProcess.now() - start
-            for (n, id) in ids.enumerated() {
+            for (n, id) in ids.enumerated() where !oursOnly {
                 guard let canvas = try rasterizer.render(id) else { continue }
                 indexedBytes += RasterFormat.indexedPNG(colours: 256).encode(canvas).count
                 let jpeg = RasterFormat.jpeg(quality: 80).encode(canvas)
@@ -89,6 +90,7 @@ enum RenderBenchmark {
         print(String(format: "tiledrop  render + png:  %.2f s  (%.2f ms/tile), png %@/tile", seconds, seconds * 1000 / Double(ids.count), kb(pngBytes)))
         print("tiledrop  sizes: png256 \(kb(indexedBytes)) (\(String(format: "%.2f", Double(indexedBytes) / Double(pngBytes)))x png), jpg80 \(kb(jpegBytes)), webp \(kb(webpBytes)) per tile")
 
+        if oursOnly { return 0 }
         guard ChildProcess.run([python, "-c", "import mapnik, PIL"]).exitCode == 0 else {
             print("mapnik: python3-mapnik / python3-pil not installed (apt-get install python3-mapnik python3-pil); no comparison")
             return 0
@@ -113,11 +115,39 @@ enum RenderBenchmark {
             print(String(format: "mapnik    render + png32: %.2f s  (%.2f ms/tile), png %@/tile", ms, ms * 1000 / Double(ids.count), kb(mb)))
             print(String(format: "speed: tiledrop is %.2fx Mapnik (Mapnik time / tiledrop time)", ms / seconds))
         }
+        // The same picture at @2x (512 px, widths doubled) on the first tiles, both renderers.
+        let retina = Array(ids.prefix(300))
+        if let ours = try? timeOurs(mbtiles: mbtiles, ids: retina, pixelRatio: 2) {
+            var job2 = job
+            if case .object(var o) = job2 { o["tiles"] = .array(retina.map { [.int(Int64($0.z)), .int(Int64($0.x)), .int(Int64($0.y))] }); o["scale"] = .int(2); job2 = .object(o) }
+            try? JSONWriter.string(job2).write(toFile: jobPath, atomically: true, encoding: .utf8)
+            print(String(format: "tiledrop  @2x render + png: %.2f ms/tile (%d tiles)", ours.seconds * 1000 / Double(retina.count), retina.count))
+            if let m = pythonJSON([python, script, "--bench", jobPath]), let ms = m["seconds"]?.doubleValue {
+                print(String(format: "mapnik    @2x render + png32: %.2f ms/tile; tiledrop is %.2fx Mapnik at @2x", ms * 1000 / Double(retina.count), ms / ours.seconds))
+            }
+        }
         if let j = pythonJSON([python, script, "--jpeg", pairsPath]), let ob = j["ours_bytes"]?.doubleValue, let pb = j["pillow_bytes"]?.doubleValue {
             print(String(format: "jpeg q80 on %d tiles: tiledrop %.0f bytes, PSNR %.2f dB; Pillow %.0f bytes, PSNR %.2f dB; size ratio %.3f",
                          j["tiles"]?.intValue ?? 0, ob, j["ours_psnr"]?.doubleValue ?? 0, pb, j["pillow_psnr"]?.doubleValue ?? 0, ob / pb))
         }
+        if serveSeconds > 0 {
+            for line in RasterServeBenchmark.run(mbtiles: mbtiles, tiles: ids, seconds: serveSeconds) { print(line) }
+        }
+        print("load average at the end: \(ServeBenchmark.loadAverage())")
         return 0
+    }
+
+    /// tiledrop's timed loop: a fresh `TilesetRasterizer` (cold decoded-tile cache) renders and
+    /// PNG-encodes every tile; returns the seconds and the PNG bytes.
+    static func timeOurs(mbtiles: String, ids: [TileID], pixelRatio: Int) throws -> (seconds: Double, bytes: Int) {
+        let rasterizer = try TilesetRasterizer(path: mbtiles)
+        var bytes = 0
+        let start = ChildProcess.now()
+        for id in ids {
+            guard let canvas = try rasterizer.render(id, pixelRatio: pixelRatio) else { continue }
+            bytes += RasterFormat.png.encode(canvas).count
+        }
+        return (ChildProcess.now() - start, bytes)
     }
 
     /// Runs a helper and parses the last line of its standard output as JSON.

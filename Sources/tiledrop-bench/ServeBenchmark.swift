@@ -133,17 +133,17 @@ enum ServeBenchmark {
         return 0
     }
 
-    private static func fmt(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }
+    static func fmt(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }
 
     /// Seconds on the monotonic clock.
-    private static func now() -> Double {
+    static func now() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_MONOTONIC, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// The 1-, 5- and 15-minute load averages (proc(5) `loadavg`): how busy the shared machine was.
-    private static func loadAverage() -> String {
+    static func loadAverage() -> String {
         guard let f = fopen("/proc/loadavg", "r") else { return "?" }
         defer { fclose(f) }
         var buffer = [CChar](repeating: 0, count: 128)
@@ -159,16 +159,16 @@ enum ServeBenchmark {
         return 0
     }
 
-    private static func write(_ path: String, _ text: String) { write(path, Array(text.utf8)) }
+    static func write(_ path: String, _ text: String) { write(path, Array(text.utf8)) }
 
-    private static func write(_ path: String, _ bytes: [UInt8]) {
+    static func write(_ path: String, _ bytes: [UInt8]) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return }
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         close(fd)
     }
 
-    private static func spawn(_ argv: [String]) -> pid_t {
+    static func spawn(_ argv: [String]) -> pid_t {
         var pid: pid_t = 0
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
@@ -182,7 +182,7 @@ enum ServeBenchmark {
     }
 
     /// Runs `argv` and returns its standard output.
-    private static func capture(_ argv: [String]) -> String {
+    static func capture(_ argv: [String]) -> String {
         let path = "/tmp/tiledrop-bench-out-\(getpid())"
         defer { unlink(path) }
         var pid: pid_t = 0
@@ -203,7 +203,7 @@ enum ServeBenchmark {
         return out
     }
 
-    private static func freePort() -> UInt16 {
+    static func freePort() -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -215,7 +215,7 @@ enum ServeBenchmark {
         return UInt16(bigEndian: addr.sin_port)
     }
 
-    private static func connectTo(_ port: UInt16) -> Int32? {
+    static func connectTo(_ port: UInt16) -> Int32? {
         // Close-on-exec: wrk must not inherit these (its event loop refuses descriptors above its set size).
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var addr = sockaddr_in()
@@ -228,7 +228,7 @@ enum ServeBenchmark {
         return nil
     }
 
-    private static func waitForPort(_ port: UInt16) -> Bool {
+    static func waitForPort(_ port: UInt16) -> Bool {
         for _ in 0..<200 {
             if let fd = connectTo(port) { close(fd); return true }
             usleep(50_000)
@@ -236,14 +236,14 @@ enum ServeBenchmark {
         return false
     }
 
-    /// VmRSS of `pid` in KiB (proc(5)).
-    private static func residentKiB(_ pid: pid_t) -> Int {
+    /// VmRSS of `pid` in KiB (proc(5)); `field` "VmHWM:" gives the peak instead.
+    static func residentKiB(_ pid: pid_t, field: String = "VmRSS:") -> Int {
         guard let f = fopen("/proc/\(pid)/status", "r") else { return 0 }
         defer { fclose(f) }
         var buffer = [CChar](repeating: 0, count: 512)
         while fgets(&buffer, Int32(buffer.count), f) != nil {
             let line = String(cString: buffer)
-            if line.hasPrefix("VmRSS:") { return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0 }
+            if line.hasPrefix(field) { return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0 }
         }
         return 0
     }

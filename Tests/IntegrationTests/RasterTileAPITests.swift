@@ -1,5 +1,7 @@
 import Foundation
 import GeoModel
+import Rendering
+import Storage
 import SystemSupport
 import XCTest
 
@@ -88,6 +90,57 @@ final class RasterTileAPITests: XCTestCase {
         let moved = ##"{"type": "Feature", "properties": {"fill": "#00ff00", "fill-opacity": 1}, "geometry": {"type": "Polygon", "coordinates": [[[-100, -50], [-80, -50], [-80, 50], [-100, 50], [-100, -50]]]}}"##
         try harness.drop(Data((moved + "\n").utf8), map: "boxes", name: "c.geojsonl")
         XCTAssertTrue(waitUntil(timeout: 60) { (try? self.get(harness, "/v4/boxes/2/1/1.png").body) != before }, "new tiles after republish; log:\n\(harness.log)")
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
+    /// A dropped MBTiles of images (MBTiles `format` png) is installed and served as stored:
+    /// the same bytes, each with the Content-Type of its own signature; TileJSON names the
+    /// format and image URLs; what cannot be done with stored images gets a clear refusal.
+    func testRasterContainerIsServedAsStored() throws {
+        let harness = try DaemonHarness(extraConfig: "owner = alice")
+        defer { harness.cleanUp() }
+        try harness.start()
+        let work = harness.root + "/work"
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let painter = Painter(canvas: Canvas(width: 256, height: 256, background: .white))
+        painter.fill(rings: [[32, 32, 224, 32, 224, 224, 32, 224]], color: RenderColor(r: 200, g: 30, b: 30))
+        let png = RasterFormat.png.encode(painter.canvas), jpeg = RasterFormat.jpeg(quality: 80).encode(painter.canvas)
+        let writer = try MBTilesWriter(path: work + "/photo.mbtiles")
+        try writer.write(TileID(z: 0, x: 0, y: 0), data: png)
+        try writer.write(TileID(z: 1, x: 1, y: 0), data: jpeg)
+        try writer.finish(metadata: [("name", "photo"), ("format", "png"), ("minzoom", "0"), ("maxzoom", "1"), ("bounds", "-180,-85,180,85")])
+        try harness.drop(try Data(contentsOf: URL(fileURLWithPath: work + "/photo.mbtiles")), map: "photo", name: "photo.mbtiles")
+        XCTAssertTrue(waitUntil(timeout: 60) { FileManager.default.fileExists(atPath: harness.root + "/tiles/photo.mbtiles") }, harness.log)
+
+        for path in ["/v4/photo/0/0/0.png", "/v4/alice.photo/0/0/0.png", "/v4/photo/0/0/0.jpg90"] {
+            let r = try get(harness, path)
+            XCTAssertEqual(r.status, 200, "\(path): \(message(r.body))")
+            XCTAssertEqual(r.body, png, "\(path) answers the stored bytes")
+            XCTAssertTrue(r.headers.contains("Content-Type: image/png"), r.headers)
+            XCTAssertTrue(r.headers.contains("max-age=43200"), r.headers)
+        }
+        let j = try get(harness, "/v4/photo/1/1/0.png")
+        XCTAssertEqual(j.body, jpeg)
+        XCTAssertTrue(j.headers.contains("Content-Type: image/jpeg"), "the bytes' own type wins over the metadata: \(j.headers)")
+
+        let refusals: [(String, Int, String)] = [
+            ("/v4/photo/1/0/0.png", 404, "Tile not found"),
+            ("/v4/photo/0/0/0@2x.png", 404, "no @2x"),
+            ("/v4/photo,photo/0/0/0.png", 422, "cannot be composited"),
+            ("/v4/photo/0/0/0.grid.json", 404, "no UTFGrid"),
+            ("/v4/alice.photo/0/0/0.mvt", 404, "request /v4/alice.photo/{z}/{x}/{y}.png"),
+            ("/v4/alice.photo,alice.photo.json", 422, "cannot include"),
+        ]
+        for (path, status, text) in refusals {
+            let r = try get(harness, path)
+            XCTAssertEqual(r.status, status, path)
+            XCTAssertTrue(message(r.body).contains(text), "\(path): \(message(r.body))")
+        }
+
+        let tilejson = try JSONParser.parse(try get(harness, "/v4/alice.photo.json").body)
+        XCTAssertEqual(tilejson["format"]?.stringValue, "png")
+        XCTAssertEqual(tilejson["tiles"]?.arrayValue?.first?.stringValue?.hasSuffix("/v4/alice.photo/{z}/{x}/{y}.png"), true, "\(tilejson)")
+        XCTAssertNil(tilejson["vector_layers"], "a raster TileJSON has no vector_layers")
         XCTAssertEqual(harness.stop(), 0)
     }
 }

@@ -73,6 +73,43 @@ final class EncoderTests: XCTestCase {
         XCTAssertEqual(decoded.rgba, canvas.straightRGBA())
     }
 
+    /// The vectorised filter scores equal the plain per-byte sums of PNG §9.2 (Paeth as §9.4
+    /// writes it), for rows whose length is not a multiple of the 16-byte block.
+    func testFilterScoresMatchTheSpecPerByte() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [4, 20, 1020, 1024, 2052] {
+            // Runs of repeated bytes with noise, as anti-aliased tiles have.
+            let cur = (0..<n).map { i in i % 37 < 20 ? UInt8(i % 7 * 30) : UInt8.random(in: 0...255, using: &rng) }
+            let prev = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            var expected = [Int](repeating: 0, count: 5)
+            for i in 0..<n {
+                let x = Int(cur[i]), a = i >= 4 ? Int(cur[i - 4]) : 0, b = Int(prev[i]), c = i >= 4 ? Int(prev[i - 4]) : 0
+                let p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c)
+                let paeth = pa <= pb && pa <= pc ? a : pb <= pc ? b : c
+                for (f, pred) in [0, a, b, (a + b) / 2, paeth].enumerated() {
+                    let v = Int8(truncatingIfNeeded: x - pred)
+                    expected[f] += Int(v.magnitude)
+                }
+            }
+            let got = cur.withUnsafeBufferPointer { c in prev.withUnsafeBufferPointer { p in PNGEncoder.filterScores(c.baseAddress!, p.baseAddress!, n, 4) } }
+            XCTAssertEqual((0..<5).map { got[$0] }, expected, "row of \(n) bytes")
+        }
+    }
+
+    /// Un-premultiplying by reciprocal equals the exact rounded division for every α and c ≤ α.
+    func testStraightAlphaIsTheRoundedDivision() {
+        var canvas = Canvas(width: 256, height: 256)
+        for a in 0..<256 { for c in 0..<256 { canvas.pixels[(a * 256 + c) * 4 ..< (a * 256 + c) * 4 + 4] = [UInt8(min(a, c)), UInt8(a / 2), 0, UInt8(a)] } }
+        let s = canvas.straightRGBA()
+        for a in 1..<255 {
+            for c in 0..<256 {
+                let v = min(a, c), i = (a * 256 + c) * 4
+                XCTAssertEqual(Int(s[i]), (v * 255 + a / 2) / a, "c \(v) alpha \(a)")
+                XCTAssertEqual(Int(s[i + 1]), (a / 2 * 255 + a / 2) / a)
+            }
+        }
+    }
+
     func testIndexedPNGKeepsFillsExactAndStaysSmall() throws {
         let canvas = EncoderTests.sampleCanvas(size: 256)
         let truecolour = RasterFormat.png.encode(canvas).count

@@ -74,7 +74,7 @@ enum MapPage {
               if (!img) {
                 img = document.createElement("img");
                 img.alt = "";
-                img.src = "/v4/" + encodeURIComponent(cfg.tileset) + "/" + z + "/" + x + "/" + ty + ratio + ".png";
+                img.src = "/v4/" + cfg.tileset.split(",").map(encodeURIComponent).join(",") + "/" + z + "/" + x + "/" + ty + ratio + ".png";
                 img.onerror = () => { img.style.visibility = "hidden"; };
                 tiles.set(key, img);
                 map.appendChild(img);

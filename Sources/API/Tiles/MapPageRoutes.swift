@@ -21,29 +21,38 @@ struct MapPageRoutes: Sendable {
         (try? backend.read { db throws(StorageError) in try db.maps() })?.first { $0.id == id }
     }
 
+    /// A map's page shows every tileset that draws it (`Backend.tilesets(showing:)`: the
+    /// tileset named like the map, or the tilesets of recipes reading its source), composited.
     private func page(map id: String) -> Response {
         guard RasterTileRoutes.isTilesetName(id), let record = map(id) else { return .message(404, "Map \(id) does not exist") }
         let ingests = (try? backend.read { db throws(StorageError) in try db.ingests(map: id, limit: 10) }) ?? []
-        return page(title: record.title, tileset: id, groups: record.groups,
+        return page(title: record.title, tilesets: backend.tilesets(showing: id), groups: record.groups,
                     ingests: ingests.map { MapPage.Entry(title: $0.filename, detail: "\($0.state.rawValue), \(HTTPDate.format(milliseconds: $0.updatedAt))") })
     }
 
     private func page(tileset: String) -> Response {
         guard RasterTileRoutes.isTilesetName(tileset) else { return .message(404, "Tileset \(tileset) does not exist") }
-        return page(title: tileset, tileset: tileset, groups: [], ingests: [])
+        return page(title: tileset, tilesets: [tileset], groups: [], ingests: [])
     }
 
-    private func page(title: String, tileset: String, groups: [String], ingests: [MapPage.Entry]) -> Response {
-        let path = backend.tilesetPath(tileset)
-        guard (try? FileSystem().status(path))?.kind == .regular else {
-            return .message(404, "Tileset \(tileset) does not exist yet; drop a file into the map's folder and wait for the publish")
+    private func page(title: String, tilesets: [String], groups: [String], ingests: [MapPage.Entry]) -> Response {
+        let existing = tilesets.prefix(RasterTileRoutes.maxComposite).filter { (try? FileSystem().status(backend.tilesetPath($0)))?.kind == .regular }
+        guard !existing.isEmpty else {
+            return .message(404, "\(tilesets.count == 1 ? "Tileset \(tilesets[0])" : "Map \(title)") has no tiles yet; drop a file into the map's folder and wait for the publish")
         }
         do {
-            let r = try TilesetRasterizer(path: path)
-            let html = MapPage.html(title: title, tileset: tileset, bounds: r.bounds, minzoom: r.minzoom, maxzoom: r.maxzoom, groups: groups, ingests: ingests)
+            var bounds: BoundingBox?
+            var minzoom = 30, maxzoom = 0
+            for name in existing {
+                let r = try TilesetRasterizer(path: backend.tilesetPath(name))
+                bounds = bounds.map { BoundingBox(west: min($0.west, r.bounds.west), south: min($0.south, r.bounds.south), east: max($0.east, r.bounds.east), north: max($0.north, r.bounds.north)) } ?? r.bounds
+                minzoom = min(minzoom, r.minzoom)
+                maxzoom = max(maxzoom, r.maxzoom)
+            }
+            let html = MapPage.html(title: title, tileset: existing.joined(separator: ","), bounds: bounds!, minzoom: minzoom, maxzoom: maxzoom, groups: groups, ingests: ingests)
             return Response(status: 200, contentType: "text/html; charset=utf-8", bytes: Array(html.utf8))
         } catch {
-            return .message(500, "Tileset \(tileset) cannot be read: \(error)")
+            return .message(500, "Tileset \(existing.joined(separator: ",")) cannot be read: \(error)")
         }
     }
 
@@ -59,8 +68,8 @@ struct MapPageRoutes: Sendable {
 
     private func refresh(map id: String) -> Response {
         guard RasterTileRoutes.isTilesetName(id), map(id) != nil else { return .message(404, "Map \(id) does not exist") }
-        let path = backend.tilesetPath(id)
-        guard (try? FileSystem().status(path))?.kind == .regular else { return .message(409, "Map \(id) has no tileset yet; nothing to render") }
+        guard let tileset = backend.tilesets(showing: id).first else { return .message(409, "Map \(id) has no tileset yet; nothing to render") }
+        let path = backend.tilesetPath(tileset)
         do {
             let png = RasterFormat.png.encode(try TilesetRasterizer(path: path).preview())
             let fs = FileSystem()

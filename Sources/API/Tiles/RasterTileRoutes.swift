@@ -1,6 +1,7 @@
 import GeoModel
 import HTTP
 import Rendering
+import Storage
 import SystemSupport
 
 /// The Raster Tiles API (seeds/002): `GET /v4/{tileset_id}/{zoom}/{x}/{y}{@2x}.{format}` and
@@ -11,9 +12,19 @@ import SystemSupport
 /// `Invalid quality value {value} for raster format {jpg/png}` (422), `Tileset {name} does not
 /// exist` (404), `Tile not found` (404). Answers carry the seed's `Cache-Control`; encoded
 /// tiles are kept in a bounded `RasterTileCache` keyed by the tileset files' identity.
+/// A raster tileset (an installed container of PNG, JPEG or WebP tiles) is not drawn: its
+/// tiles are served as stored, with their own `Content-Type`. A tileset may be named as in
+/// `tiles/` or with the owner prefix of the vector endpoints (`owner.name`).
 struct RasterTileRoutes: Sendable {
     let backend: any Backend
     let cache: RasterTileCache
+    let tilesets: TilesetFiles
+
+    init(backend: any Backend, cache: RasterTileCache) {
+        self.backend = backend
+        self.cache = cache
+        tilesets = TilesetFiles(backend: backend)
+    }
     /// The most tilesets one request may composite (seed: "up to 15").
     static let maxComposite = 15
 
@@ -48,6 +59,7 @@ struct RasterTileRoutes: Sendable {
         case .success(let f): files = f
         case .failure(let response): return response.response
         }
+        if let stored = storedTile(files, address) { return stored }
         let key = files.map(\.identity).joined(separator: ",") + "|\(address.tile)@\(address.pixelRatio)x.\(address.format)"
         var headers = HTTPHeaders()
         headers.add("Cache-Control", "max-age=43200,s-maxage=300")
@@ -82,6 +94,11 @@ struct RasterTileRoutes: Sendable {
         case .success(let f): files = f
         case .failure(let response): return response.response
         }
+        for file in files {
+            if let format = try? storedFormat(file.name) {
+                return .message(404, "Tileset \(file.name) holds \(format.rawValue) images, which have no UTFGrid")
+            }
+        }
         let grid = UTFGridPainter(size: 64, fields: fields)
         var drawn = false
         for file in files {
@@ -101,14 +118,50 @@ struct RasterTileRoutes: Sendable {
 
     struct Refusal: Error { var response: Response }
 
+    /// The image format of tileset `name` when it is a raster container, nil when it is vector.
+    private func storedFormat(_ name: String) throws(StorageError) -> StoredImageFormat? {
+        try tilesets.with(name) { entry throws(StorageError) in StoredImageFormat(metadata: entry.metadata["format"]) } ?? nil
+    }
+
+    /// The answer for a raster tileset: its stored tile as it is (whatever image extension was
+    /// asked for; the `Content-Type` says what it is), or why not. Nil when all are vector.
+    private func storedTile(_ files: [(name: String, path: String, identity: String)], _ address: RasterTileAddress) -> Response? {
+        do {
+            for file in files {
+                guard let format = try storedFormat(file.name) else { continue }
+                guard files.count == 1 else {
+                    return .message(422, "Tileset \(file.name) holds \(format.rawValue) images, which are served as stored and cannot be composited with other tilesets; request it alone")
+                }
+                guard address.pixelRatio == 1 else {
+                    return .message(404, "Tileset \(file.name) holds stored \(format.rawValue) images; there is no @\(address.pixelRatio)x version, request the tile without it")
+                }
+                guard let bytes = try tilesets.with(file.name, { entry throws(StorageError) in try entry.reader.tile(address.tile) }) ?? nil else {
+                    return .message(404, "Tile not found")
+                }
+                var response = Response(status: 200, contentType: (StoredImageFormat(signatureOf: bytes) ?? format).mimeType, bytes: bytes)
+                response.headers.add("Cache-Control", "max-age=43200,s-maxage=300")
+                return response
+            }
+        } catch {
+            return .message(500, "Tileset cannot be read: \(error); check the file with `tiledrop tile FILE Z/X/Y`")
+        }
+        return nil
+    }
+
     /// The tileset files, each with its identity (inode, size, mtime) for the cache key, or the 404 for the first that does not exist.
     private func existing(_ names: [String]) -> Result<[(name: String, path: String, identity: String)], Refusal> {
         var files: [(name: String, path: String, identity: String)] = []
         let fs = FileSystem()
-        for name in names {
-            let path = backend.tilesetPath(name)
-            guard RasterTileRoutes.isTilesetName(name), let status = try? fs.status(path), status.kind == .regular else {
-                return .failure(Refusal(response: .message(404, "Tileset \(name) does not exist")))
+        for id in names {
+            // `owner.name` (the vector endpoints' and TileJSON's form) or the plain file name.
+            let prefix = backend.owner + "."
+            let candidates = id.hasPrefix(prefix) ? [id, String(id.dropFirst(prefix.count))] : [id]
+            guard let (name, path, status) = candidates.lazy.compactMap({ name -> (String, String, FileStatus)? in
+                let path = backend.tilesetPath(name)
+                guard RasterTileRoutes.isTilesetName(name), let status = try? fs.status(path), status.kind == .regular else { return nil }
+                return (name, path, status)
+            }).first else {
+                return .failure(Refusal(response: .message(404, "Tileset \(id) does not exist")))
             }
             files.append((name, path, "\(status.inode):\(status.size):\(status.modified)"))
         }

@@ -69,11 +69,16 @@ struct TileRoutes: Sendable {
         let id = TileID(z: z, x: x, y: y)
         var parts: [[UInt8]] = []
         var privateIDs: [String] = []
+        var rasterIDs: [(String, StoredImageFormat)] = []
         var inRange = false
         do {
             for (name, fullID) in zip(names, request.parameter("tileset").split(separator: ",").map(String.init)) {
                 let found: Void? = try files.with(name) { entry throws(StorageError) in
                     if entry.isPrivate { privateIDs.append(fullID) }
+                    if let format = StoredImageFormat(metadata: entry.metadata["format"]) {
+                        rasterIDs.append((fullID, format))
+                        return
+                    }
                     if z >= entry.minzoom && z <= entry.maxzoom && Self.covers(entry.bounds, id) { inRange = true }
                     if let data = try entry.reader.tile(id) { parts.append(data) }
                 }
@@ -83,6 +88,9 @@ struct TileRoutes: Sendable {
             return .message(500, "cannot read the tileset: \(error)")
         }
         if let refused = refusal(request, privateIDs: privateIDs) { return refused }
+        if let (fullID, format) = rasterIDs.first {
+            return .message(404, "Tileset \(fullID) holds \(format.rawValue) images, not vector tiles; request /v4/\(fullID)/{z}/{x}/{y}.\(format.fileExtension)")
+        }
         guard !parts.isEmpty else {
             counters.tileServed(inRange ? "empty" : "missing")
             return inRange ? Response(status: 204, headers: HTTPHeaders([("Cache-Control", Self.cacheControl)])) : .message(404, "Tile not found")
@@ -129,9 +137,11 @@ struct TileRoutes: Sendable {
         var attribution: [String] = []
         var privateIDs: [String] = []
         var first: [String: String] = [:]
+        var raster: StoredImageFormat?
         do {
             for (name, fullID) in zip(names, ids) {
                 let found: Void? = try files.with(name) { entry throws(StorageError) in
+                    raster = raster ?? StoredImageFormat(metadata: entry.metadata["format"])
                     if entry.isPrivate { privateIDs.append(fullID) }
                     if first.isEmpty { first = entry.metadata }
                     minzoom = min(minzoom, entry.minzoom)
@@ -153,6 +163,9 @@ struct TileRoutes: Sendable {
         } catch {
             return .message(500, "cannot read the tileset: \(error)")
         }
+        if let raster, ids.count > 1 {
+            return .message(422, "A composite cannot include a tileset of \(raster.rawValue) images; request the raster tileset's TileJSON alone")
+        }
         if let refused = refusal(request, privateIDs: privateIDs) { return refused }
         var query = ""
         if !privateIDs.isEmpty, let token = Authenticator.presentedToken(request) {
@@ -169,13 +182,14 @@ struct TileRoutes: Sendable {
         o["description"] = .string(ids.count == 1 ? (first["description"] ?? "") : "")
         o["attribution"] = .string(attribution.joined(separator: " "))
         o["scheme"] = "xyz"
-        o["format"] = "pbf"
-        o["tiles"] = .array([.string(base + "/{z}/{x}/{y}.mvt" + query)])
+        // A raster container's tiles are served as stored, in its own format (no vector_layers).
+        o["format"] = .string(raster?.rawValue ?? "pbf")
+        o["tiles"] = .array([.string(base + "/{z}/{x}/{y}." + (raster?.fileExtension ?? "mvt") + query)])
         o["minzoom"] = .int(Int64(minzoom))
         o["maxzoom"] = .int(Int64(maxzoom))
         o["bounds"] = .array(bounds.map(JSONValue.double))
         o["center"] = .array([.double((bounds[0] + bounds[2]) / 2), .double((bounds[1] + bounds[3]) / 2), .int(Int64(minzoom))])
-        o["vector_layers"] = .array(layers)
+        if raster == nil { o["vector_layers"] = .array(layers) }
         o["version"] = .string(ids.count == 1 ? (first["version"] ?? "1.0.0") : "1.0.0")
         o["private"] = .bool(!privateIDs.isEmpty)
         if ids.count == 1 { describeFile(names[0], into: &o) }
