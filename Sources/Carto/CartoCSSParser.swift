@@ -6,7 +6,7 @@ import GeoModel
 ///     stylesheet := { variable | ruleset }
 ///     ruleset    := selector { ',' selector } '{' { variable | declaration | ruleset } '}'
 ///     selector   := [ '#'name | 'Map' | '*' ] [ '::'attachment ] { '[' key op value ']' }
-///     declaration:= name ':' value { ',' value } [ ';' ]         (the last ';' before '}' is optional)
+///     declaration:= [ instance '/' ] name ':' value { ',' value } [ ';' ]   (the last ';' before '}' is optional)
 ///     variable   := '@'name ':' value ';'
 ///
 /// Sizes are bounded (`maxDepth` nesting, `maxBlocks` combined blocks, `maxVariableTokens`
@@ -17,7 +17,8 @@ struct CartoCSSParser {
     static let maxDeclarations = 20_000
     static let maxVariableTokens = 64
 
-    /// One filter: `[key op value]`; `key` is "zoom" for zoom filters.
+    /// One filter: `[key op value]`; `key` is "zoom" for zoom filters and
+    /// "mapnik::geometry_type" for the geometry type (1 point, 2 line, 3 polygon).
     struct Filter: Sendable, Equatable {
         var key: String
         var op: String
@@ -111,8 +112,15 @@ struct CartoCSSParser {
             switch current.kind {
             case .end: throw expected("`}` to close the block")
             case .variable: try variable()
-            case .ident(let name) where peek().isSymbol(":"):
+            case .ident(let head) where peek().isSymbol(":") || (peek().isSymbol("/") && peek(3).isSymbol(":")):
                 let at = current.position
+                var name = head
+                if peek().isSymbol("/") {
+                    guard case .ident(let property) = peek(2).kind else { throw peekExpected("a property name after `\(head)/`") }
+                    name = head + "/" + property
+                    advance()
+                    advance()
+                }
                 advance()
                 advance()
                 let value = try valueTokens(of: name)
@@ -201,12 +209,21 @@ struct CartoCSSParser {
 
     private mutating func filter() throws(CartoError) -> Filter {
         advance()
-        let key: String
+        var key: String
         switch current.kind {
         case .ident(let k), .string(let k): key = k
         default: throw expected("a property name or `zoom` in the filter")
         }
+        let keyAt = current.position
         advance()
+        if key == "mapnik", current.isSymbol("::"), case .ident(let sub) = peek().kind {
+            key = "mapnik::" + sub
+            advance()
+            advance()
+        }
+        if key.hasPrefix("mapnik::") && key != "mapnik::geometry_type" {
+            throw CartoError("the filter `\(key)` is not supported; of Mapnik's own keys only mapnik::geometry_type (1 point, 2 line, 3 polygon) is", at: keyAt)
+        }
         guard case .symbol(let op) = current.kind, ["=", "!=", ">", ">=", "<", "<="].contains(op) else {
             if current.isSymbol("=~") { throw fail("regular-expression filters (`=~`) are not supported; use `=` or `!=`") }
             throw expected("a comparison (= != > >= < <=) in the filter")

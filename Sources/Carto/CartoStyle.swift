@@ -5,7 +5,8 @@ import Tiling
 /// A CARTO layer's CartoCSS compiled to Rendering's style model.
 ///
 /// Supported: `#layer`, `Map`, `*` and `::attachment` selectors, nesting, filters `[prop = v]`,
-/// `!=`, `>`, `>=`, `<`, `<=` and `[zoom >= n]` (combinable), variables (`@name: value;`),
+/// `!=`, `>`, `>=`, `<`, `<=`, `[zoom >= n]` and `[mapnik::geometry_type = 1]` (combinable),
+/// variables (`@name: value;`), symbolizer instances (`first/marker-fill`, merged),
 /// the properties in `CartoStyle.properties` plus `Map { background-color }`, colours as CSS
 /// names, `#rgb`, `#rrggbb`, `rgb()`, `rgba()`. An unknown property is a warning (the layer
 /// still draws); a syntax error or a bad value for a known property is a `CartoError` with
@@ -33,7 +34,7 @@ public struct CartoStyle: Sendable, Equatable {
 
     /// The properties a layer rule may set.
     public static let properties: [String] = [
-        "marker-fill", "marker-width", "marker-line-color", "marker-line-width", "marker-opacity",
+        "marker-fill", "marker-width", "marker-line-color", "marker-line-width", "marker-opacity", "marker-fill-opacity", "marker-line-opacity",
         "line-color", "line-width", "line-opacity", "polygon-fill", "polygon-opacity",
     ]
 

@@ -17,6 +17,7 @@ struct CartoStyleCompiler {
         var names: [String] = []
         var rules: [(specificity: Int, order: Int, rule: StyleRule)] = []
         var warnedAttachment = false
+        var warnedInstances: Set<String> = []
         for block in blocks where !block.declarations.isEmpty {
             let sel = block.selector
             if let n = sel.layer, !names.contains(n) {
@@ -41,7 +42,17 @@ struct CartoStyleCompiler {
                 continue
             }
             var style = LayerStyle()
-            for d in block.declarations { try apply(d, to: &style) }
+            for var d in block.declarations {
+                if let slash = d.property.firstIndex(of: "/") {
+                    let instance = String(d.property[..<slash])
+                    if !warnedInstances.contains(instance) {
+                        warnedInstances.insert(instance)
+                        warn("symbolizer instances (`\(instance)/`) are not drawn separately: their values merge with the others in rule order", at: d.position)
+                    }
+                    d.property = String(d.property[d.property.index(after: slash)...])
+                }
+                try apply(d, to: &style)
+            }
             guard style != LayerStyle() else { continue }
             let filter = CartoStyleCompiler.expression(sel.filters)
             rules.append((sel.filters.count, block.order, StyleRule(filter: filter, style: style)))
@@ -59,6 +70,8 @@ struct CartoStyleCompiler {
         case "marker-line-color": s.markerOutline = try color(d)
         case "marker-line-width": s.markerOutlineWidth = try number(d, in: 0...64)
         case "marker-opacity": s.markerOpacity = try number(d, in: 0...1)
+        case "marker-fill-opacity": s.markerFillOpacity = try number(d, in: 0...1)
+        case "marker-line-opacity": s.markerOutlineOpacity = try number(d, in: 0...1)
         case "line-color": s.stroke = try color(d)
         case "line-width": s.strokeWidth = try number(d, in: 0...256)
         case "line-opacity": s.strokeOpacity = try number(d, in: 0...1)
@@ -119,10 +132,20 @@ struct CartoStyleCompiler {
 
     static func format(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d) }
 
+    /// Mapnik's geometry type numbers: 1 point, 2 line, 3 polygon.
+    static let geometryTypeNumber = Expression.match(.call("geometry-type", []), [
+        ([.string("Point")], .literal(.int(1))), ([.string("LineString")], .literal(.int(2))), ([.string("Polygon")], .literal(.int(3))),
+    ], .literal(.int(0)))
+
     /// The filters of a selector as one expression (nil: no filter).
     static func expression(_ filters: [CartoCSSParser.Filter]) -> Expression? {
         let parts: [Expression] = filters.map { f in
-            let subject: Expression = f.key == "zoom" ? .call("zoom", []) : .call("get", [.literal(.string(f.key))])
+            let subject: Expression
+            switch f.key {
+            case "zoom": subject = .call("zoom", [])
+            case "mapnik::geometry_type": subject = geometryTypeNumber
+            default: subject = .call("get", [.literal(.string(f.key))])
+            }
             return .call(f.op == "=" ? "==" : f.op, [subject, .literal(f.value)])
         }
         switch parts.count {

@@ -17,10 +17,15 @@ public struct FeatureStyle: Sendable, Equatable {
     public var markerWidth: Double?
     /// Opacity of the whole marker, fill and outline (CartoCSS `marker-opacity`).
     public var markerOpacity: Double
+    /// Opacity of the marker's fill and of its outline alone (`marker-fill-opacity`,
+    /// `marker-line-opacity`), on top of `markerOpacity`.
+    public var markerFillOpacity: Double
+    public var markerOutlineOpacity: Double
 
     public init(fill: RenderColor? = nil, fillOpacity: Double = 1, stroke: RenderColor? = nil, strokeWidth: Double = 1,
                 strokeOpacity: Double = 1, markerColor: RenderColor? = nil, markerSize: MarkerSize = .medium,
-                markerOutline: RenderColor? = .white, markerOutlineWidth: Double = 1.5, markerWidth: Double? = nil, markerOpacity: Double = 1) {
+                markerOutline: RenderColor? = .white, markerOutlineWidth: Double = 1.5, markerWidth: Double? = nil, markerOpacity: Double = 1,
+                markerFillOpacity: Double = 1, markerOutlineOpacity: Double = 1) {
         self.fill = fill
         self.fillOpacity = fillOpacity
         self.stroke = stroke
@@ -32,6 +37,8 @@ public struct FeatureStyle: Sendable, Equatable {
         self.markerOutlineWidth = markerOutlineWidth
         self.markerWidth = markerWidth
         self.markerOpacity = markerOpacity
+        self.markerFillOpacity = markerFillOpacity
+        self.markerOutlineOpacity = markerOutlineOpacity
     }
 
     /// The marker diameter in 1× pixels.

@@ -17,6 +17,8 @@ public struct LayerStyle: Sendable, Equatable {
     /// Marker diameter in 1× pixels (overrides `markerSize`).
     public var markerWidth: Double?
     public var markerOpacity: Double?
+    public var markerFillOpacity: Double?
+    public var markerOutlineOpacity: Double?
     public var markerOutline: RenderColor?
     public var markerOutlineWidth: Double?
     /// Whether the features' simplestyle properties may override these rules (default yes).
@@ -30,7 +32,8 @@ public struct LayerStyle: Sendable, Equatable {
 
     public init(fill: RenderColor? = nil, fillOpacity: Double? = nil, stroke: RenderColor? = nil, strokeWidth: Double? = nil,
                 strokeOpacity: Double? = nil, markerColor: RenderColor? = nil, markerSize: MarkerSize? = nil,
-                markerWidth: Double? = nil, markerOpacity: Double? = nil, markerOutline: RenderColor? = nil, markerOutlineWidth: Double? = nil,
+                markerWidth: Double? = nil, markerOpacity: Double? = nil, markerFillOpacity: Double? = nil, markerOutlineOpacity: Double? = nil,
+                markerOutline: RenderColor? = nil, markerOutlineWidth: Double? = nil,
                 featurePropertiesWin: Bool = true, rules: [StyleRule] = [], onlyStyledSymbolizers: Bool = false) {
         self.fill = fill
         self.fillOpacity = fillOpacity
@@ -41,6 +44,8 @@ public struct LayerStyle: Sendable, Equatable {
         self.markerSize = markerSize
         self.markerWidth = markerWidth
         self.markerOpacity = markerOpacity
+        self.markerFillOpacity = markerFillOpacity
+        self.markerOutlineOpacity = markerOutlineOpacity
         self.markerOutline = markerOutline
         self.markerOutlineWidth = markerOutlineWidth
         self.featurePropertiesWin = featurePropertiesWin
@@ -63,6 +68,8 @@ public struct LayerStyle: Sendable, Equatable {
         if let v = other.markerSize { s.markerSize = v }
         if let v = other.markerWidth { s.markerWidth = v }
         if let v = other.markerOpacity { s.markerOpacity = v }
+        if let v = other.markerFillOpacity { s.markerFillOpacity = v }
+        if let v = other.markerOutlineOpacity { s.markerOutlineOpacity = v }
         if let v = other.markerOutline { s.markerOutline = v }
         if let v = other.markerOutlineWidth { s.markerOutlineWidth = v }
         return s
@@ -81,7 +88,8 @@ public struct LayerStyle: Sendable, Equatable {
     var styledFill: Bool { fill != nil || fillOpacity != nil }
     var styledLine: Bool { stroke != nil || strokeWidth != nil || strokeOpacity != nil }
     var styledMarker: Bool {
-        markerColor != nil || markerSize != nil || markerWidth != nil || markerOpacity != nil || markerOutline != nil || markerOutlineWidth != nil
+        markerColor != nil || markerSize != nil || markerWidth != nil || markerOpacity != nil || markerFillOpacity != nil
+            || markerOutlineOpacity != nil || markerOutline != nil || markerOutlineWidth != nil
     }
 }
 

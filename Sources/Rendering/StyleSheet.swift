@@ -72,6 +72,8 @@ public struct StyleSheet: Sendable {
         if let v = r.markerSize { s.markerSize = v }
         if let v = r.markerWidth { s.markerWidth = v }
         if let v = r.markerOpacity { s.markerOpacity = v }
+        if let v = r.markerFillOpacity { s.markerFillOpacity = v }
+        if let v = r.markerOutlineOpacity { s.markerOutlineOpacity = v }
         if let v = r.markerOutline { s.markerOutline = v }
         if let v = r.markerOutlineWidth { s.markerOutlineWidth = v }
     }
@@ -100,6 +102,8 @@ public struct StyleSheet: Sendable {
             s.markerColor = r.markerColor ?? mapnikMarkerFill
             s.markerWidth = r.markerWidth ?? r.markerSize?.diameter ?? 10
             s.markerOpacity = r.markerOpacity ?? 1
+            s.markerFillOpacity = r.markerFillOpacity ?? 1
+            s.markerOutlineOpacity = r.markerOutlineOpacity ?? 1
             s.markerOutline = r.markerOutline ?? .black
             s.markerOutlineWidth = r.markerOutlineWidth ?? 0.5
         }

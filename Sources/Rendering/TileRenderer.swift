@@ -97,7 +97,8 @@ public struct TileRenderer: Sendable {
                 for part in parts {
                     guard let p = part.first, p.x >= 0, p.y >= 0, p.x < extent, p.y < extent else { continue }
                     painter.marker(x: x0 + Double(p.x) * scale, y: y0 + Double(p.y) * scale, diameter: s.markerDiameter * pixelRatio,
-                                   fill: color.withOpacity(s.markerOpacity), outline: (s.markerOutline ?? .transparent).withOpacity(s.markerOpacity),
+                                   fill: color.withOpacity(s.markerOpacity * s.markerFillOpacity),
+                                   outline: (s.markerOutline ?? .transparent).withOpacity(s.markerOpacity * s.markerOutlineOpacity),
                                    outlineWidth: s.markerOutlineWidth * pixelRatio)
                 }
             case .line:

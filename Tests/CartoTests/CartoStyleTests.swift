@@ -119,6 +119,34 @@ final class CartoStyleTests: XCTestCase {
         XCTAssertEqual(style(css, ["height": .int(-3), "river": .string("Po")])?.markerOutlineWidth, 1)
     }
 
+    /// The generic CARTO style: one block per geometry type, selected by Mapnik's type number,
+    /// with symbolizer instances and the fill/line opacities Builder writes.
+    func testGeometryTypeFiltersInstancesAndMarkerOpacities() throws {
+        let css = """
+        #layer['mapnik::geometry_type'=1] { marker-width: 7; marker-fill: #FFB927; marker-fill-opacity: 0.9; marker-line-opacity: 0.5; }
+        #layer[mapnik::geometry_type=2] { line-color: #3EBCAE; line-width: 1.5; }
+        #layer['mapnik::geometry_type'=3] { polygon-fill: #374C70; polygon-gamma: 0.5; }
+        #layer[mapnik::geometry_type >= 2] { glow/line-opacity: 0.5; }
+        """
+        let point = try XCTUnwrap(style(css, kind: .point))
+        XCTAssertEqual(point.markerDiameter, 7)
+        XCTAssertEqual(point.markerFillOpacity, 0.9)
+        XCTAssertEqual(point.markerOutlineOpacity, 0.5)
+        XCTAssertNil(point.stroke)
+        let line = try XCTUnwrap(style(css, kind: .line))
+        XCTAssertEqual(line.stroke, RenderColor(parsing: "#3EBCAE"))
+        XCTAssertEqual(line.strokeOpacity, 0.5, "the instance's value, merged")
+        XCTAssertNil(line.markerColor)
+        let polygon = try XCTUnwrap(style(css, kind: .polygon))
+        XCTAssertEqual(polygon.fill, RenderColor(parsing: "#374C70"))
+        XCTAssertEqual(polygon.stroke, .black, "line-opacity styles the outline, with Mapnik's default colour")
+        let warnings = try CartoStyle.parse(css).warnings
+        XCTAssertEqual(warnings.count, 2, "\(warnings)")
+        XCTAssertTrue(warnings.contains { $0.contains("`polygon-gamma` is not supported") })
+        XCTAssertTrue(warnings.contains { $0.hasPrefix("line 4, column 38: symbolizer instances (`glow/`)") }, "\(warnings)")
+        XCTAssertTrue(try XCTUnwrap(error("#l[mapnik::foo = 1] { marker-fill: red; }")).message.contains("only mapnik::geometry_type"))
+    }
+
     func testOverrideOrder() throws {
         // Equally specific: the later rule wins.
         XCTAssertEqual(style("#l { marker-fill: red; } #l { marker-fill: blue; }")?.markerColor, RenderColor(r: 0, g: 0, b: 255))
