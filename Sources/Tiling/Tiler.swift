@@ -268,7 +268,8 @@ public struct Tiler {
                 try checkCancel()
                 let parts = Parallel.map(group.count, threads: threads) { b in
                     let (arena, offsets) = group[b]
-                    var out = CutBlock(capacity: max(4096, arena.count / 2))
+                    // Small at first (doubling as it fills): in a band most blocks cut little.
+                    var out = CutBlock(capacity: 1 << 16)
                     for offset in offsets {
                         let r = RecordView(UnsafeRawPointer(arena.base + offset))
                         guard cutter.mayTouch(r) else { continue }
@@ -299,17 +300,22 @@ public struct Tiler {
                     }
                     return out
                 }
-                for part in parts { pieces.add(part) }
-                var now = pieces.footprint
+                // A block that left no piece in these columns (most of them in a narrow band)
+                // is not kept: its arena would count against the budget for nothing.
+                for part in parts where !part.keys.isEmpty { pieces.add(part) }
+                let now = pieces.footprint
                 memory.reserve(now - held)
                 held = now
-                // Denser than any band can split: drop what can never fit layer_size.
-                if held > trimAbove, pieces.trim(layers: data.map(\.layer)) {
-                    now = pieces.footprint
-                    memory.release(held - now)
-                    held = now
+                // Denser than any band can split: drop what can never fit layer_size. After an
+                // attempt that freed too little, the next waits until the pieces grew by half.
+                if held > trimAbove {
+                    if pieces.trim(layers: data.map(\.layer)) {
+                        let trimmed = pieces.footprint
+                        memory.release(held - trimmed)
+                        held = trimmed
+                    }
+                    trimAbove = max(memory.pieceBudget, held + held / 2)
                 }
-                trimAbove = max(memory.pieceBudget, held + held / 2)
             }
         }
         pieces.sort()

@@ -216,4 +216,27 @@ final class TilerSpillTests: XCTestCase {
         }
         XCTAssertEqual(JSONWriter.string(memoryReport.layerStats), JSONWriter.string(spilledReport.layerStats))
     }
+
+    /// Issue 15: a tile denser than the budget (the cities × 70 at z0) must be trimmed while it
+    /// is cut, however slowly its pieces grow. The trim threshold used to move to 1.5× the
+    /// pieces after every group of blocks, so pieces that crossed two thirds of the budget in
+    /// small steps were never trimmed (10.1M points: 957 MB held against a 256 MB budget).
+    func testDenseTileStaysWithinThePieceBudgetWhenItGrowsInSmallSteps() throws {
+        var state: UInt64 = 7
+        let features = (0..<200_000).map { i -> Feature in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let lon = Double(state >> 40) / Double(1 << 24) * 340 - 170, lat = Double(state & 0xFFFF) / 65536 * 140 - 70
+            return Feature(geometry: .point(Position(lon: lon, lat: lat)), properties: props(["n": .int(Int64(i % 1000))]))
+        }
+        let recipe = try Recipe(json: try JSONParser.parse(#"{"version": 1, "layers": {"p": {"source": "s", "minzoom": 0, "maxzoom": 0, "tiles": {"layer_size": 50}}}}"#))
+        var tiler = Tiler(recipe: recipe, threads: 1)
+        tiler.recordMemoryLimit = 0
+        tiler.pieceMemoryLimit = 4_000_000
+        let sink = CollectingSink()
+        let report = try tiler.run(resolveSource: { _ in ArrayFeatureSource(features) }, into: sink)
+        XCTAssertGreaterThan(report.memory.trimmedTiles, 0, "the z0 tile was trimmed while cut: \(report.memory.json)")
+        XCTAssertLessThan(report.memory.peak, 7_000_000, "pieces held stay near the 4 MB piece budget (all of them take ~12 MB)")
+        let layer = try XCTUnwrap(try sink.decode(TileID(z: 0, x: 0, y: 0))?.layers.first)
+        XCTAssertGreaterThan(layer.features.count, 1000, "the tile keeps what fits layer_size")
+    }
 }
