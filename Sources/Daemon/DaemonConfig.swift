@@ -62,6 +62,11 @@ public struct DaemonConfig: Sendable, Equatable {
     public var defaultMaxzoom: Int? = nil
     /// Folders besides the root whose files daemon recipes may name as file sources.
     public var recipeSourceFolders: [String] = []
+    /// Publish appends to maps with the default recipe incrementally (recipes opt in with
+    /// MTS's `"incremental": true`); `incremental = off` always rebuilds.
+    public var incremental = true
+    /// An append touching more than this share of a tileset's tiles rebuilds it instead.
+    public var incrementalMaxShare = 0.25
 
     public init(root: String = "./tiledrop-data") { self.root = root }
 
@@ -183,6 +188,17 @@ public struct DaemonConfig: Sendable, Equatable {
                 }
                 defaultMaxzoom = z
             }
+        case "incremental":
+            switch value.lowercased() {
+            case "on", "true", "yes": incremental = true
+            case "off", "false", "no": incremental = false
+            default: throw ConfigValueError(message: "incremental must be on or off, not '\(value)'")
+            }
+        case "incremental_max_share":
+            guard let share = Double(value), share > 0, share <= 1 else {
+                throw ConfigValueError(message: "incremental_max_share must be a fraction of the tileset's tiles above 0 and at most 1 (such as 0.25), not '\(value)'")
+            }
+            incrementalMaxShare = share
         case "recipe_source_folders":
             let folders = value.split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
             if let relative = folders.first(where: { !$0.hasPrefix("/") }) {

@@ -340,12 +340,7 @@ final class PublishScheduler: @unchecked Sendable {
             defer { progress.finish() }
             // The job's `memory.peak_rss_bytes` is the daemon's peak while this job ran.
             TilingMemory.resetPeakRSS()
-            var publisher = Publisher(memoryBudget: config.tilingMemory)
-            let box = progress, stopping = stopping
-            publisher.progress = { box.update($0) }
-            publisher.shouldCancel = { stopping.isRaised }
-            let report = try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir,
-                                               resolveSource: resolveSource, outputPaths: outputs)
+            let report = try publish(job.tileset, recipe: recipe, outputs: outputs)
             job.stage = .success
             job.published = epochMilliseconds()
             job.warnings = report.warnings
@@ -388,14 +383,40 @@ final class PublishScheduler: @unchecked Sendable {
         job.afterPublish = JSONWriter.string(.array(results))
     }
 
-    /// Reads `tiledrop://tileset-source/<map>` from the map's committed source files (file-path
-    /// sources are resolved by the `Publisher`, relative to the recipes folder).
-    private func resolveSource(_ source: String) throws -> any FeatureSource {
+    /// Publishes `tileset` incrementally when its recipe allows and only appends happened
+    /// (`IncrementalPublisher`), else in full, keeping the incremental state when wanted.
+    private func publish(_ tileset: String, recipe: Recipe, outputs: [String]) throws -> PublishReport {
+        let incremental = IncrementalPublisher(config: config, fileSystem: fileSystem)
+        // The files are listed once: what the tiler reads is what the saved state names.
+        let files = try incremental.files(of: recipe, list: sourceFiles)
+        let wanted = incremental.wanted(recipe, isDefault: book.recipe(for: tileset) == nil)
+        if wanted {
+            let started = Date()
+            switch try incremental.publish(recipe: recipe, tileset: tileset, output: outputs[0], now: files) {
+            case .published(let report, let appended, let dirty):
+                logger.info("tileset \(tileset): appended \(appended) feature(s) incrementally, \(dirty) tile(s) updated in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
+                return report
+            case .rebuild(let why):
+                logger.info("tileset \(tileset): full rebuild: \(why)")
+            }
+        }
+        var publisher = Publisher(memoryBudget: config.tilingMemory)
+        let box = progress, stopping = stopping
+        publisher.progress = { box.update($0) }
+        publisher.shouldCancel = { stopping.isRaised }
+        if wanted { publisher.incrementalState = [IncrementalPublisher.sourcesKey: IncrementalPublisher.encode(files)] }
+        return try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir, resolveSource: { source in
+            guard let list = files[source] else { throw DaemonError.other("unknown source '\(source)'; use tiledrop://tileset-source/<map> or a file path") }
+            return GeoJSONSeqSource(paths: list.map(\.path))
+        }, outputPaths: outputs)
+    }
+
+    /// The committed source files of `tiledrop://tileset-source/<map>`, in ingest order.
+    private func sourceFiles(_ source: String) throws -> [String] {
         guard let map = TilesetSourceURI.map(from: source) else {
             throw DaemonError.other("unknown source '\(source)'; use tiledrop://tileset-source/<map> or a file path")
         }
-        let files = try store.with { db throws(StorageError) in try db.sourceFiles(map: map) }
-        return GeoJSONSeqSource(paths: files)
+        return try store.with { db throws(StorageError) in try db.sourceFiles(map: map) }
     }
 
     /// The recipe `tileset` is published with: its recipe file, or the default recipe when

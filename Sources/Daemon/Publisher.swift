@@ -56,6 +56,9 @@ public struct Publisher {
     public var memoryBudget: Int
     /// Called from the tiling thread with the fraction done (0–1) after each zoom level.
     public var progress: (@Sendable (Double) -> Void)?
+    /// When set, MBTiles outputs also keep what an incremental publish starts from: every
+    /// tile layer's record and the tiling state, plus these named blobs (`IncrementalPublisher`).
+    public var incrementalState: [String: [UInt8]]?
     /// `Tiler.shouldCancel`: true stops the publish with `TilingError.canceled`, leaving every
     /// output path as it was (the daemon's shutdown).
     public var shouldCancel: (@Sendable () -> Bool)?
@@ -94,6 +97,7 @@ public struct Publisher {
         var tiler = Tiler(recipe: recipe, threads: threads)
         tiler.memoryBudget = memoryBudget
         tiler.progress = progress
+        tiler.keepState = incrementalState != nil
         tiler.shouldCancel = shouldCancel
         let report: TilingReport
         do {
@@ -116,14 +120,12 @@ public struct Publisher {
             ("description", description),
             ("attribution", attribution),
             ("generator", "tiledrop \(TiledropVersion.string)"),
-            ("bounds", [m.bounds.west, m.bounds.south, m.bounds.east, m.bounds.north].map(Publisher.format).joined(separator: ",")),
-            ("center", "\(Publisher.format(m.center.lon)),\(Publisher.format(m.center.lat)),\(m.centerZoom)"),
-            ("minzoom", String(m.minzoom)),
-            ("maxzoom", String(m.maxzoom)),
-            ("json", JSONWriter.string(m.json)),
-        ]
+        ] + Publisher.dataRows(m)
         for (i, writer) in writers.enumerated() {
             do {
+                if let extra = incrementalState, let state = report.state, let mbtiles = writer as? MBTilesWriter {
+                    try mbtiles.writeIncrementalState(rows: report.tileRecords.map(IncrementalPublisher.row), state: extra.merging(["tiling": state.encoded]) { a, _ in a })
+                }
                 try writer.finish(metadata: rows)
             } catch {
                 writers[(i + 1)...].forEach { $0.abort() }
@@ -133,6 +135,17 @@ public struct Publisher {
         return PublishReport(layerStats: report.layerStats, warnings: report.warnings, errors: [], tileCount: report.tileCount,
                              uniqueTileCount: writers[0].uniqueTiles, featureCount: report.featureCount, metadata: m,
                              recipe: report.recipe, outputPaths: outputPaths, memory: report.memory, tilesetID: tilesetName, maxzoomChoices: report.maxzoomChoices)
+    }
+
+    /// The metadata rows that follow the data: bounds, center, zooms and the `json` row.
+    static func dataRows(_ m: TilesetMetadata) -> [(name: String, value: String)] {
+        [
+            ("bounds", [m.bounds.west, m.bounds.south, m.bounds.east, m.bounds.north].map(Publisher.format).joined(separator: ",")),
+            ("center", "\(Publisher.format(m.center.lon)),\(Publisher.format(m.center.lat)),\(m.centerZoom)"),
+            ("minzoom", String(m.minzoom)),
+            ("maxzoom", String(m.maxzoom)),
+            ("json", JSONWriter.string(m.json)),
+        ]
     }
 
     /// `path` made absolute against `directory` (when relative and a directory is given).

@@ -23,7 +23,7 @@ public final class MBTilesWriter: TileSink {
 
     public let path: String
     let temporaryPath: String
-    private var db: SQLiteDatabase?
+    private(set) var db: SQLiteDatabase?
     private let insertMap: SQLiteStatement
     private let insertImage: SQLiteStatement
     private let selectImage: SQLiteStatement

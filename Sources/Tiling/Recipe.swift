@@ -61,6 +61,8 @@ public struct Recipe: Sendable {
 
     public var version: Int
     public var layers: [Layer]
+    /// MTS `incremental`: appends re-tile only the tiles they touch (see `IncrementalTiler`).
+    public var incremental = false
     /// The recipe as given (stored with publish jobs, as MTS does).
     public var json: JSONValue
 
@@ -95,8 +97,13 @@ public struct Recipe: Sendable {
         version = 1
         layers = []
         guard let root = json.objectValue else { throw .invalidRecipe(errors: ["recipe must be a JSON object"]) }
-        for key in root.keys where key != "version" && key != "layers" {
-            errors.append("recipe: unknown property \"\(key)\"; a v1 recipe has only version and layers")
+        for key in root.keys where key != "version" && key != "layers" && key != "incremental" {
+            errors.append("recipe: unknown property \"\(key)\"; a v1 recipe has only version, layers and incremental")
+        }
+        switch root["incremental"] {
+        case nil: break
+        case .bool(let b)?: incremental = b
+        case let v?: errors.append("recipe: incremental must be true or false, found \(v.typeName)")
         }
         switch root["version"] {
         case nil: errors.append("recipe: missing required property \"version\"")

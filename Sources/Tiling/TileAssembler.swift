@@ -70,26 +70,32 @@ enum TileAssembler {
                 case .polygon: info.polygons += 1
                 case .unknown: break
                 }
-                h.add(f.type.rawValue)
-                f.forEachCommand { h.add($0) }
-                if f.isDynamic {
-                    for (k, v) in pieces.output(location, f).properties {
-                        h.add(k)
-                        h.add(v)
-                    }
-                } else {
-                    for i in 0..<f.attributeCount {
-                        let a = f.attribute(i)
-                        for b in table.keyFields[Int(a.key)] { h.add(b) }
-                        for b in table.valueFields[Int(a.value)] { h.add(b) }
-                    }
-                }
+                hash((f, location), into: &h, pieces: pieces, table: table)
             }
             info.hash = h.value
             infos[li] = info
             if builder.featureCount > 0 { MVTTileEncoder.appendLayer(builder.encoded(), to: &tile) }
         }
         return Result(id: id, data: tile.isEmpty ? [] : compressor.compress(tile), layerInfo: infos, written: !tile.isEmpty)
+    }
+
+    /// Adds a kept feature to a tile layer's checksum: type, commands, then its attributes.
+    static func hash(_ f: (piece: PieceView, location: UInt64), into h: inout FNV1a, pieces: ZoomPieces, table: AttributeTable) {
+        let p = f.piece
+        h.add(p.type.rawValue)
+        p.forEachCommand { h.add($0) }
+        if p.isDynamic {
+            for (k, v) in pieces.output(f.location, p).properties {
+                h.add(k)
+                h.add(v)
+            }
+        } else {
+            for i in 0..<p.attributeCount {
+                let a = p.attribute(i)
+                for b in table.keyFields[Int(a.key)] { h.add(b) }
+                for b in table.valueFields[Int(a.value)] { h.add(b) }
+            }
+        }
     }
 
     @discardableResult

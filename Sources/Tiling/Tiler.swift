@@ -18,6 +18,10 @@ public struct TilingReport: Sendable {
     public var maxzoomChoices: [String] = []
     /// What the run held in memory against its budget.
     public var memory: TilingMemoryReport
+    /// With `Tiler.keepState`: what the next incremental publish starts from.
+    public var state: TilingState?
+    /// With `Tiler.keepState`: every tile layer's record, in tile order.
+    public var tileRecords: [TileLayerRecord] = []
 }
 
 /// Tileset metadata for MBTiles 1.3 `metadata` rows and TileJSON.
@@ -76,6 +80,8 @@ public struct Tiler {
     /// Called after each zoom level with the fraction of the work done (0–1), weighting
     /// zoom z by 4^z as the number of tiles grows.
     public var progress: (@Sendable (Double) -> Void)?
+    /// Keep what an incremental publish needs (`TilingReport.state`, `tileRecords`).
+    public var keepState = false
     /// Asked between feature batches while loading, between record groups while cutting and
     /// between tile batches while assembling: true stops the run with `TilingError.canceled`
     /// within a fraction of a second (the daemon's SIGTERM), whatever the zoom or data size.
@@ -104,6 +110,7 @@ public struct Tiler {
         var recipeJSON = recipe.json
         var maxzoomChoices: [String] = []
         var chosenBecause: [String: String] = [:]
+        var stateLayers: [TilingState.Layer] = []
         for var layer in recipe.layers {
             let source: any FeatureSource
             do { source = try resolveSource(layer.source) } catch { throw TilingError.source(name: layer.source, message: "\(error)") }
@@ -129,10 +136,7 @@ public struct Tiler {
                 throw TilingError.source(name: layer.source, message: "\(error)")
             }
             table = loader.table
-            if loader.skipped > 0 { warnings.append("layer \(layer.name): \(loader.skipped) feature(s) with invalid coordinates were skipped") }
-            if loader.tooWide > 0 {
-                warnings.append("layer \(layer.name): \(loader.tooWide) feature(s) with more than \(FeatureRecord.maxAttributes) attributes were skipped; choose the attributes to keep with features.attributes in the recipe")
-            }
+            warnings += Tiler.loadWarnings(layer: layer.name, skipped: loader.skipped, tooWide: loader.tooWide)
             if let guess = loader.guess {
                 let choice = guess.choose(minzoom: layer.minzoom)
                 layer.maxzoom = choice?.zoom ?? layer.maxzoom
@@ -143,19 +147,21 @@ public struct Tiler {
                 loader.schema.layer = layer
             }
             bounds.extend(loader.bounds)
+            if keepState {
+                stateLayers.append(TilingState.Layer(schema: loader.schema, guess: loader.guess, bounds: loader.bounds, skipped: loader.skipped,
+                                                     tooWide: loader.tooWide, records: loader.records.count, maxzoom: layer.maxzoom))
+            }
             featureCount += loader.records.count
             data.append(LayerData(layer: layer, records: loader.records, dynamic: loader.dynamic))
             estimates.append(loader.estimate)
             schemas.append(loader.schema)
         }
 
-        var stats = data.map { LayerStats(minzoom: $0.layer.minzoom, maxzoom: $0.layer.maxzoom) }
+        var collector = TileStatsCollector(layers: data.map(\.layer))
+        var records: [TileLayerRecord] = []
         let minzoom = data.map(\.layer.minzoom).min() ?? 0
         let maxzoom = data.map(\.layer.maxzoom).max() ?? 0
         var tileCount = 0
-        var droppedBySize = 0
-        /// The tiles that lost the most features to `layer_size` (at most 5, most first).
-        var worstTiles: [(tile: String, layer: String, dropped: Int)] = []
         var maxBands = 0
         var trimmedTiles = 0
         table.freeze()
@@ -198,35 +204,32 @@ public struct Tiler {
                     for tile in built {
                         for (li, s) in tile.layerInfo.enumerated() {
                             guard let s else { continue }
-                            stats[li].add(tile: tile.id, size: s.size, points: s.points, lines: s.lines, polygons: s.polygons, hash: s.hash, requiredSize: s.requiredSize)
-                            droppedBySize += s.dropped
-                            if s.dropped > 0 {
-                                Tiler.noteWorst((tile.id.description, layers[li].name, s.dropped), in: &worstTiles)
-                            }
+                            let record = TileLayerRecord(tile: tile.id, layer: li, info: s)
+                            collector.add(record)
+                            if keepState { records.append(record) }
                         }
                         if tile.written { tileCount += 1 }
                     }
                 }
             }
         }
-        if droppedBySize > 0 {
-            let worst = worstTiles.map { "\($0.tile) (\($0.layer), \($0.dropped) dropped)" }.joined(separator: ", ")
-            warnings.append("\(droppedBySize) feature(s) were dropped from tiles whose layer exceeded layer_size; worst tiles: \(worst). Raise tiles.layer_size, add a filter or tiles.limit, or lower maxzoom; see layer_stats capped_list")
-        }
-        var layerStats = JSONObject()
-        for (i, d) in data.enumerated() {
-            layerStats[d.layer.name] = stats[i].json
-            // The job report records an automatic choice beside the layer's other statistics.
-            if let why = chosenBecause[d.layer.name], var o = layerStats[d.layer.name]?.objectValue {
-                o["maxzoom_chosen"] = .string(why)
-                layerStats[d.layer.name] = .object(o)
-            }
-        }
+        if let warning = collector.warning { warnings.append(warning) }
         let metadata = TilesetMetadata.make(bounds: bounds, minzoom: minzoom, maxzoom: maxzoom, schemas: schemas)
         let memoryReport = TilingMemoryReport(budget: memory.budget, peak: memory.peak, peakRSS: TilingMemory.processPeakRSS(),
                                               spilledBytes: data.reduce(0) { $0 + $1.records.spilledBytes }, maxBands: maxBands, trimmedTiles: trimmedTiles)
-        return TilingReport(layerStats: .object(layerStats), warnings: warnings, metadata: metadata, tileCount: tileCount, featureCount: featureCount,
-                            recipe: recipeJSON, maxzoomChoices: maxzoomChoices, memory: memoryReport)
+        return TilingReport(layerStats: collector.layerStats(chosenBecause: chosenBecause), warnings: warnings, metadata: metadata, tileCount: tileCount,
+                            featureCount: featureCount, recipe: recipeJSON, maxzoomChoices: maxzoomChoices, memory: memoryReport,
+                            state: keepState ? TilingState(recipe: recipe.json, layers: stateLayers) : nil, tileRecords: records)
+    }
+
+    /// The warnings for features a layer skipped while loading: invalid coordinates, too many attributes.
+    static func loadWarnings(layer: String, skipped: Int, tooWide: Int) -> [String] {
+        var out: [String] = []
+        if skipped > 0 { out.append("layer \(layer): \(skipped) feature(s) with invalid coordinates were skipped") }
+        if tooWide > 0 {
+            out.append("layer \(layer): \(tooWide) feature(s) with more than \(FeatureRecord.maxAttributes) attributes were skipped; choose the attributes to keep with features.attributes in the recipe")
+        }
+        return out
     }
 
     private func checkCancel() throws(TilingError) {
@@ -253,7 +256,7 @@ public struct Tiler {
     /// Cuts every record of every layer active at `z` into the tiles of `columns` (on all
     /// cores, a group of record blocks at a time, one piece arena per block), then sorts the
     /// pieces by tile, keeping cut order within a tile.
-    private func cut(zoom z: Int, columns: ClosedRange<Int>, data: [LayerData], memory: TilingMemory) throws -> ZoomPieces {
+    func cut(zoom z: Int, columns: ClosedRange<Int>, data: [LayerData], memory: TilingMemory) throws -> ZoomPieces {
         var pieces = ZoomPieces()
         var held = 0
         var trimAbove = memory.pieceBudget

@@ -124,3 +124,36 @@ public struct ZoomGuess: Sendable {
         return metres >= 1000 ? "\(Int((metres / 1000).rounded())) km" : "\(Int(metres.rounded())) m"
     }
 }
+
+extension ZoomGuess {
+    /// The guess's evidence as bytes (little-endian: seen, random, segment count, log-sum bits,
+    /// then the sampled codes), so an incremental publish can go on adding features to it.
+    var stateBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(32 + codes.count * 8)
+        for v in [UInt64(seen), random, UInt64(segmentCount), logSegmentSum.bitPattern] + codes {
+            for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: v >> (8 * UInt64(i)))) }
+        }
+        return out
+    }
+
+    /// Restores a guess saved with `stateBytes`; nil when the bytes are not one.
+    init?(stateBytes b: ArraySlice<UInt8>) {
+        guard b.count >= 32, b.count % 8 == 0 else { return nil }
+        var words: [UInt64] = []
+        words.reserveCapacity(b.count / 8)
+        var i = b.startIndex
+        while i < b.endIndex {
+            var v: UInt64 = 0
+            for j in 0..<8 { v |= UInt64(b[i + j]) << (8 * UInt64(j)) }
+            words.append(v)
+            i += 8
+        }
+        self.init()
+        seen = Int(words[0])
+        random = words[1]
+        segmentCount = Int(words[2])
+        logSegmentSum = Double(bitPattern: words[3])
+        codes = Array(words[4...])
+    }
+}

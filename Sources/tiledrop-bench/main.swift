@@ -11,12 +11,14 @@ case "tiles-child": exit(TilesBenchmark.child(arguments: Array(args.dropFirst())
 case "serve": exit(ServeBenchmark.run(arguments: Array(args.dropFirst())))
 case "tiles-measure": exit(TilesBenchmark.measureChild(arguments: Array(args.dropFirst())))
 case "render": exit(RenderBenchmark.run(arguments: Array(args.dropFirst())))
+case "incremental": exit(IncrementalBenchmark.run(arguments: Array(args.dropFirst())))
 default:
     print("""
     usage: tiledrop-bench convert [options]   readers vs ogr2ogr -f GeoJSONSeq (MB/s, peak RSS, ratio)
            tiledrop-bench tiles [options]     tiler vs tippecanoe (seconds, CPU, peak RSS, tiles, ratio)
            tiledrop-bench render [options]    raster tiles vs Mapnik (render + PNG, sizes, JPEG vs Pillow)
            tiledrop-bench pmtiles [options]   publish MBTiles only vs MBTiles + PMTiles (overhead, sizes)
+           tiledrop-bench incremental [options] daemon: 1 and 100 features appended to 10k-145k cities (s, RSS)
            tiledrop-bench serve [SECONDS]     tile server vs nginx static files under wrk (requests/s, p99, RSS)
     Build with `swift build -c release` first; benchmarks are programs, not tests.
     """)

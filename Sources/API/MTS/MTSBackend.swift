@@ -54,6 +54,9 @@ public protocol MTSBackend: UploadBackend {
     func sourceProblems(recipe: JSONValue) -> [String]
     /// Queues a publish job; returns its id.
     func publish(tileset: String) throws -> String
+    /// Applies a changeset to the tileset's map source and queues its publish; `fill`
+    /// writes the changeset into the staged file (descriptor, path).
+    func publishChangeset(tileset: String, fill: (Int32, String) throws -> Void) throws -> ChangesetOutcome
     func jobs(tileset: String, stage: JobStage?, limit: Int) throws -> [PublishJobRecord]
     func job(id: String) throws -> PublishJobRecord?
     func queuedJobCount() throws -> Int

@@ -36,6 +36,7 @@ public struct MTSRoutes: Sendable {
         router.patch("/tilesets/v1/{tileset}", options: json) { r in self.run(r, "tilesets:write") { try self.updateTileset(r) } }
         router.delete("/tilesets/v1/{tileset}") { r in self.run(r, "tilesets:write") { try self.deleteTileset(r) } }
         router.post("/tilesets/v1/{tileset}/publish", options: RouteOptions(maxBodyBytes: 1 << 16)) { r in self.run(r, "tilesets:write") { try self.publish(r) } }
+        router.post("/tilesets/v1/{tileset}/publish-changesets", options: upload) { r in self.run(r, "tilesets:write") { try self.publishChangesets(r) } }
         router.get("/tilesets/v1/{tileset}/jobs") { r in self.run(r, "tilesets:list") { try self.jobs(r) } }
         router.get("/tilesets/v1/{tileset}/jobs/{job_id}") { r in self.run(r, "tilesets:read") { try self.job(r) } }
         router.get("/tilesets/v1/{tileset}/recipe") { r in self.run(r, "tilesets:list") { try self.recipe(r) } }

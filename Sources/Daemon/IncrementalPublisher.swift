@@ -1,0 +1,140 @@
+import Formats
+import GeoModel
+import Storage
+import SystemSupport
+import Tiling
+
+/// Decides, for one publish job, whether the tileset can be updated in place with only the
+/// features appended since its last publish (`Tiling/IncrementalTiler`), and does it.
+///
+/// The last publish left in the MBTiles (`tiledrop_state`) the tiling state and, per layer
+/// source, the source files it read with their sizes. When those files are still the first
+/// files of each source, unchanged, the files after them are the append. Anything else — a
+/// compaction, a replace, a deleted map, a recipe change, PMTiles output, a tileset without
+/// saved state — is a full rebuild, and so is whatever `IncrementalTiler` refuses.
+struct IncrementalPublisher {
+    /// The state blob naming each layer source's files and sizes.
+    static let sourcesKey = "sources"
+
+    let config: DaemonConfig
+    let fileSystem: FileSystem
+
+    /// One source's files with their sizes, as saved with the tileset.
+    typealias SourceFiles = [String: [(path: String, size: Int64)]]
+
+    enum Outcome {
+        case published(PublishReport, appended: Int, dirtyTiles: Int)
+        case rebuild(String)
+    }
+
+    /// Whether `recipe` is published incrementally at all: it asks for it (`"incremental":
+    /// true`), or it is a default recipe and the daemon's `incremental` setting is on.
+    func wanted(_ recipe: Recipe, isDefault: Bool) -> Bool {
+        recipe.incremental || (isDefault && config.incremental)
+    }
+
+    /// The files each `tiledrop://` layer source reads now, with their sizes.
+    func files(of recipe: Recipe, list: (String) throws -> [String]) throws -> SourceFiles {
+        var out: SourceFiles = [:]
+        for layer in recipe.layers where out[layer.source] == nil {
+            guard TilesetSourceURI.map(from: layer.source) != nil else { continue }
+            out[layer.source] = try list(layer.source).map { path in (path, (try? fileSystem.status(path))??.size ?? -1) }
+        }
+        return out
+    }
+
+    /// The blob stored with a full publish so the next one can tell what was appended.
+    static func encode(_ files: SourceFiles) -> [UInt8] {
+        var o = JSONObject()
+        for (source, list) in files.sorted(by: { $0.key < $1.key }) {
+            o[source] = .array(list.map { ["path": .string($0.path), "size": .int($0.size)] })
+        }
+        return Array(JSONWriter.string(.object(o)).utf8)
+    }
+
+    static func decode(_ bytes: [UInt8]) -> SourceFiles? {
+        guard let o = (try? JSONParser.parse(bytes))?.objectValue else { return nil }
+        var out: SourceFiles = [:]
+        for m in o {
+            guard let list = m.value.arrayValue else { return nil }
+            var files: [(path: String, size: Int64)] = []
+            for item in list {
+                guard let path = item["path"]?.stringValue, let size = item["size"]?.intValue else { return nil }
+                files.append((path, Int64(size)))
+            }
+            out[m.key] = files
+        }
+        return out
+    }
+
+    /// Updates `output` in one transaction with the features `now` has beyond what the
+    /// tileset was built from; `.rebuild` with the reason when that is not possible.
+    func publish(recipe: Recipe, tileset: String, output: String, now: SourceFiles) throws -> Outcome {
+        guard config.outputs == [.mbtiles] else { return .rebuild("incremental publishing updates MBTiles only (outputs include pmtiles)") }
+        if let why = IncrementalTiler.unsupported(recipe) { return .rebuild(why) }
+        guard (try? fileSystem.status(output)) != nil, let updater = try MBTilesUpdater(path: output) else {
+            return .rebuild("the tileset has no saved incremental state yet")
+        }
+        guard let stateBytes = try updater.state("tiling"), let sourceBytes = try updater.state(IncrementalPublisher.sourcesKey),
+              let before = IncrementalPublisher.decode(sourceBytes) else { return .rebuild("the tileset has no saved incremental state yet") }
+        let state: TilingState
+        do { state = try TilingState(decoding: stateBytes) } catch { return .rebuild("\(error)") }
+        guard Set(before.keys) == Set(now.keys) else { return .rebuild("the recipe's sources changed") }
+        var appended: [String: any FeatureSource] = [:]
+        for (source, old) in before {
+            let current = now[source] ?? []
+            guard current.count >= old.count,
+                  zip(old, current).allSatisfy({ $0.path == $1.path && $0.size == $1.size }) else {
+                return .rebuild("\(source) was compacted, replaced or deleted since the last publish")
+            }
+            let new = current[old.count...].map(\.path)
+            if !new.isEmpty { appended[source] = GeoJSONSeqSource(paths: Array(new)) }
+        }
+        guard !appended.isEmpty else { return .rebuild("nothing was appended since the last publish") }
+        var tiler = IncrementalTiler(recipe: recipe, state: state)
+        tiler.memoryBudget = config.tilingMemory
+        tiler.maxDirtyShare = config.incrementalMaxShare
+        let update: IncrementalUpdate
+        switch try tiler.run(appended: appended, store: UpdaterStore(updater: updater)) {
+        case .rebuild(let why): return .rebuild(why)
+        case .update(let u): update = u
+        }
+        try updater.begin()
+        var stats: (layerStats: JSONValue, warnings: [String])
+        do {
+            try updater.replaceTiles(update.tiles)
+            try updater.replaceRows(of: update.tiles.map(\.id), with: update.records.map(IncrementalPublisher.row))
+            stats = try update.report { body in try updater.forEachRow { try body(IncrementalPublisher.record($0)) } }
+            try updater.setMetadata(Publisher.dataRows(update.metadata))
+            try updater.setState("tiling", update.state.encoded)
+            try updater.setState(IncrementalPublisher.sourcesKey, IncrementalPublisher.encode(now))
+            try updater.commit()
+        } catch {
+            updater.rollback()
+            throw error
+        }
+        let tiles = try updater.tileCount()
+        let report = PublishReport(layerStats: stats.layerStats, warnings: stats.warnings, errors: [], tileCount: tiles, uniqueTileCount: tiles,
+                                   featureCount: update.state.featureCount, metadata: update.metadata, recipe: update.recipe,
+                                   outputPaths: [output], memory: update.memory, tilesetID: tileset, maxzoomChoices: update.maxzoomChoices)
+        return .published(report, appended: update.appended, dirtyTiles: update.tiles.count)
+    }
+
+    static func row(_ r: TileLayerRecord) -> TileLayerRow {
+        TileLayerRow(tile: r.tile, layer: r.layer, size: r.size, points: r.points, lines: r.lines, polygons: r.polygons,
+                     hash: r.hash, requiredSize: r.requiredSize, dropped: r.dropped)
+    }
+
+    static func record(_ r: TileLayerRow) -> TileLayerRecord {
+        TileLayerRecord(tile: r.tile, layer: r.layer, size: r.size, points: r.points, lines: r.lines, polygons: r.polygons,
+                        hash: r.hash, requiredSize: r.requiredSize, dropped: r.dropped)
+    }
+}
+
+/// The live MBTiles as the incremental tiler's store.
+private struct UpdaterStore: IncrementalTileStore {
+    let updater: MBTilesUpdater
+    func tile(_ id: TileID) throws -> [UInt8]? { try updater.tile(id) }
+    func records(_ id: TileID) throws -> [TileLayerRecord] { try updater.rows(id).map(IncrementalPublisher.record) }
+    func tileCount() throws -> Int { try updater.tileCount() }
+}
