@@ -23,8 +23,8 @@ public enum APIRoutes {
             MapHubRoutes(backend: services, access: access).register(on: &router)
         }
         // After the vector tile routes (.mvt, .vector.pbf), which match first.
-        // Rendered tiles: at most 32 MB of encoded images, shared by the server's workers.
-        RasterTileRoutes(backend: backend, cache: RasterTileCache(maxBytes: 32 << 20)).register(on: &router)
+        // Rendered tiles: at most 16 MB of encoded images, shared by the server's workers (the daemon stays under 64 MB while serving them; `tiledrop-bench render`).
+        RasterTileRoutes(backend: backend, cache: RasterTileCache(maxBytes: 16 << 20)).register(on: &router)
         MapPageRoutes(backend: backend).register(on: &router)
         if let rateLimit {
             let shapes = router

@@ -1,3 +1,4 @@
+import Dispatch
 import GeoModel
 import HTTP
 import Rendering
@@ -19,6 +20,10 @@ struct RasterTileRoutes: Sendable {
     let backend: any Backend
     let cache: RasterTileCache
     let tilesets: TilesetFiles
+    /// At most two tiles are drawn at once, whatever the number of workers: a 512 px render
+    /// holds several MB (canvas, coverage, decoded neighbours, encoder buffers), and this
+    /// bounds the daemon's peak memory while it serves images.
+    let renders = DispatchSemaphore(value: 2)
 
     init(backend: any Backend, cache: RasterTileCache) {
         self.backend = backend
@@ -64,6 +69,8 @@ struct RasterTileRoutes: Sendable {
         var headers = HTTPHeaders()
         headers.add("Cache-Control", "max-age=43200,s-maxage=300")
         if let hit = cache.get(key) { return RasterTileRoutes.image(hit, format: address.format, headers: headers, cache: "HIT") }
+        renders.wait()
+        defer { renders.signal() }
         let size = 256 * address.pixelRatio
         let painter = Painter(canvas: Canvas(width: size, height: size))
         var drawn = false
