@@ -9,7 +9,8 @@
 ///     CREATE VIEW tiles AS SELECT m.zoom_level AS zoom_level, m.tile_column AS tile_column,
 ///         m.tile_row AS tile_row, i.tile_data AS tile_data FROM m JOIN i ON i.id = m.id
 ///
-/// (any table names and join column; `INNER JOIN`, either side of `=`, quoting and case free).
+/// (any table names and join column; `INNER JOIN`, either side of `=`, quoting and case free;
+/// further `AND m.c = i.c` equalities between the two tables, as tippecanoe 2.x writes).
 enum MBTilesSchema {
     /// A reason the schema is refused, or nil when it is one of the accepted layouts.
     static func problem(in db: SQLiteDatabase) throws(StorageError) -> String? {
@@ -63,6 +64,13 @@ enum MBTilesSchema {
               let a = name(), take("."), let ac = name(), take("="), let b = name(), take("."), let bc = name(),
               Set([a, b]) == Set([map, images]), ac == bc
         else { return nil }
+        // tippecanoe 2.x deduplicates per zoom and joins on the zoom as well:
+        // `… ON images.tile_id = map.tile_id AND images.zoom_level = map.zoom_level`.
+        while take("and") {
+            guard let c = name(), take("."), let cc = name(), take("="), let d = name(), take("."), let dc = name(),
+                  Set([c, d]) == Set([map, images]), cc == dc
+            else { return nil }
+        }
         _ = take(";")
         return i == t.count ? (map, images) : nil
     }

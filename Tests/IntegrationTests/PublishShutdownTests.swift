@@ -56,6 +56,7 @@ final class PublishShutdownTests: XCTestCase {
         let signalled = Date()
         XCTAssertEqual(harness.stop(), 0)
         let seconds = Date().timeIntervalSince(signalled)
+        print("PublishShutdownTests: exited \(String(format: "%.2f", seconds)) s after SIGTERM during a publish")
         XCTAssertLessThan(seconds, 5, "exit took \(seconds) s\n\(harness.log)")
         XCTAssertTrue(harness.log.contains("publish job \(job.id) stopped by shutdown"), harness.log)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tileset)), previous, "the previous tileset stays in place")

@@ -60,6 +60,14 @@ final class UntrustedMBTilesTests: XCTestCase {
                 FROM tiles_shallow INNER JOIN tiles_data ON tiles_shallow.tile_data_id = tiles_data.tile_data_id
             """)
         XCTAssertNoThrow(try MBTilesReader(path: planetiler))
+        // tippecanoe 2.x: images deduplicated per zoom, the view joins on the zoom too.
+        let tippecanoe2 = try container("""
+            CREATE TABLE map (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_id TEXT);
+            CREATE TABLE images (zoom_level integer, tile_data blob, tile_id text);
+            CREATE VIEW tiles AS SELECT map.zoom_level AS zoom_level, map.tile_column AS tile_column, map.tile_row AS tile_row,
+                images.tile_data AS tile_data FROM map JOIN images ON images.tile_id = map.tile_id and images.zoom_level = map.zoom_level
+            """)
+        XCTAssertNoThrow(try MBTilesReader(path: tippecanoe2))
     }
 
     func testLookalikeViewsAreRefused() throws {
@@ -69,6 +77,9 @@ final class UntrustedMBTilesTests: XCTestCase {
             "CREATE VIEW tiles AS \(standard) WHERE 1",
             "CREATE VIEW tiles AS \(standard) UNION ALL \(standard)",
             "CREATE VIEW tiles AS \(standard.replacingOccurrences(of: "images.tile_id = map.tile_id", with: "images.tile_id = map.zoom_level"))",
+            "CREATE VIEW tiles AS \(standard) AND images.tile_id = map.zoom_level",
+            "CREATE VIEW tiles AS \(standard) AND 1 = 1",
+            "CREATE VIEW tiles AS \(standard) OR images.tile_id = map.tile_id",
         ] {
             XCTAssertThrowsError(try MBTilesReader(path: try container(base + sql)), sql)
         }
