@@ -103,8 +103,8 @@ struct IncrementalPublisher {
         var stats: (layerStats: JSONValue, warnings: [String])
         do {
             try updater.replaceTiles(update.tiles)
-            try updater.replaceRows(of: update.tiles.map(\.id), with: update.records.map(IncrementalPublisher.row))
-            stats = try update.report { body in try updater.forEachRow { try body(IncrementalPublisher.record($0)) } }
+            try updater.replaceRows(of: update.tiles.map(\.id), with: update.records)
+            stats = try update.report { body in try updater.forEachRow(body) }
             try updater.setMetadata(Publisher.dataRows(update.metadata))
             try updater.setState("tiling", update.state.encoded)
             try updater.setState(IncrementalPublisher.sourcesKey, IncrementalPublisher.encode(now))
@@ -119,22 +119,12 @@ struct IncrementalPublisher {
                                    outputPaths: [output], memory: update.memory, tilesetID: tileset, maxzoomChoices: update.maxzoomChoices)
         return .published(report, appended: update.appended, dirtyTiles: update.tiles.count)
     }
-
-    static func row(_ r: TileLayerRecord) -> TileLayerRow {
-        TileLayerRow(tile: r.tile, layer: r.layer, size: r.size, points: r.points, lines: r.lines, polygons: r.polygons,
-                     hash: r.hash, requiredSize: r.requiredSize, dropped: r.dropped)
-    }
-
-    static func record(_ r: TileLayerRow) -> TileLayerRecord {
-        TileLayerRecord(tile: r.tile, layer: r.layer, size: r.size, points: r.points, lines: r.lines, polygons: r.polygons,
-                        hash: r.hash, requiredSize: r.requiredSize, dropped: r.dropped)
-    }
 }
 
 /// The live MBTiles as the incremental tiler's store.
 private struct UpdaterStore: IncrementalTileStore {
     let updater: MBTilesUpdater
     func tile(_ id: TileID) throws -> [UInt8]? { try updater.tile(id) }
-    func records(_ id: TileID) throws -> [TileLayerRecord] { try updater.rows(id).map(IncrementalPublisher.record) }
+    func records(_ id: TileID) throws -> [TileLayerRecord] { try updater.rows(id) }
     func tileCount() throws -> Int { try updater.tileCount() }
 }

@@ -124,7 +124,7 @@ public struct Publisher {
         for (i, writer) in writers.enumerated() {
             do {
                 if let extra = incrementalState, let state = report.state, let mbtiles = writer as? MBTilesWriter {
-                    try mbtiles.writeIncrementalState(rows: report.tileRecords.map(IncrementalPublisher.row), state: extra.merging(["tiling": state.encoded]) { a, _ in a })
+                    try mbtiles.writeIncrementalState(rows: report.tileRecords, state: extra.merging(["tiling": state.encoded]) { a, _ in a })
                 }
                 try writer.finish(metadata: rows)
             } catch {

@@ -5,31 +5,6 @@ import SystemSupport
 import Glibc
 #endif
 
-/// One layer of one tile as the tiler recorded it (`tiledrop_tile_layers`), in XYZ addressing.
-public struct TileLayerRow: Sendable, Equatable {
-    public var tile: TileID
-    public var layer: Int
-    public var size: Int
-    public var points: Int
-    public var lines: Int
-    public var polygons: Int
-    public var hash: UInt64
-    public var requiredSize: Int?
-    public var dropped: Int
-
-    public init(tile: TileID, layer: Int, size: Int, points: Int, lines: Int, polygons: Int, hash: UInt64, requiredSize: Int?, dropped: Int) {
-        self.tile = tile
-        self.layer = layer
-        self.size = size
-        self.points = points
-        self.lines = lines
-        self.polygons = polygons
-        self.hash = hash
-        self.requiredSize = requiredSize
-        self.dropped = dropped
-    }
-}
-
 /// The two tables an MBTiles written for incremental publishing carries besides the MBTiles
 /// ones (readers ignore them): a record per tile layer, and named blobs of tiling state.
 enum MBTilesIncrementalSchema {
@@ -42,13 +17,13 @@ enum MBTilesIncrementalSchema {
         """
     static let insertRow = "INSERT OR REPLACE INTO tiledrop_tile_layers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-    static func values(_ r: TileLayerRow) -> [SQLiteValue] {
+    static func values(_ r: TileLayerRecord) -> [SQLiteValue] {
         [.int(Int64(r.tile.z)), .int(Int64(r.tile.x)), .int(Int64(r.tile.y)), .int(Int64(r.layer)), .int(Int64(r.size)), .int(Int64(r.points)),
          .int(Int64(r.lines)), .int(Int64(r.polygons)), .int(Int64(bitPattern: r.hash)), r.requiredSize.map { .int(Int64($0)) } ?? .null, .int(Int64(r.dropped))]
     }
 
-    static func row(_ s: SQLiteStatement) -> TileLayerRow {
-        TileLayerRow(tile: TileID(z: Int(s.int(0)), x: Int(s.int(1)), y: Int(s.int(2))), layer: Int(s.int(3)), size: Int(s.int(4)),
+    static func row(_ s: SQLiteStatement) -> TileLayerRecord {
+        TileLayerRecord(tile: TileID(z: Int(s.int(0)), x: Int(s.int(1)), y: Int(s.int(2))), layer: Int(s.int(3)), size: Int(s.int(4)),
                      points: Int(s.int(5)), lines: Int(s.int(6)), polygons: Int(s.int(7)), hash: UInt64(bitPattern: s.int(8)),
                      requiredSize: s.isNull(9) ? nil : Int(s.int(9)), dropped: Int(s.int(10)))
     }
@@ -57,7 +32,7 @@ enum MBTilesIncrementalSchema {
 extension MBTilesWriter {
     /// Stores the tile layer records and state blobs an incremental publish starts from; call
     /// before `finish`, so they are committed with the tiles.
-    public func writeIncrementalState(rows: [TileLayerRow], state: [String: [UInt8]]) throws(StorageError) {
+    public func writeIncrementalState(rows: [TileLayerRecord], state: [String: [UInt8]]) throws(StorageError) {
         guard let db else { throw .invalid(path: path, reason: "MBTiles writer already finished or aborted") }
         try db.execute(MBTilesIncrementalSchema.create)
         let insert = try db.prepare(MBTilesIncrementalSchema.insertRow)
@@ -110,10 +85,10 @@ public final class MBTilesUpdater {
     }
 
     /// The records of a tile's layers, by layer.
-    public func rows(_ id: TileID) throws(StorageError) -> [TileLayerRow] {
+    public func rows(_ id: TileID) throws(StorageError) -> [TileLayerRecord] {
         try rowQuery.bind([.int(Int64(id.z)), .int(Int64(id.x)), .int(Int64(id.y))])
         defer { try? rowQuery.bind([]) }
-        var out: [TileLayerRow] = []
+        var out: [TileLayerRecord] = []
         while try rowQuery.step() { out.append(MBTilesIncrementalSchema.row(rowQuery)) }
         return out
     }
@@ -161,7 +136,7 @@ public final class MBTilesUpdater {
     }
 
     /// Replaces every record of the given tiles with `rows`.
-    public func replaceRows(of tiles: [TileID], with rows: [TileLayerRow]) throws(StorageError) {
+    public func replaceRows(of tiles: [TileID], with rows: [TileLayerRecord]) throws(StorageError) {
         let delete = try db.prepare("DELETE FROM tiledrop_tile_layers WHERE zoom_level = ? AND tile_column = ? AND tile_y = ?")
         for id in tiles { try delete.run([.int(Int64(id.z)), .int(Int64(id.x)), .int(Int64(id.y))]) }
         let insert = try db.prepare(MBTilesIncrementalSchema.insertRow)
@@ -169,7 +144,7 @@ public final class MBTilesUpdater {
     }
 
     /// Every record in tile order (zoom, column, row, layer).
-    public func forEachRow(_ body: (TileLayerRow) throws -> Void) throws {
+    public func forEachRow(_ body: (TileLayerRecord) throws -> Void) throws {
         let s = try db.prepare("SELECT * FROM tiledrop_tile_layers ORDER BY zoom_level, tile_column, tile_y, layer")
         while try s.step() { try body(MBTilesIncrementalSchema.row(s)) }
     }

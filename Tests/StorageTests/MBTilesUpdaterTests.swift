@@ -15,8 +15,8 @@ final class MBTilesUpdaterTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
-    private func row(_ id: TileID, size: Int) -> TileLayerRow {
-        TileLayerRow(tile: id, layer: 0, size: size, points: 1, lines: 0, polygons: 0, hash: UInt64.max - 7, requiredSize: nil, dropped: 0)
+    private func row(_ id: TileID, size: Int) -> TileLayerRecord {
+        TileLayerRecord(tile: id, layer: 0, size: size, points: 1, lines: 0, polygons: 0, hash: UInt64.max - 7, requiredSize: nil, dropped: 0)
     }
 
     /// A real gzip member of empty content; `mtime` varies the header so blobs differ.
