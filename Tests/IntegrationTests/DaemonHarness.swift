@@ -1,5 +1,6 @@
 import Foundation
 import GeoModel
+import SystemSupport
 import XCTest
 
 /// Runs the real `tiledrop` binary on a temporary root, the way an operator would.
@@ -143,6 +144,23 @@ final class DaemonHarness {
         let r = try cli(["status", "--json", "--root", root])
         guard r.status == 0 else { throw NSError(domain: "status", code: Int(r.status), userInfo: [NSLocalizedDescriptionKey: r.stderr]) }
         return try JSONParser.parse(Array(r.stdout))
+    }
+
+    /// One HTTP request over the daemon's socket (as the local admin), read to the close:
+    /// the status, the head's text and the body's bytes ((0, "", []) when no head came back).
+    func http(_ method: String, _ path: String) throws -> (status: Int, headers: String, body: [UInt8]) {
+        let socket = try UnixSocket.connect(path: root + "/tiledrop.sock")
+        try socket.sendAll(Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+        var bytes: [UInt8] = []
+        while true {
+            let chunk = try socket.receive()
+            if chunk.isEmpty { break }
+            bytes += chunk
+        }
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return (0, "", []) }
+        let head = String(decoding: bytes[..<end], as: UTF8.self)
+        return (Int(head.split(separator: " ")[1]) ?? 0, head, Array(bytes[(end + 4)...]))
     }
 
     func cleanUp() {

@@ -8,18 +8,7 @@ import XCTest
 /// screenshot, whose pixels must show the data.
 final class MapPageTests: XCTestCase {
     private func request(_ harness: DaemonHarness, _ method: String, _ path: String) throws -> (status: Int, headers: String, body: [UInt8]) {
-        let socket = try UnixSocket.connect(path: harness.root + "/tiledrop.sock")
-        try socket.sendAll(Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
-        var bytes: [UInt8] = []
-        while true {
-            let chunk = try socket.receive()
-            if chunk.isEmpty { break }
-            bytes += chunk
-        }
-        let separator: [UInt8] = [13, 10, 13, 10]
-        guard let end = (0..<max(0, bytes.count - 3)).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return (0, "", []) }
-        let head = String(decoding: bytes[..<end], as: UTF8.self)
-        return (Int(head.split(separator: " ")[1]) ?? 0, head, Array(bytes[(end + 4)...]))
+        try harness.http(method, path)
     }
 
     private func freePort() -> Int { 20000 + Int(getpid() % 20000) }
