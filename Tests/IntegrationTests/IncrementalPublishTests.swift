@@ -122,7 +122,14 @@ final class IncrementalPublishTests: XCTestCase {
         let renamed = Data(String(decoding: world, as: UTF8.self).replacingOccurrences(of: "\"NAME\"", with: "\"NAME_AGAIN\"").utf8)
         try harness.drop(renamed, map: "w", name: "again.geojson")
         let journal = tileset + "-journal"
-        XCTAssertTrue(waitUntil(timeout: 120) { FileManager.default.fileExists(atPath: journal) }, "the update transaction began; \(harness.log)")
+        // The transaction can be short on a quiet machine: poll every millisecond, not every 50.
+        let deadline = Date().addingTimeInterval(120)
+        var sawJournal = false
+        while !sawJournal, Date() < deadline {
+            sawJournal = access(journal, F_OK) == 0
+            if !sawJournal { usleep(1_000) }
+        }
+        XCTAssertTrue(sawJournal, "the update transaction began; \(harness.log)")
         harness.crash()
         XCTAssertFalse(harness.log.contains("appended 177 feature(s) incrementally"), "killed before the commit")
         XCTAssertEqual(try snapshot(tileset), before, "the previous tileset is intact after kill -9 mid-update")
