@@ -9,7 +9,8 @@ extension IngestProcessor {
     func nextFeatureID(map: String) throws -> Int64 {
         let index: SourceIndex?
         do {
-            index = try indexer.synchronize(map: map, shouldStop: isStopping)
+            let files = try indexer.sourceFiles(map: map)
+            index = files.isEmpty ? nil : try indexer.synchronize(map: map, files: files, shouldStop: isStopping)
         } catch {
             logger.warning("map \(map): the source index could not be brought up to date (\(error)); ids continue from state.db's counter")
             index = nil
@@ -21,7 +22,9 @@ extension IngestProcessor {
     /// a failure is logged, and the next ingest, start or lookup catches up.
     func refreshIndex(map: String) {
         do {
-            _ = try indexer.synchronize(map: map, shouldStop: isStopping)
+            let files = try indexer.sourceFiles(map: map)
+            if files.isEmpty { return indexer.remove(map: map) } // a map without features has no index
+            _ = try indexer.synchronize(map: map, files: files, shouldStop: isStopping)
         } catch {
             logger.warning("map \(map): the source index could not be updated (\(error)); it catches up at the next change or lookup")
         }
@@ -30,9 +33,6 @@ extension IngestProcessor {
     /// At start-up: every map's index brought up to date (rebuilt where missing or damaged).
     func refreshIndexes() {
         let maps = (try? store.with { db throws(StorageError) in try db.maps() }) ?? []
-        for map in maps where !isStopping() {
-            guard let files = try? indexer.sourceFiles(map: map.id), !files.isEmpty else { continue }
-            refreshIndex(map: map.id)
-        }
+        for map in maps where !isStopping() { refreshIndex(map: map.id) }
     }
 }
