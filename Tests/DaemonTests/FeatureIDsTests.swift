@@ -105,10 +105,16 @@ final class FeatureIDsTests: XCTestCase {
         try assertIndexMatchesSources()
     }
 
-    func testADroppedTiledropIdIsNotTrusted() throws {
+    func testADroppedTiledropIdIsNotTrustedAndAnOldStateDBCannotRepeatIds() throws {
         try ingest([feature("a", lon: 1, lat: 1), feature("b", lon: 2, lat: 2)])
         try ingest([#"{"type":"Feature","tiledrop_id":1,"properties":{},"geometry":{"type":"Point","coordinates":[3,3]}}"#])
         XCTAssertEqual(try scan().map(\.entry.sourceID), [1, 2, 3])
+        // A state.db restored from before these ingests: start-up raises the counter again.
+        try desk.store.with { db throws(StorageError) in try db.db.execute("UPDATE maps SET next_feature_id = 2") }
+        desk.ingestQueue.sync { desk.processor.refreshIndexes() }
+        XCTAssertEqual(try counter(), 4)
+        try ingest([feature("c", lon: 4, lat: 4)])
+        XCTAssertEqual(try scan().map(\.entry.sourceID), [1, 2, 3, 4])
     }
 
     func testSourcesWithoutIdsGetThemAtCompactionAndADamagedIndexIsRebuilt() throws {
