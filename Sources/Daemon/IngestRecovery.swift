@@ -105,11 +105,13 @@ extension IngestProcessor {
         let merged = paths.sourceFolder(map: map) + "/compact-" + UUID().uuidString.lowercased() + ".geojsonl"
         let temporary = paths.sourceFolder(map: map) + "/.compact.tmp"
         do {
+            // The sizes before concatenating: the lineage an incremental publish reads.
+            let parts = try files.map { path throws(SystemError) in (path: path, size: try fileSystem.status(path)?.size ?? 0) }
             try concatenate(files, into: temporary)
             try fileSystem.rename(temporary, to: merged)
             try fileSystem.syncDirectory(paths.sourceFolder(map: map))
             try store.with { db throws(StorageError) in
-                try db.transaction { () throws(StorageError) in try db.reassignSources(map: map, from: files, to: merged) }
+                try db.transaction { () throws(StorageError) in try db.reassignSources(map: map, from: parts, to: merged) }
             }
             retiredSources.insert(contentsOf: files)
             logger.info("map \(map): compacted \(files.count) source files into \(merged)")
