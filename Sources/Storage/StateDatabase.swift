@@ -115,9 +115,13 @@ public final class StateDatabase {
     }
 
     /// Compaction: points every ingest whose features are in one of `files` at `merged` instead.
-    public func reassignSources(map: String, from files: [(path: String, size: Int64)], to merged: String) throws(StorageError) {
+    ///
+    /// With `lineage` (`merged` is exactly `files` one after another), it also records which
+    /// files with which sizes `merged` holds (`compactionParts`).
+    public func reassignSources(map: String, from files: [(path: String, size: Int64)], to merged: String, lineage: Bool = true) throws(StorageError) {
         let s = try db.prepare("UPDATE ingests SET source_file = ? WHERE map = ? AND source_file = ?")
         for f in files { try s.run([.text(stored(merged)), .text(map), .text(stored(f.path))]) }
+        guard lineage else { return }
         let parts = JSONValue.array(files.map { ["path": .string(stored($0.path)), "size": .int($0.size)] })
         try db.prepare("INSERT OR REPLACE INTO source_compactions (merged, map, parts) VALUES (?, ?, ?)").run([.text(stored(merged)), .text(map), .text(JSONWriter.string(parts))])
     }

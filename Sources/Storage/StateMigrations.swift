@@ -56,7 +56,9 @@ enum StateMigrations {
                 updated INTEGER NOT NULL
             );
             """),
-        // v8 (issue 13): which source files each compacted file concatenates, with their
+        // v8 (issue 13): the next stable feature id (`tiledrop_id`) of each map.
+        .sql("ALTER TABLE maps ADD COLUMN next_feature_id INTEGER NOT NULL DEFAULT 1;"),
+        // v9 (issue 13): which source files each compacted file concatenates, with their
         // sizes, so an incremental publish sees through a compaction.
         .sql("""
             CREATE TABLE source_compactions (
