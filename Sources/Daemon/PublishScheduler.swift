@@ -314,7 +314,7 @@ final class PublishScheduler: @unchecked Sendable {
     /// Runs `job` holding its tileset's writer lock (waiting, logged, while a container install
     /// of the same tileset finishes). Shutdown while waiting leaves the job `processing`.
     private func run(_ job: inout PublishJobRecord) {
-        ThreadPriority.lower(toNice: config.backgroundNice)
+        ThreadPriority.enter(config.background)
         let (id, tileset, stopping) = (job.id, job.tileset, stopping)
         do {
             try tilesetWriters.withTileset(tileset, as: "publish job \(id)", onWait: { [logger] holder in
