@@ -182,8 +182,8 @@ final class IngestProcessor: @unchecked Sendable {
                 try complete(&record, sourceFile: nil, featureCount: 0)
                 return
             }
-            let (sourceFile, count) = try convert(&record, started: started)
-            try complete(&record, sourceFile: sourceFile, featureCount: count)
+            let (sourceFile, count, nextID) = try convert(&record, started: started)
+            try complete(&record, sourceFile: sourceFile, featureCount: count, nextFeatureID: nextID)
         } catch {
             removeTemporarySource(record)
             // A reader stopped by `shouldStop` fails with some read error: the cause is the interruption.
@@ -254,17 +254,23 @@ final class IngestProcessor: @unchecked Sendable {
     }
 
     /// Streams features from the claimed file into a temporary source, then renames it into place.
-    private func convert(_ record: inout IngestRecord, started: Double) throws -> (String?, Int) {
+    ///
+    /// Each feature gets the map's next stable id (`tiledrop_id`); a changeset's rewrite keeps
+    /// the ids its lines carry (see `FeatureIDs`). Returns the source, its feature count and the
+    /// map's next id after it, which `complete` commits with the ingest.
+    private func convert(_ record: inout IngestRecord, started: Double) throws -> (String?, Int, Int64) {
         var limits = ReaderLimits.default
         limits.shouldStop = stopCheck(record.id, started: started)
         let reader = try FeatureReaders.open(path: record.workPath, displayName: record.filename, limits: limits)
         try fileSystem.createDirectories(paths.sourceFolder(map: record.map))
         let temporary = paths.temporarySourceFile(map: record.map, id: record.id)
         let writer = try GeoJSONSeqWriter(path: temporary)
+        var ids = try FeatureIDs(first: nextFeatureID(map: record.map), keepingExisting: record.mode == DropCandidate.Mode.rewrite.rawValue)
         var lastProgress = clock.now()
         var count = 0
         while let feature = try reader.next() {
             var f = feature
+            f.sourceID = ids.assign(f.sourceID)
             if let group = record.group, f.properties["group"] == nil { f.properties["group"] = .string(group) }
             try writer.write(f)
             count += 1
@@ -293,7 +299,7 @@ final class IngestProcessor: @unchecked Sendable {
         if count == 0 {
             try fileSystem.remove(temporary)
             record.warnings.append("\(record.filename) holds no features; nothing was appended to map \(record.map)")
-            return (nil, 0)
+            return (nil, 0, ids.next)
         }
         let existing = try store.with { db throws(StorageError) in try db.sourceFiles(map: record.map) }
         let existingBytes = existing.reduce(Int64(0)) { $0 + ((try? fileSystem.status($1))??.size ?? 0) }
@@ -305,11 +311,11 @@ final class IngestProcessor: @unchecked Sendable {
         let final = paths.sourceFile(map: record.map, id: record.id)
         try fileSystem.rename(temporary, to: final)
         try fileSystem.syncDirectory(paths.sourceFolder(map: record.map))
-        return (final, count)
+        return (final, count, ids.next)
     }
 
     /// The point of no return: records the source, then archives the original.
-    private func complete(_ record: inout IngestRecord, sourceFile: String?, featureCount: Int) throws {
+    private func complete(_ record: inout IngestRecord, sourceFile: String?, featureCount: Int, nextFeatureID: Int64? = nil) throws {
         record.state = .completed
         record.progress = 1
         record.sourceFile = sourceFile
@@ -318,7 +324,8 @@ final class IngestProcessor: @unchecked Sendable {
         let detached: [String] = try store.with { db throws(StorageError) in
             try db.transaction { () throws(StorageError) -> [String] in
                 try db.updateIngest(record)
-                guard record.mode == DropCandidate.Mode.replace.rawValue else { return [] }
+                if sourceFile != nil, let nextFeatureID { try db.advanceFeatureIDs(map: record.map, to: nextFeatureID) }
+                guard record.mode != DropCandidate.Mode.append.rawValue else { return [] }
                 return try db.detachSources(map: record.map, keeping: record.id)
             }
         }
@@ -328,6 +335,7 @@ final class IngestProcessor: @unchecked Sendable {
         finishCompleted(record)
         if sourceFile != nil || !detached.isEmpty {
             compactIfNeeded(map: record.map)
+            refreshIndex(map: record.map)
             onSourceChanged(record.map)
         }
     }

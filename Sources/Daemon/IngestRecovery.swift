@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import Storage
 import SystemSupport
 
@@ -49,6 +50,7 @@ extension IngestProcessor {
         finishLeftoverWorkFiles()
         removeAbandonedUploads(keeping: Set(unfinished.map(\.originalPath)))
         sweepUnreferencedSources()
+        refreshIndexes()
     }
 
     /// Deletes API uploads a crash cut off before they were recorded (`.upload-*` files in
@@ -94,38 +96,89 @@ extension IngestProcessor {
     }
 
     /// Merges a map's source files into one when there are more than `max_source_files`
-    /// (MTS allows 10 files per source), keeping feature order.
+    /// (MTS allows 10 files per source), keeping feature order and every feature's id.
     ///
     /// The merged file is written and fsynced under a new name; one transaction then points
-    /// every ingest of the merged files at it (so duplicate detection keeps working); the old
-    /// files are retired and deleted by the publish worker between jobs.
+    /// every ingest of the merged files at it (so duplicate detection keeps working) and
+    /// advances the map's id counter; the old files are retired and deleted by the publish
+    /// worker between jobs. Files are copied byte for byte, and their index rows move with
+    /// them; lines written before ids existed get their `tiledrop_id` here (`stamp`), and
+    /// such a merged file is indexed afresh.
     func compactIfNeeded(map: String) {
         guard let files = try? store.with({ db throws(StorageError) in try db.sourceFiles(map: map) }),
               files.count > config.maxSourceFiles else { return }
         let merged = paths.sourceFolder(map: map) + "/compact-" + UUID().uuidString.lowercased() + ".geojsonl"
         let temporary = paths.sourceFolder(map: map) + "/.compact.tmp"
         do {
-            try concatenate(files, into: temporary)
+            let index = try? indexer.synchronize(map: map, files: files, shouldStop: isStopping)
+            let indexed = Dictionary(((try? index?.files()) ?? []).map { ($0.name, $0) }) { a, _ in a }
+            let needsIDs = files.filter { indexed[FileSystem.name(of: $0)]?.withoutIDs != 0 }
+            var ids = FeatureIDs(first: try indexer.nextFeatureID(map: map, index: index))
+            try fileSystem.writeSynced(temporary) { fd throws(SystemError) in
+                for file in files {
+                    if needsIDs.contains(file) { try stamp(file, into: fd, outputName: temporary, ids: &ids) } else { try copy(file, into: fd, outputName: temporary) }
+                }
+            }
+            let size = try fileSystem.status(temporary)?.size ?? 0
             try fileSystem.rename(temporary, to: merged)
             try fileSystem.syncDirectory(paths.sourceFolder(map: map))
             try store.with { db throws(StorageError) in
-                try db.transaction { () throws(StorageError) in try db.reassignSources(map: map, from: files, to: merged) }
+                try db.transaction { () throws(StorageError) in
+                    try db.reassignSources(map: map, from: files, to: merged)
+                    try db.advanceFeatureIDs(map: map, to: ids.next)
+                }
             }
             retiredSources.insert(contentsOf: files)
-            logger.info("map \(map): compacted \(files.count) source files into \(merged)")
+            if let index, needsIDs.isEmpty {
+                do { try index.merge(files.map(FileSystem.name(of:)), into: FileSystem.name(of: merged), size: size) } catch {
+                    logger.warning("map \(map): the source index could not follow the compaction (\(error)); it is rebuilt from the merged file")
+                }
+            }
+            logger.info("map \(map): compacted \(files.count) source files into \(merged)"
+                        + (ids.next > ids.first ? " (ids \(ids.first)–\(ids.next - 1) given to \(ids.next - ids.first) features written before ids existed)" : ""))
         } catch {
             try? fileSystem.remove(temporary)
             logger.error("map \(map): compaction failed, sources left as they are: \(error)")
         }
     }
 
-    /// Copies `files` one after another into `path`; stops (ECANCELED) between 1 MiB chunks on
-    /// shutdown or once `max_processing_seconds` have passed, leaving the sources as they were.
-    private func concatenate(_ files: [String], into path: String) throws(SystemError) {
-        let started = clock.now()
-        let keepGoing = { [clock, isStopping, limit = config.maxProcessingSeconds] in !isStopping() && clock.now() - started <= limit }
-        try fileSystem.writeSynced(path) { fd throws(SystemError) in
-            for file in files { try fileSystem.appendContents(of: file, to: fd, outputName: path, shouldContinue: keepGoing) }
+    /// Copies `file` to `fd`; stops (ECANCELED) between 1 MiB chunks on shutdown or once
+    /// `max_processing_seconds` have passed, leaving the sources as they were.
+    private func copy(_ file: String, into fd: Int32, outputName: String) throws(SystemError) {
+        try fileSystem.appendContents(of: file, to: fd, outputName: outputName, shouldContinue: compactionMayContinue())
+    }
+
+    /// Copies `file` to `fd` line by line, giving each line without a `tiledrop_id` the next
+    /// id; every other byte is kept.
+    private func stamp(_ file: String, into fd: Int32, outputName: String, ids: inout FeatureIDs) throws(SystemError) {
+        let keepGoing = compactionMayContinue()
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 20)
+        do {
+            let reader = try SourceLineReader(path: file)
+            while try reader.nextRaw({ _, line in
+                if SourceLineReader.decode(line)?.sourceID != nil {
+                    out.append(contentsOf: line)
+                } else {
+                    out.append(contentsOf: SourceLineReader.stamped(line, sourceID: ids.assign(nil)))
+                }
+                out.append(0x0A)
+                if out.count >= 1 << 20 {
+                    guard keepGoing() else { throw SystemError(call: "copy (stopped)", target: file, errno: ECANCELED) }
+                    try FileSystem.writeAll(fd, out[...], target: outputName)
+                    out.removeAll(keepingCapacity: true)
+                }
+            }) {}
+        } catch let error as SystemError {
+            throw error
+        } catch {
+            throw SystemError(call: "read \(error)", target: file, errno: EIO)
         }
+        try FileSystem.writeAll(fd, out[...], target: outputName)
+    }
+
+    private func compactionMayContinue() -> () -> Bool {
+        let started = clock.now()
+        return { [clock, isStopping, limit = config.maxProcessingSeconds] in !isStopping() && clock.now() - started <= limit }
     }
 }

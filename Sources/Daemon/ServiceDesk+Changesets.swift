@@ -11,8 +11,11 @@ import Tiling
 ///
 /// A changeset whose ids are all new is an append: it lands as one more source file and the
 /// publish is incremental. One that deletes, or replaces a feature the map holds, rewrites the
-/// map's source without those ids (the upserts at the end) as a replace ingest, which a full
-/// rebuild follows. Either way it enters through the drop area like any upload.
+/// map's source without those ids (the upserts at the end) as a `rewrite` ingest, which a full
+/// rebuild follows; the features kept, and each upsert that replaces a feature, keep their
+/// stable ids (`tiledrop_id`). Either way it enters through the drop area like any upload.
+/// The features a changeset names are found through the map's spatial index
+/// (`ServiceDesk+SourceIndex`), not by reading the map.
 extension ServiceDesk {
     /// Largest changeset read into memory.
     static let maxChangesetBytes = 64 << 20
@@ -78,29 +81,33 @@ extension ServiceDesk {
         }
         let changeset = try ServiceDesk.parseChangeset(try fileSystem.readRegularFile(staged, maxBytes: ServiceDesk.maxChangesetBytes))
         let files = try database { db throws(StorageError) in try db.sourceFiles(map: map) }
-        let keys = changeset.keys
-        var present = 0
-        try GeoJSONSeqSource(paths: files).forEachFeature { f in
-            if let id = f.id, keys.contains(JSONWriter.string(id)) { present += 1 }
-        }
+        let hits = try changesetHits(map: map, files: files, keys: changeset.keys)
+        let present = hits.count
         // Deleting an id the map does not hold changes nothing.
         let append = present == 0
         let out = try newStagingFile(map: map)
         do {
             let fd = try fileSystem.openRegularFileForWriting(out)
             defer { close(fd) }
-            if !append {
-                let writer = GeoJSONSeqWriter(fileDescriptor: fd, name: out)
-                try GeoJSONSeqSource(paths: files).forEachFeature { f in
-                    if let id = f.id, keys.contains(JSONWriter.string(id)) { return }
-                    try writer.write(f)
-                }
-                try writer.finish(sync: false)
-            }
             var bytes: [UInt8] = []
-            for u in changeset.upserts {
-                bytes.append(contentsOf: u.line.utf8)
-                bytes.append(0x0A)
+            if append {
+                for u in changeset.upserts {
+                    bytes.append(contentsOf: u.line.utf8)
+                    bytes.append(0x0A)
+                }
+            } else {
+                try copyKeeping(files, without: hits, to: fd, name: out)
+                // An upsert that replaces a feature keeps its stable id; a new one gets the next.
+                var ids: [String: Int64] = [:]
+                for h in hits { if let key = h.entry.key, let id = h.entry.sourceID, ids[key] == nil { ids[key] = id } }
+                for u in changeset.upserts {
+                    var f = try GeoJSONCoding.feature(from: JSONParser.parse(String(u.line)))
+                    f.sourceID = ids[u.key]
+                    var w = JSONWriter()
+                    GeoJSONCoding.encode(f, into: &w)
+                    bytes.append(contentsOf: w.bytes)
+                    bytes.append(0x0A)
+                }
             }
             try FileSystem.writeAll(fd, bytes, target: out)
             try FileSystem.sync(fd, target: out)
@@ -109,7 +116,7 @@ extension ServiceDesk {
             throw error
         }
         guard append || !changeset.upserts.isEmpty || present > 0 else { throw ServiceError.invalid("nothing to change") }
-        let record = try ingestStaged(out, map: map, filename: "changeset.geojsonl", group: nil, replace: !append)
+        let record = try ingestStaged(out, map: map, filename: "changeset.geojsonl", group: nil, mode: append ? .append : .rewrite)
         guard record.state == .completed else {
             throw ServiceError.invalid("the changeset could not be ingested: \(record.errors.joined(separator: "; ")) (ingest \(record.id))")
         }

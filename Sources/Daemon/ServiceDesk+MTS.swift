@@ -26,6 +26,7 @@ extension ServiceDesk: MTSBackend {
         // MTS: "any in-progress jobs that use that tileset source will fail" — deleted now,
         // so the start-up sweep never finds unreferenced files of a deleted source.
         for file in files { try fileSystem.remove(file) }
+        SourceIndexer(paths: paths, store: store, logger: logger).remove(map: map)
         try fileSystem.syncDirectory(paths.sourceFolder(map: map))
         logger.info("map \(map): source deleted through the API (\(files.count) files)")
         return true

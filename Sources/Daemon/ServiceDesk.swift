@@ -76,13 +76,18 @@ extension ServiceDesk: UploadBackend {
     }
 
     func ingestStaged(_ path: String, map: String, filename: String, group: String?, replace: Bool) throws -> IngestRecord {
+        try ingestStaged(path, map: map, filename: filename, group: group, mode: replace ? .replace : .append)
+    }
+
+    /// Hands a staged file to the ingest queue as a drop with `mode` and waits for the outcome.
+    func ingestStaged(_ path: String, map: String, filename: String, group: String?, mode: DropCandidate.Mode) throws -> IngestRecord {
         guard let status = try fileSystem.status(path), status.kind == .regular else {
             throw ServiceError.invalid("the upload vanished before it could be ingested")
         }
         // A map dropped as `drop/Wanderwege Bayern/` keeps its work folder there; new maps use their id.
         let title = (try? database { db throws(StorageError) in try db.maps() })?.first { $0.id == map }?.title
         let folder = title.flatMap { t in (try? fileSystem.status(config.dropDir + "/" + t))??.kind == .directory ? t : nil } ?? map
-        let candidate = DropCandidate(path: path, map: map, title: folder, group: group, mode: replace ? .replace : .append,
+        let candidate = DropCandidate(path: path, map: map, title: folder, group: group, mode: mode,
                                       name: filename, status: status)
         let id = UUID().uuidString.lowercased()
         let processor = self.processor

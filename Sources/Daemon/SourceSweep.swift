@@ -62,6 +62,8 @@ extension IngestProcessor {
                 if keep.contains(path) {
                     census.present += 1
                     found.insert(path)
+                } else if SourceIndexer.isIndexFile(name) {
+                    continue // the map's spatial index, a cache of the referenced files
                 } else if name.hasPrefix(".") && name.hasSuffix(".tmp") {
                     try? fileSystem.remove(path) // our own interrupted write (source or compaction)
                 } else {

@@ -16,6 +16,10 @@ public enum GeoJSONCoding {
     /// Appends `f` as one compact GeoJSON Feature object.
     public static func encode(_ f: Feature, into w: inout JSONWriter) {
         w.append(#"{"type":"Feature""#)
+        if let sourceID = f.sourceID {
+            w.append(#","tiledrop_id":"#)
+            w.writeInt(sourceID)
+        }
         if let id = f.id {
             w.append(#","id":"#)
             w.write(id)
@@ -151,7 +155,15 @@ public enum GeoJSONCoding {
         case let id?: notes.append("\"id\" must be a string or number, found \(id.typeName); dropped")
         }
         if let bbox = o["bbox"] { checkBBox(bbox, notes: &notes) }
+        feature.sourceID = sourceID(o[Feature.sourceIDMember])
         return feature
+    }
+
+    /// A `tiledrop_id` member's value as a source id: a whole number from 1 to 2^53; anything
+    /// else is not one of ours and is ignored like any other foreign member.
+    static func sourceID(_ v: JSONValue?) -> Int64? {
+        guard let n = v?.intValue, n >= 1, n <= 1 << 53 else { return nil }
+        return Int64(n)
     }
 
     static func geometry(from v: JSONValue, depth: Int, notes: inout [String]) throws(FormatError) -> Geometry {

@@ -65,6 +65,10 @@ struct GeoJSONFeatureDecoder {
                 feature.id = v
             case "bbox":
                 return false
+            case "tiledrop_id":  // Feature.sourceIDMember
+                bit = 16
+                guard let v = try? d.p.parseValue(depth: 1), let n = GeoJSONCoding.sourceID(v) else { return false }
+                feature.sourceID = n
             default:
                 // A foreign member: ignored, but it must be valid JSON.
                 return (try? d.p.parseValue(depth: 1)) != nil

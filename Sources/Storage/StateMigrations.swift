@@ -56,6 +56,8 @@ enum StateMigrations {
                 updated INTEGER NOT NULL
             );
             """),
+        // v8 (issue 13): the next stable feature id (`tiledrop_id`) of each map.
+        .sql("ALTER TABLE maps ADD COLUMN next_feature_id INTEGER NOT NULL DEFAULT 1;"),
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StorageError) {
