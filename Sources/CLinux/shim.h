@@ -16,3 +16,9 @@ static inline int clinux_set_thread_name(const char *name) {
     extern int prctl(int option, ...);
     return prctl(15, name, 0, 0, 0);
 }
+
+// malloc_trim(3) lives in <malloc.h>, which Glibc's Swift module leaves out.
+static inline int clinux_malloc_trim(unsigned long pad) {
+    extern int malloc_trim(unsigned long pad);
+    return malloc_trim(pad);
+}

@@ -323,6 +323,9 @@ final class PublishScheduler: @unchecked Sendable {
         } catch {
             return // canceled by shutdown while waiting: `runPending` re-queues it
         }
+        // glibc keeps the tiler's freed heap for reuse; hand it back so the serving daemon's
+        // resident size returns to its idle size between publishes.
+        Heap.releaseFreeMemory()
     }
 
     private func runHoldingTileset(_ job: inout PublishJobRecord) {

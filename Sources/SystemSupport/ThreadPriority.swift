@@ -58,4 +58,13 @@ public enum ThreadPriority {
         var parameters = sched_param(sched_priority: 0)
         return sched_setscheduler(0, idlePolicy, &parameters) == 0
     }
+
+    /// Switches the calling thread from `SCHED_IDLE` back to the ordinary policy (`SCHED_OTHER`);
+    /// false when the kernel refuses (without `CAP_SYS_NICE`, unless the thread's nice value
+    /// lies within `RLIMIT_NICE`). True when the thread was not idle.
+    public static func leaveIdle() -> Bool {
+        guard isIdle else { return true }
+        var parameters = sched_param(sched_priority: 0)
+        return sched_setscheduler(0, Int32(SCHED_OTHER), &parameters) == 0
+    }
 }
