@@ -9,9 +9,10 @@ import Tiling
 ///
 /// The last publish left in the MBTiles (`tiledrop_state`) the tiling state and, per layer
 /// source, the source files it read with their sizes. When those files are still the first
-/// files of each source, unchanged, the files after them are the append. Anything else — a
-/// compaction, a replace, a deleted map, a recipe change, PMTiles output, a tileset without
-/// saved state — is a full rebuild, and so is whatever `IncrementalTiler` refuses.
+/// files of each source, unchanged (or concatenated by a compaction, whose lineage `state.db`
+/// keeps), the bytes after them are the append. Anything else — a replace, a deleted map, a
+/// recipe change, PMTiles output, a tileset without saved state — is a full rebuild, and so
+/// is whatever `IncrementalTiler` refuses.
 struct IncrementalPublisher {
     /// The state blob naming each layer source's files and sizes.
     static let sourcesKey = "sources"
@@ -69,7 +70,11 @@ struct IncrementalPublisher {
 
     /// Updates `output` in one transaction with the features `now` has beyond what the
     /// tileset was built from; `.rebuild` with the reason when that is not possible.
-    func publish(recipe: Recipe, tileset: String, output: String, now: SourceFiles) throws -> Outcome {
+    ///
+    /// `compactionParts` names the files (with sizes) a compacted source file concatenates
+    /// (`StateDatabase.compactionParts`), so a compaction since the last publish is no change.
+    func publish(recipe: Recipe, tileset: String, output: String, now: SourceFiles,
+                 compactionParts: (String) throws -> [(path: String, size: Int64)]?) throws -> Outcome {
         guard config.outputs == [.mbtiles] else { return .rebuild("incremental publishing updates MBTiles only (outputs include pmtiles)") }
         if let why = IncrementalTiler.unsupported(recipe) { return .rebuild(why) }
         guard (try? fileSystem.status(output)) != nil, let updater = try MBTilesUpdater(path: output) else {
@@ -82,13 +87,10 @@ struct IncrementalPublisher {
         guard Set(before.keys) == Set(now.keys) else { return .rebuild("the recipe's sources changed") }
         var appended: [String: any FeatureSource] = [:]
         for (source, old) in before {
-            let current = now[source] ?? []
-            guard current.count >= old.count,
-                  zip(old, current).allSatisfy({ $0.path == $1.path && $0.size == $1.size }) else {
-                return .rebuild("\(source) was compacted, replaced or deleted since the last publish")
+            guard let new = try IncrementalPublisher.appendedSegments(saved: old, current: now[source] ?? [], compactionParts: compactionParts) else {
+                return .rebuild("\(source) was replaced or deleted since the last publish")
             }
-            let new = current[old.count...].map(\.path)
-            if !new.isEmpty { appended[source] = GeoJSONSeqSource(paths: Array(new)) }
+            if !new.isEmpty { appended[source] = GeoJSONSeqSource(segments: new) }
         }
         guard !appended.isEmpty else { return .rebuild("nothing was appended since the last publish") }
         var tiler = IncrementalTiler(recipe: recipe, state: state)
@@ -103,7 +105,7 @@ struct IncrementalPublisher {
         var stats: (layerStats: JSONValue, warnings: [String])
         do {
             try updater.replaceTiles(update.tiles)
-            try updater.replaceRows(of: update.tiles.map(\.id), with: update.records)
+            try updater.replaceRows(of: update.dirtyTiles, with: update.records)
             stats = try update.report { body in try updater.forEachRow(body) }
             try updater.setMetadata(Publisher.dataRows(update.metadata))
             try updater.setState("tiling", update.state.encoded)
@@ -117,7 +119,7 @@ struct IncrementalPublisher {
         let report = PublishReport(layerStats: stats.layerStats, warnings: stats.warnings, errors: [], tileCount: tiles, uniqueTileCount: tiles,
                                    featureCount: update.state.featureCount, metadata: update.metadata, recipe: update.recipe,
                                    outputPaths: [output], memory: update.memory, tilesetID: tileset, maxzoomChoices: update.maxzoomChoices)
-        return .published(report, appended: update.appended, dirtyTiles: update.tiles.count)
+        return .published(report, appended: update.appended, dirtyTiles: update.dirtyTiles.count)
     }
 }
 
@@ -127,4 +129,47 @@ private struct UpdaterStore: IncrementalTileStore {
     func tile(_ id: TileID) throws -> [UInt8]? { try updater.tile(id) }
     func records(_ id: TileID) throws -> [TileLayerRecord] { try updater.rows(id) }
     func tileCount() throws -> Int { try updater.tileCount() }
+}
+
+extension IncrementalPublisher {
+    /// The byte ranges of `current` that come after everything `saved` named, or nil when
+    /// `saved` is not, file by file, the start of `current`.
+    ///
+    /// A compacted file stands for the files it concatenates: where `current` has one that
+    /// `saved` does not, it is opened up into its parts (each a byte range of it), again and
+    /// again for a compaction of compactions, until the names and sizes match.
+    static func appendedSegments(saved: [(path: String, size: Int64)], current: [(path: String, size: Int64)],
+                                 compactionParts: (String) throws -> [(path: String, size: Int64)]?) throws -> [GeoJSONSeqSource.Segment]? {
+        typealias Piece = (name: String, size: Int64, file: String, offset: Int64)
+        var queue: [Piece] = current.map { ($0.path, $0.size, $0.path, 0) }
+        var i = 0, expansions = 0
+        for s in saved {
+            while true {
+                guard i < queue.count else { return nil }
+                let q = queue[i]
+                if q.name == s.path && q.size == s.size {
+                    i += 1
+                    break
+                }
+                expansions += 1
+                guard expansions <= 100_000, let parts = try compactionParts(q.name), !parts.isEmpty,
+                      parts.reduce(0, { $0 + $1.size }) == q.size else { return nil }
+                var offset = q.offset
+                queue.replaceSubrange(i...i, with: parts.map { part in
+                    defer { offset += part.size }
+                    return (part.path, part.size, q.file, offset)
+                })
+            }
+        }
+        var out: [GeoJSONSeqSource.Segment] = []
+        for q in queue[i...] {
+            guard q.size >= 0 else { return nil }
+            if let last = out.last, last.path == q.file, Int64(last.offset + (last.count ?? 0)) == q.offset {
+                out[out.count - 1].count! += Int(q.size)
+            } else {
+                out.append(.init(path: q.file, offset: Int(q.offset), count: Int(q.size)))
+            }
+        }
+        return out
+    }
 }

@@ -110,6 +110,9 @@ extension IngestProcessor {
         let merged = paths.sourceFolder(map: map) + "/compact-" + UUID().uuidString.lowercased() + ".geojsonl"
         let temporary = paths.sourceFolder(map: map) + "/.compact.tmp"
         do {
+            // The sizes before concatenating: the lineage an incremental publish reads. Kept
+            // only for a byte-for-byte concatenation (no ids given on the way).
+            let parts = try files.map { path throws(SystemError) in (path: path, size: try fileSystem.status(path)?.size ?? 0) }
             let index = try? indexer.synchronize(map: map, files: files, shouldStop: isStopping)
             let indexed = Dictionary(((try? index?.files()) ?? []).map { ($0.name, $0) }) { a, _ in a }
             let needsIDs = files.filter { indexed[FileSystem.name(of: $0)]?.withoutIDs != 0 }
@@ -124,7 +127,7 @@ extension IngestProcessor {
             try fileSystem.syncDirectory(paths.sourceFolder(map: map))
             try store.with { db throws(StorageError) in
                 try db.transaction { () throws(StorageError) in
-                    try db.reassignSources(map: map, from: files, to: merged)
+                    try db.reassignSources(map: map, from: parts, to: merged, lineage: needsIDs.isEmpty)
                     try db.advanceFeatureIDs(map: map, to: ids.next)
                 }
             }

@@ -341,8 +341,11 @@ final class PublishScheduler: @unchecked Sendable {
             try? store.with { db throws(StorageError) in try db.updateJob(running) }
             progress.start(tileset: job.tileset, job: job.id)
             defer { progress.finish() }
-            // The job's `memory.peak_rss_bytes` is the daemon's peak while this job ran.
+            // The job's `memory.peak_rss_bytes` is the daemon's peak while this job ran, from
+            // a baseline without what earlier work freed but the allocator kept.
+            HeapMemory.releaseFreed()
             TilingMemory.resetPeakRSS()
+            defer { HeapMemory.releaseFreed() }
             let report = try publish(job.tileset, recipe: recipe, outputs: outputs)
             job.stage = .success
             job.published = epochMilliseconds()
@@ -353,7 +356,10 @@ final class PublishScheduler: @unchecked Sendable {
             logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id)); tiler memory peak \(report.memory.peak / 1_000_000) MB of \(report.memory.budget / 1_000_000) MB, peak RSS \((report.memory.peakRSS ?? 0) / 1_000_000) MB")
             for warning in report.warnings { logger.warning("tileset \(job.tileset): \(warning)") }
             let writer = MapPreviewWriter(config: config, fileSystem: fileSystem, logger: logger), tileset = job.tileset
-            previewQueue.async { writer.write(tileset: tileset, recipe: recipe) }
+            previewQueue.async {
+                writer.write(tileset: tileset, recipe: recipe)
+                HeapMemory.releaseFreed()
+            }
         } catch TilingError.canceled where stopping.isRaised {
             return // still `processing`: `runPending` re-queues it
         } catch {
@@ -395,7 +401,10 @@ final class PublishScheduler: @unchecked Sendable {
         let wanted = incremental.wanted(recipe, isDefault: book.recipe(for: tileset) == nil)
         if wanted {
             let started = Date()
-            switch try incremental.publish(recipe: recipe, tileset: tileset, output: outputs[0], now: files) {
+            let parts = { [store] (path: String) throws -> [(path: String, size: Int64)]? in
+                try store.with { db throws(StorageError) in try db.compactionParts(merged: path) }
+            }
+            switch try incremental.publish(recipe: recipe, tileset: tileset, output: outputs[0], now: files, compactionParts: parts) {
             case .published(let report, let appended, let dirty):
                 logger.info("tileset \(tileset): appended \(appended) feature(s) incrementally, \(dirty) tile(s) updated in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
                 return report

@@ -22,6 +22,8 @@ final class FileInput: ByteInput {
     let name: String
     let size: Int
     private(set) var consumed = 0
+    /// Bytes `read(into:)` may still return when `limit(to:)` set a range; nil reads to the end.
+    private var remaining: Int?
     /// `ReaderLimits.shouldStop`, asked before every read.
     var shouldStop: (@Sendable () -> Bool)?
 
@@ -55,12 +57,14 @@ final class FileInput: ByteInput {
     deinit { close(fd) }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(FormatError) -> Int {
-        guard buffer.count > 0 else { return 0 }
+        let wanted = min(buffer.count, remaining ?? buffer.count)
+        guard wanted > 0 else { return 0 }
         try checkStop()
         while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            let n = Glibc.read(fd, buffer.baseAddress, wanted)
             if n >= 0 {
                 consumed += n
+                remaining = remaining.map { $0 - n }
                 return n
             }
             if errno != EINTR { throw FormatError.io(file: name, operation: "read", errno: errno) }
@@ -96,6 +100,13 @@ final class FileInput: ByteInput {
 
     private func checkStop() throws(FormatError) {
         if let shouldStop, shouldStop() { throw FormatError.io(file: name, operation: "read (stopped)", errno: ECANCELED) }
+    }
+
+    /// Makes sequential reads return only the `count` bytes from `offset` on (a byte range of
+    /// a file, such as the part of a compacted source an incremental publish reads).
+    func limit(to offset: Int, count: Int) throws(FormatError) {
+        guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw FormatError.io(file: name, operation: "lseek", errno: errno) }
+        remaining = max(0, count)
     }
 
     /// Moves the sequential read position back to the start (after format detection).

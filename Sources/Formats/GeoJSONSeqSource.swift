@@ -7,24 +7,42 @@ import GeoModel
 /// its `FormatError`; features the reader skips (there should be none in our own output)
 /// are simply not delivered.
 public struct GeoJSONSeqSource: FeatureSource {
-    public let paths: [String]
-    public let limits: ReaderLimits
+    /// A file, or a byte range of one that starts and ends on a line boundary.
+    public struct Segment: Sendable, Equatable {
+        public var path: String
+        public var offset: Int
+        /// Bytes from `offset` on; nil reads to the end of the file.
+        public var count: Int?
 
-    public init(paths: [String]) {
-        self.paths = paths
-        self.limits = .default
+        public init(path: String, offset: Int = 0, count: Int? = nil) {
+            self.path = path
+            self.offset = offset
+            self.count = count
+        }
     }
 
-    public init(paths: [String], limits: ReaderLimits) {
-        self.paths = paths
+    public let segments: [Segment]
+    public let limits: ReaderLimits
+    public var paths: [String] { segments.map(\.path) }
+
+    public init(paths: [String], limits: ReaderLimits = .default) {
+        self.init(segments: paths.map { Segment(path: $0) }, limits: limits)
+    }
+
+    public init(segments: [Segment], limits: ReaderLimits = .default) {
+        self.segments = segments
         self.limits = limits
     }
 
     public func forEachFeature(_ body: (Feature) throws -> Void) throws {
-        for path in paths {
-            let file = try FileInput(path: path, name: path, followSymlinks: false)
+        for segment in segments {
+            let name = segment.offset == 0 && segment.count == nil ? segment.path : "\(segment.path) (from byte \(segment.offset))"
+            let file = try FileInput(path: segment.path, name: name, followSymlinks: false)
             if file.size == 0 { continue }
-            let reader = GeoJSONReader(input: file, name: path, limits: limits, format: .geojsonSeq)
+            if segment.offset != 0 || segment.count != nil {
+                try file.limit(to: segment.offset, count: segment.count ?? max(0, file.size - segment.offset))
+            }
+            let reader = GeoJSONReader(input: file, name: name, limits: limits, format: .geojsonSeq)
             while let f = try reader.next() { try body(f) }
         }
     }

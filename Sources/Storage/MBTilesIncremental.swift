@@ -14,7 +14,10 @@ enum MBTilesIncrementalSchema {
             hash INTEGER NOT NULL, required INTEGER, dropped INTEGER NOT NULL,
             PRIMARY KEY (zoom_level, tile_column, tile_y, layer)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS tiledrop_state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
-        """
+        """ + mapIndex
+    /// Lets an update tell whether another tile still uses an image it replaced without
+    /// scanning `map` (once per replaced tile, that scan made updates grow with the tileset).
+    static let mapIndex = "CREATE INDEX IF NOT EXISTS tiledrop_map_tile_id ON map (tile_id);"
     static let insertRow = "INSERT OR REPLACE INTO tiledrop_tile_layers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
     static func values(_ r: TileLayerRecord) -> [SQLiteValue] {
@@ -101,6 +104,7 @@ public final class MBTilesUpdater {
     public func begin() throws(StorageError) {
         try db.execute("BEGIN IMMEDIATE")
         inTransaction = true
+        try db.execute(MBTilesIncrementalSchema.mapIndex)  // files written before the index existed
     }
 
     /// Replaces (or, with empty data, removes) tiles, deleting images no tile uses any more.

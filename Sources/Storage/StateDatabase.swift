@@ -109,14 +109,35 @@ public final class StateDatabase {
     public func detachSources(map: String, keeping id: String) throws(StorageError) -> [String] {
         let files = try sourceFiles(map: map)
         try db.prepare("UPDATE ingests SET source_file = NULL WHERE map = ? AND id != ? AND source_file IS NOT NULL").run([.text(map), .text(id)])
+        try db.prepare("DELETE FROM source_compactions WHERE map = ?").run([.text(map)])
         let kept = try ingest(id: id)?.sourceFile
         return files.filter { $0 != kept }
     }
 
     /// Compaction: points every ingest whose features are in one of `files` at `merged` instead.
-    public func reassignSources(map: String, from files: [String], to merged: String) throws(StorageError) {
+    ///
+    /// With `lineage` (`merged` is exactly `files` one after another), it also records which
+    /// files with which sizes `merged` holds (`compactionParts`).
+    public func reassignSources(map: String, from files: [(path: String, size: Int64)], to merged: String, lineage: Bool = true) throws(StorageError) {
         let s = try db.prepare("UPDATE ingests SET source_file = ? WHERE map = ? AND source_file = ?")
-        for f in files { try s.run([.text(stored(merged)), .text(map), .text(stored(f))]) }
+        for f in files { try s.run([.text(stored(merged)), .text(map), .text(stored(f.path))]) }
+        guard lineage else { return }
+        let parts = JSONValue.array(files.map { ["path": .string(stored($0.path)), "size": .int($0.size)] })
+        try db.prepare("INSERT OR REPLACE INTO source_compactions (merged, map, parts) VALUES (?, ?, ?)").run([.text(stored(merged)), .text(map), .text(JSONWriter.string(parts))])
+    }
+
+    /// The files (with their sizes) a compaction concatenated into `merged`, in order; nil when
+    /// `merged` is not a compacted file.
+    public func compactionParts(merged: String) throws(StorageError) -> [(path: String, size: Int64)]? {
+        let s = try db.prepare("SELECT parts FROM source_compactions WHERE merged = ?")
+        try s.bind([.text(stored(merged))])
+        guard try s.step(), let text = s.text(0), let list = (try? JSONParser.parse(text))?.arrayValue else { return nil }
+        var parts: [(path: String, size: Int64)] = []
+        for item in list {
+            guard let path = item["path"]?.stringValue, let size = item["size"]?.intValue else { return nil }
+            parts.append((resolved(path), Int64(size)))
+        }
+        return parts
     }
 
     public func ingestCounts() throws(StorageError) -> [IngestState: Int] {

@@ -58,6 +58,16 @@ enum StateMigrations {
             """),
         // v8 (issue 13): the next stable feature id (`tiledrop_id`) of each map.
         .sql("ALTER TABLE maps ADD COLUMN next_feature_id INTEGER NOT NULL DEFAULT 1;"),
+        // v9 (issue 13): which source files each compacted file concatenates, with their
+        // sizes, so an incremental publish sees through a compaction.
+        .sql("""
+            CREATE TABLE source_compactions (
+                merged TEXT PRIMARY KEY,
+                map TEXT NOT NULL,
+                parts TEXT NOT NULL
+            );
+            CREATE INDEX source_compactions_map ON source_compactions (map);
+            """),
     ]
 
     static func migrate(_ db: SQLiteDatabase) throws(StorageError) {

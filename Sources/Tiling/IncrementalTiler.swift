@@ -16,9 +16,12 @@ public protocol IncrementalTileStore {
 /// What an incremental publish changes: the tiles to write, their layer records, the state
 /// to keep, and the report fields that do not need every tile's record.
 public struct IncrementalUpdate: Sendable {
-    /// Every tile the appended features touch, rebuilt (gzip-compressed MVT).
+    /// The tiles the appended features change, rebuilt (gzip-compressed MVT). A tile they
+    /// touch only where its layers are already capped keeps its bytes and is not listed.
     public var tiles: [(id: TileID, data: [UInt8])] = []
-    /// The new records of those tiles (all layers of each tile, replacing the old ones).
+    /// Every tile the appended features touch (the dirty tiles): their records change.
+    public var dirtyTiles: [TileID] = []
+    /// The new records of the dirty tiles (all layers of each tile, replacing the old ones).
     public var records: [TileLayerRecord] = []
     public var state: TilingState
     public var metadata: TilesetMetadata
@@ -174,7 +177,7 @@ public struct IncrementalTiler {
         for z in (layers.map(\.minzoom).min() ?? 0)...(layers.map(\.maxzoom).max() ?? 0) {
             let pieces = try tiler.cut(zoom: z, columns: 0...((1 << z) - 1), data: data, memory: memory)
             defer { memory.release(pieces.footprint) }
-            guard update.tiles.count + pieces.tiles.count <= limit else {
+            guard update.dirtyTiles.count + pieces.tiles.count <= limit else {
                 return .rebuild("the new features touch more than \(limit) tiles (\(Int(maxDirtyShare * 100))% of the tileset)")
             }
             for (key, range) in pieces.tiles {
@@ -183,7 +186,8 @@ public struct IncrementalTiler {
                     return .rebuild("tile \(id) does not match its saved record")
                 }
                 if !merged.existed { update.newTiles += 1 }
-                update.tiles.append((id, merged.tile.isEmpty ? [] : compressor.compress(merged.tile)))
+                update.dirtyTiles.append(id)
+                if let tile = merged.tile { update.tiles.append((id, tile.isEmpty ? [] : compressor.compress(tile))) }
                 update.records += merged.records
             }
         }
@@ -192,84 +196,85 @@ public struct IncrementalTiler {
         return .update(update)
     }
 
-    /// One dirty tile: the stored layers with the new pieces appended (nil when the stored
-    /// tile and its records disagree).
+    /// One dirty tile: the stored layers with the new pieces appended, or no `tile` when its
+    /// bytes stay as they are (every layer with new pieces was capped); nil when the stored
+    /// tile and its records disagree.
     private func merge(id: TileID, refs: ArraySlice<PieceRef>, pieces: ZoomPieces, layers: [Recipe.Layer], table: AttributeTable,
-                       store: any IncrementalTileStore) throws -> (tile: [UInt8], records: [TileLayerRecord], existed: Bool)? {
+                       store: any IncrementalTileStore) throws -> (tile: [UInt8]?, records: [TileLayerRecord], existed: Bool)? {
         var fresh = [[(piece: PieceView, location: UInt64)]](repeating: [], count: layers.count)
         for r in refs {
             let v = pieces.view(r.location)
             fresh[v.layer].append((v, r.location))
         }
         let stored = try store.tile(id)
-        let old = try stored.map { try MVTTile(decoding: Gzip.isGzip($0) ? Gzip.decompress($0) : $0, limitCoordinates: false) }
+        let raw = try stored.map { Gzip.isGzip($0) ? try Gzip.decompress($0) : $0 } ?? []
+        let storedLayers = try MVTLayerBuilder.layerRanges(of: raw)
         var records: [Int: TileLayerRecord] = [:]
         for r in try store.records(id) { records[r.layer] = r }
         var tile: [UInt8] = []
         var out: [TileLayerRecord] = []
+        var changed = false
         for (li, layer) in layers.enumerated() {
-            let oldLayer = old?.layers.first { $0.name == layer.name }
+            let oldRange = storedLayers.first { $0.name == layer.name }?.range
             let saved = records[li]
-            guard (oldLayer == nil) == ((saved?.points ?? 0) + (saved?.lines ?? 0) + (saved?.polygons ?? 0) == 0) else { return nil }
-            var builder = MVTLayerBuilder(name: layer.name, extent: UInt32(layer.extent))
-            if let oldLayer {
-                for f in oldLayer.features {
-                    builder.add(id: f.id, type: f.type, packed: f.geometry, properties: oldLayer.properties(of: f))
-                }
+            guard (oldRange == nil) == ((saved?.points ?? 0) + (saved?.lines ?? 0) + (saved?.polygons ?? 0) == 0) else { return nil }
+            guard saved == nil || oldRange?.count == saved!.size else { return nil }
+            let new = fresh[li]
+            guard !new.isEmpty else {
+                // Unchanged layer: the stored bytes as they were.
+                if let oldRange { MVTTileEncoder.appendLayer(Array(raw[oldRange]), to: &tile) }
+                if let saved { out.append(saved) }
+                continue
             }
-            guard saved == nil || builder.size == saved!.size else { return nil }
+            var builder = try oldRange.map { try MVTLayerBuilder(resuming: raw, range: $0) } ?? MVTLayerBuilder(name: layer.name, extent: UInt32(layer.extent))
             let wasCapped = (saved?.dropped ?? 0) > 0
             var record = saved ?? TileLayerRecord(tile: id, layer: li, size: 0, points: 0, lines: 0, polygons: 0,
                                                   hash: FNV1a().value, requiredSize: nil, dropped: 0)
-            let new = fresh[li]
-            if !new.isEmpty {
-                if wasCapped {
-                    // Capped at a stored feature: every appended one is left out too.
-                    var required = record.requiredSize ?? record.size
-                    for f in new { required += add(f, to: &builder, pieces, table, measureOnly: true) }
-                    record.requiredSize = required
-                    record.dropped += new.count
-                } else {
-                    let cap = layer.layerSize * 1024
-                    var h = FNV1a(value: record.hash)
-                    for i in new.indices {
-                        let before = builder.snapshot
-                        add(new[i], to: &builder, pieces, table, measureOnly: false)
-                        if builder.size > cap {
-                            var full = builder.size
-                            for j in (i + 1)..<new.count { full += add(new[j], to: &builder, pieces, table, measureOnly: true) }
-                            builder.rollback(to: before)
-                            record.requiredSize = full
-                            record.dropped = new.count - i
-                            break
-                        }
-                        TileAssembler.hash(new[i], into: &h, pieces: pieces, table: table)
-                        switch new[i].piece.type {
-                        case .point: record.points += 1
-                        case .lineString: record.lines += 1
-                        case .polygon: record.polygons += 1
-                        case .unknown: break
-                        }
+            if wasCapped {
+                // Capped at a stored feature: every appended one is left out too.
+                var required = record.requiredSize ?? record.size
+                for f in new { required += add(f, to: &builder, pieces, table, measureOnly: true) }
+                record.requiredSize = required
+                record.dropped += new.count
+            } else {
+                let cap = layer.layerSize * 1024
+                var h = FNV1a(value: record.hash)
+                for i in new.indices {
+                    let before = builder.snapshot
+                    add(new[i], to: &builder, pieces, table, measureOnly: false)
+                    if builder.size > cap {
+                        var full = builder.size
+                        for j in (i + 1)..<new.count { full += add(new[j], to: &builder, pieces, table, measureOnly: true) }
+                        builder.rollback(to: before)
+                        record.requiredSize = full
+                        record.dropped = new.count - i
+                        break
                     }
-                    record.hash = h.value
-                    record.size = builder.size
+                    TileAssembler.hash(new[i], into: &h, pieces: pieces, table: table)
+                    switch new[i].piece.type {
+                    case .point: record.points += 1
+                    case .lineString: record.lines += 1
+                    case .polygon: record.polygons += 1
+                    case .unknown: break
+                    }
                 }
-                out.append(record)
-            } else if let saved {
-                out.append(saved)
+                record.hash = h.value
+                record.size = builder.size
             }
-            if wasCapped || new.isEmpty {
-                // Unchanged layer: the stored bytes as they were.
-                if let oldLayer { MVTTileEncoder.appendLayer(oldLayer.reencoded(), to: &tile) }
+            out.append(record)
+            if wasCapped {
+                // Capped at a stored feature: the stored bytes as they were.
+                if let oldRange { MVTTileEncoder.appendLayer(Array(raw[oldRange]), to: &tile) }
             } else if builder.featureCount > 0 {
                 MVTTileEncoder.appendLayer(builder.encoded(), to: &tile)
+                changed = true
             }
         }
-        return (tile, out, stored != nil)
+        return (changed ? tile : nil, out, stored != nil)
     }
 
-    /// Adds (or sizes) a new piece with its attributes as strings (the builder holds decoded
-    /// stored features, whose attributes are not in this run's table).
+    /// Adds (or sizes) a new piece with its attributes as strings (the builder holds the stored
+    /// layer's keys and values, which are not in this run's table).
     @discardableResult
     private func add(_ f: (piece: PieceView, location: UInt64), to b: inout MVTLayerBuilder, _ pieces: ZoomPieces, _ table: AttributeTable, measureOnly: Bool) -> Int {
         let p = f.piece
@@ -283,24 +288,5 @@ public struct IncrementalTiler {
             }
         }
         return b.add(id: p.id, type: p.type, packedGeometry: p.packedGeometry, properties: properties, measureOnly: measureOnly)
-    }
-}
-
-extension MVTLayerBuilder {
-    /// Re-adds a decoded feature (commands packed again as varints).
-    mutating func add(id: UInt64?, type: MVTGeometryType, packed commands: [UInt32], properties: [(key: String, value: MVTValue)]) {
-        var packed = ProtobufWriter(capacity: commands.count * 2)
-        for c in commands { packed.varint(UInt64(c)) }
-        packed.bytes.withUnsafeBytes { g in _ = add(id: id, type: type, packedGeometry: g, properties: properties) }
-    }
-}
-
-extension MVTTile.Layer {
-    /// The layer encoded again as tiledrop writes layers (same features, keys and values in
-    /// their order), for a tile whose other layer changed.
-    func reencoded() -> [UInt8] {
-        var b = MVTLayerBuilder(name: name, extent: extent)
-        for f in features { b.add(id: f.id, type: f.type, packed: f.geometry, properties: properties(of: f)) }
-        return b.encoded()
     }
 }

@@ -6,24 +6,25 @@
 public struct MVTLayerBuilder: Sendable {
     public let name: String
     public let extent: UInt32
-    public private(set) var keys: [String] = []
-    public private(set) var values: [MVTValue] = []
+    // Internal setters: `init(resuming:range:)` (MVTLayerBuilder+Resume) fills them from a stored layer.
+    public internal(set) var keys: [String] = []
+    public internal(set) var values: [MVTValue] = []
     /// Interns attributes given as strings (the public path); the tiler passes its own table.
-    private var local = AttributeTable()
-    private var keyRefs = UInt32Map()
-    private var valueRefs = UInt32Map()
-    private var features = ProtobufWriter()
-    private var keyFields: [UInt8] = []
-    private var valueFields: [UInt8] = []
-    public private(set) var featureCount = 0
+    var local = AttributeTable()
+    var keyRefs = UInt32Map()
+    var valueRefs = UInt32Map()
+    var features = ProtobufWriter()
+    var keyFields: [UInt8] = []
+    var valueFields: [UInt8] = []
+    public internal(set) var featureCount = 0
 
     public init(name: String, extent: UInt32 = 4096) {
         self.name = name
         self.extent = extent
     }
 
-    private var keyCount = 0
-    private var valueCount = 0
+    var keyCount = 0
+    var valueCount = 0
     private var tags: [UInt32] = []
 
     /// Adds a feature; `geometry` must be a non-empty command stream for `type`.

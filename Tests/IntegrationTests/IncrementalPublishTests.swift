@@ -56,6 +56,33 @@ final class IncrementalPublishTests: XCTestCase {
         XCTAssertEqual(harness.stop(), 0)
     }
 
+    /// A compaction (`max_source_files`) concatenates the source files it replaces; the next
+    /// publish sees through it (the lineage in `state.db`) and is still incremental, and the
+    /// tiles equal a full rebuild's.
+    func testACompactionBetweenPublishesKeepsThemIncremental() throws {
+        let harness = try DaemonHarness(extraConfig: "incremental_max_share = 1\nmax_source_files = 2")
+        defer { harness.cleanUp() }
+        try harness.start()
+        try harness.drop(points(0..<30), map: "inc", name: "a.geojson")
+        XCTAssertTrue(waitUntil(timeout: 60) { jobs(harness, success: 1) }, harness.log)
+        for (k, range) in [30..<33, 33..<35, 35..<40, 40..<41].enumerated() {
+            try harness.drop(points(range), map: "inc", name: "more-\(k).geojson")
+            XCTAssertTrue(waitUntil(timeout: 60) { jobs(harness, success: 2 + k) }, harness.log)
+        }
+        XCTAssertTrue(harness.log.contains("map inc: compacted"), harness.log)
+        XCTAssertEqual(harness.log.components(separatedBy: "tileset inc: full rebuild").count - 1, 1, "only the first publish: \(harness.log)")
+        XCTAssertEqual(harness.log.components(separatedBy: "feature(s) incrementally").count - 1, 4, harness.log)
+        let tileset = harness.root + "/tiles/inc.mbtiles"
+        let incremental = try snapshot(tileset)
+        let z0 = try harness.cli(["tile", tileset, "0/0/0"])
+        XCTAssertEqual((try JSONParser.parse(Array(z0.stdout))["features"]?.arrayValue ?? []).count, 41, "every feature once")
+
+        XCTAssertEqual(try harness.cli(["republish", "inc", "--root", harness.root]).status, 0)
+        XCTAssertTrue(waitUntil(timeout: 60) { jobs(harness, success: 6) }, harness.log)
+        XCTAssertEqual(try snapshot(tileset), incremental)
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
     func testChangesetsAppendNewIdsIncrementallyAndRewriteForReplacedOrDeletedOnes() throws {
         let curl = try XCTUnwrap(ServiceClientsTests.which("curl"), "curl is needed")
         let port = try ServiceClientsTests.freePort()

@@ -37,11 +37,16 @@ final class StateDatabaseTests: XCTestCase {
             r.sha256 = "h\(i)"
             try db.insertIngest(r)
         }
-        try db.reassignSources(map: "m", from: ["/s/a.geojsonl", "/s/b.geojsonl"], to: "/s/merged.geojsonl")
+        try db.reassignSources(map: "m", from: [("/s/a.geojsonl", 10), ("/s/b.geojsonl", 25)], to: "/s/merged.geojsonl")
         XCTAssertEqual(try db.sourceFiles(map: "m"), ["/s/merged.geojsonl", "/s/c.geojsonl"], "distinct files in append order")
+        let parts = try XCTUnwrap(db.compactionParts(merged: "/s/merged.geojsonl"))
+        XCTAssertEqual(parts.map(\.path), ["/s/a.geojsonl", "/s/b.geojsonl"], "the compaction's lineage, in order")
+        XCTAssertEqual(parts.map(\.size), [10, 25])
+        XCTAssertNil(try db.compactionParts(merged: "/s/c.geojsonl"))
         XCTAssertEqual(try db.completedIngest(map: "m", sha256: "h1")?.id, "b", "merged content is still recognised")
         XCTAssertEqual(try db.detachSources(map: "m", keeping: "c").sorted(), ["/s/merged.geojsonl"])
         XCTAssertEqual(try db.sourceFiles(map: "m"), ["/s/c.geojsonl"])
+        XCTAssertNil(try db.compactionParts(merged: "/s/merged.geojsonl"), "a replace forgets the lineage")
         XCTAssertNil(try db.completedIngest(map: "m", sha256: "h0"), "replaced content may be dropped again")
     }
 

@@ -18,10 +18,8 @@ final class MemoryTileStore: IncrementalTileStore {
     func tileCount() throws -> Int { tiles.count }
 
     func apply(_ u: IncrementalUpdate) {
-        for (id, data) in u.tiles {
-            tiles[id] = data.isEmpty ? nil : data
-            records[id] = []
-        }
+        for (id, data) in u.tiles { tiles[id] = data.isEmpty ? nil : data }
+        for id in u.dirtyTiles { records[id] = [] }
         for r in u.records { records[r.tile, default: []].append(r) }
     }
 

@@ -1,0 +1,100 @@
+/// Continuing a layer tiledrop already encoded, without decoding its features.
+///
+/// The incremental tiler extends a stored tile's layer with appended features. A full run
+/// would have added the stored features first, in the same order, so their messages, keys and
+/// values are already the bytes it would write: they are copied as they are, and only the keys
+/// and values are read back, so the new features reuse their indices and introduce the rest
+/// in first-use order. Geometry is never decoded, which keeps a dense low-zoom tile cheap.
+extension MVTLayerBuilder {
+    /// The layers of an encoded tile, by name, with each layer message's byte range in `tile`
+    /// (nothing inside a layer is decoded but its name).
+    static func layerRanges(of tile: [UInt8]) throws(TilingError) -> [(name: String, range: Range<Int>)] {
+        var r = ProtobufReader(tile)
+        var out: [(name: String, range: Range<Int>)] = []
+        while !r.atEnd {
+            let (field, wire) = try r.key()
+            guard field == 3 else {
+                try r.skip(wireType: wire)
+                continue
+            }
+            guard wire == 2 else { throw .invalidTile("tile field 3 (layers) has wire type \(wire)") }
+            let range = try r.lengthDelimited()
+            var lr = ProtobufReader(tile, from: range.lowerBound, to: range.upperBound)
+            var name: String?
+            while !lr.atEnd, name == nil {
+                let (f, w) = try lr.key()
+                if f == 1, w == 2 {
+                    name = String(validating: tile[try lr.lengthDelimited()], as: UTF8.self)
+                } else {
+                    try lr.skip(wireType: w)
+                }
+            }
+            guard let name else { throw .invalidTile("a stored layer has no name") }
+            out.append((name, range))
+        }
+        return out
+    }
+
+    /// A builder holding the layer message `tile[range]` as tiledrop's builder wrote it
+    /// (version, name, features, keys, values, extent): `encoded()` gives those bytes back and
+    /// further features go after the stored ones. Throws when the layer is not one this
+    /// builder could have written (fields out of order, a repeated key or value).
+    init(resuming tile: [UInt8], range: Range<Int>) throws(TilingError) {
+        var r = ProtobufReader(tile, from: range.lowerBound, to: range.upperBound)
+        var name: String?, extent: UInt64?
+        var section = 0  // 0 version/name, 1 features, 2 keys, 3 values, 4 extent
+        var features: [UInt8] = [], keyFields: [UInt8] = [], valueFields: [UInt8] = []
+        var keys: [String] = [], values: [MVTValue] = []
+        var count = 0
+        func order(_ s: Int) throws(TilingError) {
+            guard s >= section else { throw .invalidTile("stored layer fields are not in the order tiledrop writes them") }
+            section = s
+        }
+        while !r.atEnd {
+            let start = r.pos
+            let (field, wire) = try r.key()
+            switch (field, wire) {
+            case (15, 0): try order(0); _ = try r.varint()
+            case (1, 2):
+                try order(0)
+                name = String(validating: tile[try r.lengthDelimited()], as: UTF8.self)
+            case (2, 2):
+                try order(1)
+                _ = try r.lengthDelimited()
+                features.append(contentsOf: tile[start..<r.pos])
+                count += 1
+            case (3, 2):
+                try order(2)
+                guard let key = String(validating: tile[try r.lengthDelimited()], as: UTF8.self) else { throw .invalidTile("stored layer key is not UTF-8") }
+                keys.append(key)
+                keyFields.append(contentsOf: tile[start..<r.pos])
+            case (4, 2):
+                try order(3)
+                let v = try r.lengthDelimited()
+                var vr = ProtobufReader(tile, from: v.lowerBound, to: v.upperBound)
+                values.append(try MVTValue.decode(&vr))
+                valueFields.append(contentsOf: tile[start..<r.pos])
+            case (5, 0): try order(4); extent = try r.varint()
+            default: throw .invalidTile("stored layer has field \(field) (wire type \(wire)), which tiledrop does not write")
+            }
+        }
+        guard let name, let extent, extent > 0, extent <= UInt64(UInt32.max) else { throw .invalidTile("stored layer lacks its name or extent") }
+        self.init(name: name, extent: UInt32(extent))
+        for k in keys {
+            let id = local.intern(key: k)
+            guard keyRefs.index(for: id, next: UInt32(keyCount)).inserted else { throw .invalidTile("stored layer \(name) repeats key \(k)") }
+            keyCount += 1
+        }
+        for v in values {
+            let id = local.intern(value: v)
+            guard valueRefs.index(for: id, next: UInt32(valueCount)).inserted else { throw .invalidTile("stored layer \(name) repeats a value") }
+            valueCount += 1
+        }
+        self.keys = keys
+        self.values = values
+        self.features.bytes = features
+        self.keyFields = keyFields
+        self.valueFields = valueFields
+        featureCount = count
+    }
+}
