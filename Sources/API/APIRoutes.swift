@@ -14,13 +14,14 @@ public enum APIRoutes {
                               rateLimit: RateLimit? = nil) -> Router {
         var router = Router()
         let counters = APICounters()
+        let tilesetChanges = TilesetChanges()
         OperatorRoutes(backend: backend).register(on: &router)
         PMTilesRoutes(backend: backend).register(on: &router)
         MetricsRoutes(backend: backend, stats: stats, counters: counters).register(on: &router)
-        TileRoutes(backend: backend, counters: counters).register(on: &router)
+        TileRoutes(backend: backend, counters: counters, changes: tilesetChanges).register(on: &router)
         if let services {
             let access = ServiceAccess.check(backend.authenticator)
-            MTSRoutes(backend: services, access: access).register(on: &router)
+            MTSRoutes(backend: services, access: access, tilesetChanges: tilesetChanges).register(on: &router)
             MapTilerRoutes(backend: services, access: access).register(on: &router)
             MapHubRoutes(backend: services, access: access).register(on: &router)
         }

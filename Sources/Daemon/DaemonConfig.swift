@@ -54,6 +54,12 @@ public struct DaemonConfig: Sendable, Equatable {
     /// The nice value ingest and publish work runs at (`background_nice`, 0–19): above the HTTP
     /// server's threads, so tile reads keep their CPU time while a publish runs.
     public var backgroundNice: Int32 = ThreadPriority.background
+    /// `background_scheduling`: `idle` (default) also runs ingest and publish threads under
+    /// Linux `SCHED_IDLE`, so they get CPU time only when the server's threads leave some;
+    /// `nice` uses `background_nice` alone.
+    public var backgroundIdle = true
+    /// How ingest and publish threads are scheduled (`background_nice`, `background_scheduling`).
+    public var background: ThreadPriority.Background { ThreadPriority.Background(nice: backgroundNice, idle: backgroundIdle) }
     /// Requests one API token may make per `rateLimitInterval` seconds (429 beyond); 0 is off.
     public var rateLimit: Int = 0
     public var rateLimitInterval: Int = 60
@@ -172,6 +178,12 @@ public struct DaemonConfig: Sendable, Equatable {
                 throw ConfigValueError(message: "background_nice must be a nice value from 0 (as the server) to 19 (lowest), default 10, not '\(value)'")
             }
             backgroundNice = n
+        case "background_scheduling":
+            switch value.lowercased() {
+            case "idle": backgroundIdle = true
+            case "nice": backgroundIdle = false
+            default: throw ConfigValueError(message: "background_scheduling must be idle (SCHED_IDLE: ingest and publish get CPU time only when the server leaves some; the default) or nice (background_nice alone), not '\(value)'")
+            }
         case "rate_limit_interval":
             guard let n = Int(value), (1...86_400).contains(n) else {
                 throw ConfigValueError(message: "rate_limit_interval must be whole seconds from 1 to 86400 (default 60), not '\(value)'")

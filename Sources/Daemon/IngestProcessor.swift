@@ -144,7 +144,7 @@ final class IngestProcessor: @unchecked Sendable {
 
     /// Converts a claimed file into the map's source; every outcome is recorded.
     func process(_ initial: IngestRecord) {
-        ThreadPriority.lower(toNice: config.backgroundNice)
+        ThreadPriority.enter(config.background)
         var record = initial
         record.state = .processing
         record.progress = 0

@@ -40,6 +40,6 @@ final class PreviewScheduler: @unchecked Sendable {
     private func run(_ tileset: String, _ render: () -> Void) {
         render()
         lastRendered[tileset] = clock.now()
-        HeapMemory.releaseFreed()
+        Heap.releaseFreeMemory()
     }
 }

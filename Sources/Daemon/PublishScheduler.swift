@@ -315,7 +315,7 @@ final class PublishScheduler: @unchecked Sendable {
     /// Runs `job` holding its tileset's writer lock (waiting, logged, while a container install
     /// of the same tileset finishes). Shutdown while waiting leaves the job `processing`.
     private func run(_ job: inout PublishJobRecord) {
-        ThreadPriority.lower(toNice: config.backgroundNice)
+        ThreadPriority.enter(config.background)
         let (id, tileset, stopping) = (job.id, job.tileset, stopping)
         do {
             try tilesetWriters.withTileset(tileset, as: "publish job \(id)", onWait: { [logger] holder in
@@ -324,6 +324,9 @@ final class PublishScheduler: @unchecked Sendable {
         } catch {
             return // canceled by shutdown while waiting: `runPending` re-queues it
         }
+        // glibc keeps the tiler's freed heap for reuse; hand it back so the serving daemon's
+        // resident size returns to its idle size between publishes.
+        Heap.releaseFreeMemory()
     }
 
     private func runHoldingTileset(_ job: inout PublishJobRecord) {
@@ -341,9 +344,8 @@ final class PublishScheduler: @unchecked Sendable {
             defer { progress.finish() }
             // The job's `memory.peak_rss_bytes` is the daemon's peak while this job ran, from
             // a baseline without what earlier work freed but the allocator kept.
-            HeapMemory.releaseFreed()
+            Heap.releaseFreeMemory()
             TilingMemory.resetPeakRSS()
-            defer { HeapMemory.releaseFreed() }
             let (report, incremental) = try publish(job.tileset, recipe: recipe, outputs: outputs)
             job.stage = .success
             job.published = epochMilliseconds()

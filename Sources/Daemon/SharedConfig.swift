@@ -58,7 +58,7 @@ final class SharedConfig: @unchecked Sendable {
         Key(name: "tokens_file") { $0.tokensPath },
         Key(name: "rate_limit") { "\($0.rateLimit)" },
         Key(name: "rate_limit_interval") { "\($0.rateLimitInterval)" },
-        Key(name: "background_nice") { "\($0.backgroundNice)" },
+        Key(name: "background_scheduling") { $0.backgroundIdle ? "idle" : "nice" },
         Key(name: "recipe_source_folders") { $0.recipeSourceFolders.joined(separator: ", ") },
     ]
 

@@ -25,6 +25,9 @@ final class Connection {
     var scanned = 0
     var readable = true
     var inputEnded = false
+    /// epoll reported the peer's FIN (or an error): read on until `recv` says so, since no
+    /// further edge will come.
+    var peerClosing = false
 
     // The request being read.
     var head: RequestHead?
@@ -73,6 +76,9 @@ final class Connection {
             case .bytes(let n):
                 input.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<n]))
                 total += n
+                // A short read took everything the socket held: bytes that arrive later raise
+                // a new edge, so the `recv` that would only say EAGAIN is saved (as nginx does).
+                if n < scratch.count && !peerClosing { readable = false }
             case .wouldBlock:
                 readable = false
             case .endOfStream:

@@ -33,6 +33,9 @@ public final class HTTPServer: @unchecked Sendable {
     // Shared with the workers.
     private let lock = NSLock()
     private var completions: [(UInt64, Response)] = []
+    /// A wake-up is on its way to the loop (the eventfd was written and the loop has not yet
+    /// taken the completions): later completions ride on it instead of writing the eventfd again.
+    private var wakeQueued = false
     private var stopping = false
     private let stopped = DispatchSemaphore(value: 0)
     private var thread: Thread?
@@ -55,8 +58,8 @@ public final class HTTPServer: @unchecked Sendable {
         for address in configuration.listen {
             listeners.append(try ListeningSocket.listen(address))
         }
-        pool = WorkerPool(threads: configuration.workerThreads, name: "tiledrop.http")
-        longPool = WorkerPool(threads: configuration.longWorkerThreads, name: "tiledrop.http-long")
+        pool = WorkerPool(threads: configuration.workerThreads, name: "http-read")
+        longPool = WorkerPool(threads: configuration.longWorkerThreads, name: "http-long")
         try epoll.add(wakeup.fileDescriptor, events: .readable, token: Self.wakeToken)
         try resumeAccepting()
     }
@@ -69,10 +72,11 @@ public final class HTTPServer: @unchecked Sendable {
     /// Starts the event-loop thread.
     public func start() {
         let t = Thread { [self] in
+            ThreadName.set("http-loop")
             loop()
             stopped.signal()
         }
-        t.name = "tiledrop.http-loop"
+        t.name = "http-loop"
         thread = t
         t.start()
     }
@@ -107,11 +111,15 @@ public final class HTTPServer: @unchecked Sendable {
                     acceptAll(listeners[Int(token - Self.listenerBase)])
                 } else if let c = connections[token] {
                     if !flags.intersection([.readable, .peerClosed, .hangup, .error]).isEmpty { c.readable = true }
+                    if !flags.intersection([.peerClosed, .hangup, .error]).isEmpty { c.peerClosing = true }
                     if !flags.intersection([.writable, .hangup, .error]).isEmpty { c.writable = true }
                     drive(c)
                 }
             }
-            for (id, response) in lock.withLock({ () -> [(UInt64, Response)] in defer { completions = [] }; return completions }) {
+            for (id, response) in lock.withLock({ () -> [(UInt64, Response)] in
+                defer { completions = []; wakeQueued = false }
+                return completions
+            }) {
                 if let c = connections[id] { deliver(response, to: c) }
             }
             let again = ready
@@ -437,8 +445,12 @@ public final class HTTPServer: @unchecked Sendable {
         (route.options.long ? longPool : pool).submit { [self] in
             let response = handler(request)
             cleanup()
-            lock.withLock { completions.append((id, response)) }
-            wakeup.signal()
+            let wake = lock.withLock { () -> Bool in
+                completions.append((id, response))
+                defer { wakeQueued = true }
+                return !wakeQueued
+            }
+            if wake { wakeup.signal() }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// A fixed set of threads running handlers that may block (SQLite reads, file uploads), so
 /// the event loop never waits on them.
@@ -16,6 +17,7 @@ final class WorkerPool: @unchecked Sendable {
         for i in 0..<max(1, threads) {
             finished.enter()
             let thread = Thread { [self] in
+                ThreadName.set("\(name)-\(i)")
                 work()
                 finished.leave()
             }

@@ -44,8 +44,11 @@ public final class MBTilesReader {
     /// The stored bytes of tile `id` (XYZ addressing; converted to the TMS row), or nil.
     public func tile(_ id: TileID) throws(StorageError) -> [UInt8]? {
         try tileQuery.bind([.int(Int64(id.z)), .int(Int64(id.x)), .int(Int64(id.tmsRow))])
-        guard try tileQuery.step() else { return nil }
-        return tileQuery.blob(0)
+        // Reset once the bytes are copied: a statement left on its row keeps the read
+        // transaction — and its shared lock on the file — open while the reader waits for its
+        // next request, and an in-place update (`MBTilesUpdater`) could never commit.
+        defer { try? tileQuery.bind([]) }
+        return try tileQuery.step() ? tileQuery.blob(0) : nil
     }
 
     /// Number of tiles (rows of the `tiles` view).

@@ -24,7 +24,7 @@ enum Parallel {
         let slots = Slots<T>(count)
         let workers = min(threads, count)
         let next = Counter()
-        let nice = callerNice()
+        let nice = callerPriority()
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             adopt(nice)
             var s = makeState()
@@ -37,18 +37,38 @@ enum Parallel {
         return slots.values()
     }
 
-    /// The calling thread's nice value (Linux keeps one per thread; `getpriority(2)`).
+    /// A thread's scheduling: its nice value and whether it runs under `SCHED_IDLE`.
+    struct Priority: Sendable {
+        var nice: Int32
+        var idle: Bool
+    }
+
+    /// `SCHED_IDLE` (sched(7)).
+    static let idlePolicy: Int32 = 5
+
+    /// The calling thread's nice value (`getpriority(2)`; Linux keeps one per thread).
     static func callerNice() -> Int32 {
         errno = 0
         let value = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
         return errno == 0 ? value : 0
     }
 
-    /// Makes a pooled worker thread at least as nice as the thread that handed it work, so a
-    /// publish the daemon runs in the background stays there on every core it uses.
-    static func adopt(_ nice: Int32) {
-        guard nice > 0, callerNice() < nice else { return }
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice)
+    /// The calling thread's nice value and policy (`sched_getscheduler(2)`).
+    static func callerPriority() -> Priority {
+        Priority(nice: callerNice(), idle: sched_getscheduler(0) == idlePolicy)
+    }
+
+    /// Makes a pooled worker thread at least as nice as the thread that handed it work, and
+    /// `SCHED_IDLE` when that one is, so a publish the daemon runs in the background stays there
+    /// on every core it uses.
+    static func adopt(_ priority: Priority) {
+        if priority.nice > 0, callerNice() < priority.nice {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, priority.nice)
+        }
+        if priority.idle, sched_getscheduler(0) != idlePolicy {
+            var parameters = sched_param(sched_priority: 0)
+            _ = sched_setscheduler(0, idlePolicy, &parameters)
+        }
     }
 
     /// Result slots written at distinct indices by different threads.
@@ -89,7 +109,7 @@ extension Parallel {
     static func pipeline<T: Sendable>(depth: Int = 2, produce: (_ send: (T) throws -> Void) throws -> Void, consume: @escaping @Sendable (T) throws -> Void) throws {
         let handoff = Handoff<T>(depth: depth)
         let done = DispatchSemaphore(value: 0)
-        let nice = callerNice()
+        let nice = callerPriority()
         DispatchQueue.global().async {
             adopt(nice)
             while let item = handoff.take() {

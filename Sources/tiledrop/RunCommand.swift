@@ -8,6 +8,11 @@ import SystemSupport
 /// `tiledrop run [--root DIR] [--config FILE]`: the daemon in the foreground.
 enum RunCommand {
     static func run(arguments: [String]) -> Int32 {
+        // Threads inherit the scheduling policy too: a daemon started from a background thread
+        // (SCHED_IDLE) would put its HTTP server there. Leave it before any thread exists.
+        if !ThreadPriority.leaveIdle() {
+            printError("tiledrop run: started under SCHED_IDLE and cannot leave it (that needs CAP_SYS_NICE); the server's threads will run only when the CPU is otherwise idle")
+        }
         // Block the signals before any other thread exists, so all threads inherit the mask.
         let signals: SignalSet
         do {

@@ -41,4 +41,16 @@ final class DaemonConfigTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("tiling_memory must be at least 32M"), "\(e)")
         }
     }
+
+    func testBackgroundScheduling() throws {
+        let path = NSTemporaryDirectory() + "tiledrop-conf-" + UUID().uuidString.prefix(8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        XCTAssertEqual(DaemonConfig().background, ThreadPriority.Background(nice: 10, idle: true), "SCHED_IDLE and nice 10 by default")
+        try "background_scheduling = nice\nbackground_nice = 15\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try DaemonConfig.load(path: path, rootOverride: nil).background, ThreadPriority.Background(nice: 15, idle: false))
+        try "background_scheduling = lazy\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try DaemonConfig.load(path: path, rootOverride: nil)) { e in
+            XCTAssertTrue("\(e)".contains("background_scheduling must be idle"), "\(e)")
+        }
+    }
 }

@@ -40,14 +40,16 @@ final class DaemonHarness {
         try FileManager.default.createDirectory(atPath: self.root, withIntermediateDirectories: true)
         configPath = self.root + "/tiledrop.conf"
         logPath = self.root + "/daemon.log"
-        // background_nice = 0: the suite shares its machine with builds at nice 0, among which
-        // the default (10) would leave the daemon's ingests and publishes waiting for minutes.
+        // background_nice = 0 and background_scheduling = nice: the suite shares its machine
+        // with builds at nice 0, among which the defaults (SCHED_IDLE, nice 10) would leave the
+        // daemon's ingests and publishes waiting for minutes.
         try """
         settle_seconds = \(settleSeconds)
         scan_interval_seconds = 2
         log_level = debug
         default_maxzoom = 5
         background_nice = 0
+        background_scheduling = nice
         \(extraConfig)
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
     }

@@ -11,8 +11,9 @@ final class ReloadTests: XCTestCase {
     }
 
     private func writeConfig(_ harness: DaemonHarness, _ extra: String) throws {
-        // background_nice as `DaemonHarness` sets it, so only the test's own changes are reported.
-        try "settle_seconds = 0.1\nscan_interval_seconds = 2\nlog_level = debug\nbackground_nice = 0\n\(extra)\n"
+        // background_nice and background_scheduling as `DaemonHarness` sets them, so only the
+        // test's own changes are reported.
+        try "settle_seconds = 0.1\nscan_interval_seconds = 2\nlog_level = debug\nbackground_nice = 0\nbackground_scheduling = nice\n\(extra)\n"
             .write(toFile: harness.configPath, atomically: true, encoding: .utf8)
     }
 

@@ -53,6 +53,8 @@ final class TileServingTests: XCTestCase {
         XCTAssertEqual(tj["vector_layers"]?.arrayValue?.first?["id"]?.stringValue, "berlin")
         XCTAssertEqual(tj["vector_layers"]?.arrayValue?.first?["source"]?.stringValue, "alice.berlin")
         XCTAssertEqual(tj["private"], false)
+        XCTAssertEqual(tj["mapbox_logo"], false)
+        XCTAssertEqual(tj["webpage"]?.stringValue, "http://127.0.0.1/tilesets/berlin", "the tileset's map page")
         XCTAssertEqual(tj["filesize"]?.intValue, (try FileManager.default.attributesOfItem(atPath: harness.root + "/tiles/berlin.mbtiles")[.size] as? Int))
         XCTAssertGreaterThan(tj["created"]?.intValue ?? 0, 1_700_000_000_000, "milliseconds, as MTS gives them")
         XCTAssertNotNil(tj["version"]?.stringValue)
@@ -90,6 +92,36 @@ final class TileServingTests: XCTestCase {
         XCTAssertTrue(waitUntil(timeout: 5) { (try? get("/v4/alice.berlin/0/0/0.mvt"))?.body.contains("b0") == true }, "no stale tile after a republish")
         let metrics = try get("/metrics").body
         XCTAssertTrue(metrics.contains("tiledrop_tiles_served_total{outcome=\"ok\"}"), metrics)
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
+    /// MTS `PATCH {"private": …}` applies to tile and TileJSON reads at once, not at the next
+    /// publish (the server keeps its tileset files open between requests).
+    func testPatchingPrivateAppliesToTheNextTileRead() throws {
+        let port = try TokensAndOperatorTests.freePort()
+        let harness = try DaemonHarness(extraConfig: "listen = 127.0.0.1:\(port)\nowner = alice")
+        defer { harness.cleanUp() }
+        let created = try harness.cli(["token", "create", "--scopes", "tilesets:read tilesets:write tilesets:list", "--owner", "alice", "--root", harness.root])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        let token = String(decoding: created.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        try harness.start()
+        try harness.drop(points("a", [(13.4, 52.5)]), map: "berlin", name: "a.geojson")
+        XCTAssertTrue(waitUntil(timeout: 60) { (try? harness.status())?["jobs"]?["success"]?.intValue == 1 }, harness.log)
+        func tile(_ query: String = "") throws -> Int { try TokensAndOperatorTests.tcp(port, "GET", "/v4/alice.berlin/0/0/0.mvt" + query).status }
+        func patch(_ body: String) throws -> Int {
+            try TokensAndOperatorTests.tcp(port, "PATCH", "/tilesets/v1/alice.berlin?access_token=\(token)", headers: ["Content-Type: application/json"], body: body).status
+        }
+        XCTAssertEqual(try tile(), 200, "a tileset from a drop folder is public")
+
+        XCTAssertEqual(try patch(#"{"private": true}"#), 204)
+        XCTAssertEqual(try tile(), 401, "private from the next request on")
+        XCTAssertEqual(try TokensAndOperatorTests.tcp(port, "GET", "/v4/alice.berlin.json").status, 401)
+        XCTAssertEqual(try tile("?access_token=\(token)"), 200)
+        let tilejson = try TokensAndOperatorTests.tcp(port, "GET", "/v4/alice.berlin.json?access_token=\(token)")
+        XCTAssertEqual(try JSONParser.parse(Array(tilejson.body.utf8))["private"], true, tilejson.body)
+
+        XCTAssertEqual(try patch(#"{"private": false}"#), 204)
+        XCTAssertEqual(try tile(), 200, "public again at once")
         XCTAssertEqual(harness.stop(), 0)
     }
 }

@@ -71,6 +71,20 @@ final class MBTilesUpdaterTests: XCTestCase {
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM images"), 3, "the replaced tile's image was deleted")
     }
 
+    /// The tile server keeps its readers open between requests: a reader that has served a tile
+    /// must hold no lock, or the update's commit waits out the busy timeout and fails.
+    func testAnOpenReaderThatServedATileDoesNotBlockTheCommit() throws {
+        let path = dir + "/t.mbtiles"
+        try write(path, state: true)
+        let reader = try MBTilesReader(path: path)
+        XCTAssertEqual(try reader.tile(TileID(z: 1, x: 1, y: 0)), tile(2))
+        let u = try XCTUnwrap(try MBTilesUpdater(path: path))
+        try u.begin()
+        try u.replaceTiles([(TileID(z: 1, x: 1, y: 0), tile(7))])
+        try u.commit() // SQLITE_BUSY after the 5 s busy timeout while the reader holds its lock
+        XCTAssertEqual(try reader.tile(TileID(z: 1, x: 1, y: 0)), tile(7), "the same reader sees the update")
+    }
+
     func testFilesWithoutStateAreNotUpdated() throws {
         let path = dir + "/plain.mbtiles"
         try write(path, state: false)

@@ -50,6 +50,7 @@ extension MTSRoutes {
         var record = TilesetRecord(id: name, name: name, isPrivate: true, created: now, modified: now)
         try MTSShapes.information(body, into: &record, requireName: true)
         try backend.createTileset(record, recipe: recipe)
+        tilesetChanges.changed()
         let id = "\(backend.owner).\(name)"
         return JSONResponse.make(200, ["message": .string("Successfully created empty tileset \(id). Publish your tileset to begin processing your data into vector tiles.")])
     }
@@ -62,12 +63,14 @@ extension MTSRoutes {
         try MTSShapes.information(try ServiceKit.jsonBody(request), into: &record, requireName: false)
         record.modified = MTSRoutes.nowMilliseconds()
         try backend.updateTileset(record)
+        tilesetChanges.changed()
         return Response(status: 204)
     }
 
     func deleteTileset(_ request: Request) throws -> Response {
         let name = try tilesetName(request)
         guard try backend.deleteTileset(name) else { throw HTTPError(404, "Tileset \(backend.owner).\(name) does not exist") }
+        tilesetChanges.changed()
         return JSONResponse.make(200, ["message": .string("Tileset \(backend.owner).\(name) deleted")])
     }
 

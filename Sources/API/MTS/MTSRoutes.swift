@@ -15,10 +15,17 @@ import Tiling
 public struct MTSRoutes: Sendable {
     let backend: any MTSBackend
     let access: AccessCheck
+    /// Told about every tileset created, updated or deleted, so tile reads apply `private` at once.
+    let tilesetChanges: TilesetChanges
 
     public init(backend: any MTSBackend, access: @escaping AccessCheck) {
+        self.init(backend: backend, access: access, tilesetChanges: TilesetChanges())
+    }
+
+    init(backend: any MTSBackend, access: @escaping AccessCheck, tilesetChanges: TilesetChanges) {
         self.backend = backend
         self.access = access
+        self.tilesetChanges = tilesetChanges
     }
 
     public func register(on router: inout Router) {

@@ -19,10 +19,12 @@ struct TileRoutes: Sendable {
     static let maxComposite = 15
     static let cacheControl = "max-age=43200,s-maxage=300"
 
-    init(backend: any Backend, counters: APICounters) {
+    /// `changes` is shared with the MTS routes, whose tileset updates (`private`) apply at the
+    /// next tile request.
+    init(backend: any Backend, counters: APICounters, changes: TilesetChanges = TilesetChanges()) {
         self.backend = backend
         self.counters = counters
-        files = TilesetFiles(backend: backend)
+        files = TilesetFiles(backend: backend, changes: changes)
     }
 
     func register(on router: inout Router) {
@@ -192,7 +194,14 @@ struct TileRoutes: Sendable {
         if raster == nil { o["vector_layers"] = .array(layers) }
         o["version"] = .string(ids.count == 1 ? (first["version"] ?? "1.0.0") : "1.0.0")
         o["private"] = .bool(!privateIDs.isEmpty)
-        if ids.count == 1 { describeFile(names[0], into: &o) }
+        // The seed's TileJSON has both: `mapbox_logo` tells Mapbox GL clients whether the
+        // Mapbox wordmark must be shown (not for tiles served here), `webpage` a page showing
+        // the tileset (tiledrop's map page, `MapPageRoutes`).
+        o["mapbox_logo"] = false
+        if ids.count == 1 {
+            o["webpage"] = .string(origin + "/tilesets/" + names[0])
+            describeFile(names[0], into: &o)
+        }
         return JSONResponse.make(200, .object(o), headers: [("Cache-Control", Self.cacheControl)])
     }
 

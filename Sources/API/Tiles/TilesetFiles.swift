@@ -3,12 +3,29 @@ import GeoModel
 import Storage
 import SystemSupport
 
+/// Counts changes to tileset records made through the API (MTS create, `PATCH`, delete). The
+/// open files cache each tileset's `private` flag; a change makes the next request read it again.
+final class TilesetChanges: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count: UInt64 = 0
+
+    init() {}
+
+    /// Changes so far.
+    var generation: UInt64 { lock.withLock { count } }
+
+    /// A tileset's record changed.
+    func changed() { lock.withLock { count += 1 } }
+}
+
 /// Open read-only connections to the MBTiles files in `tiles/`, reused across requests.
 ///
 /// Each request `stat`s the file: when its inode changed (a publish renamed a new file over
 /// it), the next request opens the new file, while a request already reading keeps its
-/// connection — and so the old inode — until it finishes. Readers are not shared between
-/// threads: a request takes one, uses it, and gives it back.
+/// connection — and so the old inode — until it finishes. After a change to tileset records
+/// (`TilesetChanges`), connections opened before it are closed and the next request reads the
+/// tileset's `private` flag again. Readers are not shared between threads: a request takes one,
+/// uses it, and gives it back.
 final class TilesetFiles: @unchecked Sendable {
     /// One open file and what its metadata says.
     final class Entry {
@@ -20,8 +37,10 @@ final class TilesetFiles: @unchecked Sendable {
         let maxzoom: Int
         let bounds: [Double]
         let isPrivate: Bool
+        /// `TilesetChanges.generation` when `isPrivate` was read.
+        let generation: UInt64
 
-        init(reader: MBTilesReader, status: FileStatus, isPrivate: Bool) throws(StorageError) {
+        init(reader: MBTilesReader, status: FileStatus, isPrivate: Bool, generation: UInt64) throws(StorageError) {
             self.reader = reader
             inode = status.inode
             device = status.device
@@ -31,23 +50,29 @@ final class TilesetFiles: @unchecked Sendable {
             let b = (metadata["bounds"] ?? "").split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
             bounds = b.count == 4 ? b : [-180, -85.051129, 180, 85.051129]
             self.isPrivate = isPrivate
+            self.generation = generation
         }
     }
 
     private let backend: any Backend
+    private let changes: TilesetChanges
     private let fileSystem = FileSystem()
     private let lock = NSLock()
     private var idle: [String: [Entry]] = [:]
 
-    init(backend: any Backend) { self.backend = backend }
+    init(backend: any Backend, changes: TilesetChanges = TilesetChanges()) {
+        self.backend = backend
+        self.changes = changes
+    }
 
     /// Runs `body` with an open entry for tileset `name`; nil when `tiles/<name>.mbtiles` does not exist.
     func with<T>(_ name: String, _ body: (Entry) throws(StorageError) -> T) throws(StorageError) -> T? {
         let path = backend.tilesetPath(name)
         guard let status = try? fileSystem.status(path), status.kind == .regular else { return nil }
+        let generation = changes.generation
         let reused: Entry? = lock.withLock {
             var list = idle[name] ?? []
-            list.removeAll { $0.inode != status.inode || $0.device != status.device }
+            list.removeAll { $0.inode != status.inode || $0.device != status.device || $0.generation != generation }
             let e = list.popLast()
             idle[name] = list
             return e
@@ -57,11 +82,11 @@ final class TilesetFiles: @unchecked Sendable {
             entry = reused
         } else {
             let isPrivate = (try? backend.read { db throws(StorageError) in try db.tileset(id: name)?.isPrivate }) ?? nil
-            entry = try Entry(reader: try MBTilesReader(path: path), status: status, isPrivate: isPrivate ?? false)
+            entry = try Entry(reader: try MBTilesReader(path: path), status: status, isPrivate: isPrivate ?? false, generation: generation)
         }
         let result = try body(entry)
         lock.withLock {
-            if (idle[name]?.count ?? 0) < 8 { idle[name, default: []].append(entry) }
+            if (idle[name]?.count ?? 0) < 8 && entry.generation == changes.generation { idle[name, default: []].append(entry) }
         }
         return result
     }
