@@ -1,5 +1,6 @@
 import Foundation
 import GeoModel
+import Daemon
 import Storage
 import XCTest
 
@@ -38,7 +39,7 @@ final class FeatureIDRecoveryTests: XCTestCase {
         let everything = BoundingBox(west: -1000, south: -1000, east: 1000, north: 1000)
         for file in files {
             do {
-                try index.entries(in: file, touching: everything) { e in rows.append("\(file) \(e.offset) \(e.length) \(e.sourceID.map(String.init) ?? "-")"); return true }
+                try index.entries(in: file, probes: SourceCell.probes(mercator: everything), touching: everything) { e in rows.append("\(file) \(e.offset) \(e.length) \(e.sourceID.map(String.init) ?? "-")"); return true }
             } catch { return nil }
         }
         return rows
