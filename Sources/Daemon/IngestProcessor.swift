@@ -335,8 +335,8 @@ final class IngestProcessor: @unchecked Sendable {
         finishCompleted(record)
         if sourceFile != nil || !detached.isEmpty {
             compactIfNeeded(map: record.map)
-            refreshIndex(map: record.map)
             onSourceChanged(record.map)
+            refreshIndex(map: record.map)  // after the publish is queued, so it never waits for the index
         }
     }
 

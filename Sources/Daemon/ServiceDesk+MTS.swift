@@ -15,7 +15,7 @@ extension ServiceDesk: MTSBackend {
             let files = try database { db throws(StorageError) in try db.sourceFiles(map: map.id) }
             guard !files.isEmpty else { continue }
             let size = files.reduce(Int64(0)) { $0 + ((try? fileSystem.status($1))??.size ?? 0) }
-            result.append(SourceSummary(map: map.id, files: files.count, size: size))
+            result.append(SourceSummary(map: map.id, files: files.count, size: size, features: indexer.featureCount(map: map.id, files: files)))
         }
         return result
     }

@@ -11,7 +11,9 @@ extension ServiceDesk {
     /// the index cannot be used, found by reading the map's lines (the same answer, slower).
     func changesetHits(map: String, files: [String], keys: Set<String>) throws -> [SourceIndex.Hit] {
         do {
-            return try indexer.synchronize(map: map, files: files).entries(withKeys: keys)
+            let index = try indexer.synchronize(map: map, files: files, pruning: false)
+            let listed = Set(files.map(FileSystem.name(of:)))
+            return try index.entries(withKeys: keys).filter { listed.contains($0.file) }
         } catch {
             logger.warning("map \(map): the source index could not be used (\(error)); the changeset's ids are looked up by reading the source")
         }

@@ -2,6 +2,7 @@ import Formats
 import GeoModel
 import Storage
 import SystemSupport
+import Tiling
 
 /// Keeps each map's spatial index (`sources/<map>/.index.sqlite`, see `SourceIndex`) in step
 /// with the map's source files as `state.db` lists them.
@@ -32,16 +33,35 @@ struct SourceIndexer {
     }
 
     /// The map's index, brought up to date with `files` (default: what `state.db` lists).
-    func synchronize(map: String, files listed: [String]? = nil, shouldStop: (@Sendable () -> Bool)? = nil) throws -> SourceIndex {
+    ///
+    /// Only the ingest queue, which changes the file list, passes `pruning` (the default) and
+    /// drops the rows of files no longer listed. Readers on other threads (changesets, tile
+    /// lookups) leave them: their list may be a moment older than the ingest worker's, and
+    /// rows of files a reader does not ask for never reach its answers.
+    func synchronize(map: String, files listed: [String]? = nil, pruning: Bool = true,
+                     shouldStop: (@Sendable () -> Bool)? = nil) throws -> SourceIndex {
         let files = try listed ?? sourceFiles(map: map)
         do {
-            return try update(open(map: map), map: map, files: files, shouldStop: shouldStop)
+            return try update(open(map: map), map: map, files: files, pruning: pruning, shouldStop: shouldStop)
         } catch {
             guard Self.isDamage(error) else { throw error }
             logger.warning("map \(map): the source index is damaged (\(error)); rebuilding it from the source files")
             remove(map: map)
-            return try update(open(map: map), map: map, files: files, shouldStop: shouldStop)
+            return try update(open(map: map), map: map, files: files, pruning: pruning, shouldStop: shouldStop)
         }
+    }
+
+    /// The map's feature count from its index, without reading or changing anything: nil when
+    /// there is no index or it does not describe exactly `files` (say, an ingest is being indexed).
+    func featureCount(map: String, files: [String]) -> Int? {
+        let fileSystem = FileSystem()
+        guard (try? fileSystem.status(indexPath(map: map))) != nil, let index = try? SourceIndex(path: indexPath(map: map)),
+              let indexed = try? index.files() else { return nil }
+        var sizes: [String: Int64] = [:]
+        for file in indexed { sizes[file.name] = file.size }
+        guard indexed.count == files.count,
+              files.allSatisfy({ (try? fileSystem.status($0))??.size == sizes[FileSystem.name(of: $0)] }) else { return nil }
+        return indexed.reduce(0) { $0 + $1.features }
     }
 
     /// Deletes the map's index (it is rebuilt when next needed).
@@ -59,11 +79,7 @@ struct SourceIndexer {
     }
 
     /// The index entry for one source line.
-    static func entry(_ line: SourceLineReader.Line) -> SourceIndex.Entry {
-        let f = line.feature
-        return SourceIndex.Entry(offset: line.offset, length: line.length, sourceID: f?.sourceID,
-                                 key: f?.id.map { JSONWriter.string($0) }, bbox: f?.geometry?.boundingBox)
-    }
+    static func entry(_ line: SourceLineReader.Line) -> SourceIndex.Entry { SourceIndex.Entry(line) }
 
     private func open(map: String) throws -> SourceIndex {
         let path = indexPath(map: map)
@@ -78,26 +94,21 @@ struct SourceIndexer {
         }
     }
 
-    private func update(_ index: SourceIndex, map: String, files: [String], shouldStop: (@Sendable () -> Bool)?) throws -> SourceIndex {
+    private func update(_ index: SourceIndex, map: String, files: [String], pruning: Bool,
+                        shouldStop: (@Sendable () -> Bool)?) throws -> SourceIndex {
         let fileSystem = FileSystem()
         var sizes: [String: Int64] = [:]
         for path in files { sizes[FileSystem.name(of: path)] = try fileSystem.status(path)?.size ?? -1 }
         let indexed = try index.files()
-        let stale = indexed.filter { sizes[$0.name] != $0.size }.map(\.name)
+        // A listed file whose size changed is indexed again; one no longer listed goes when pruning.
+        let stale = indexed.filter { file in sizes[file.name].map { $0 != file.size } ?? pruning }.map(\.name)
         try index.removeFiles(stale)
         let present = Set(indexed.map(\.name)).subtracting(stale)
         for path in files where !present.contains(FileSystem.name(of: path)) {
             let started = MonotonicClock().now()
             var limits = ReaderLimits.default
             limits.shouldStop = shouldStop
-            let reader = try SourceLineReader(path: path, limits: limits)
-            var count = 0
-            try index.addFile(FileSystem.name(of: path), size: reader.size) { add in
-                while let line = try reader.next() {
-                    try add(Self.entry(line))
-                    count += 1
-                }
-            }
+            let count = try index.add(sourceFile: path, limits: limits)
             logger.debug("map \(map): indexed \(count) features of \(path) in \(Int((MonotonicClock().now() - started) * 1000)) ms")
         }
         return index
@@ -112,5 +123,49 @@ struct SourceIndexer {
             return [11, 26, 1].contains(code & 0xFF)
         default: return false
         }
+    }
+}
+
+extension SourceIndex.Entry {
+    /// The entry for one source line: its place, ids, bounding box and Web Mercator cell.
+    public init(_ line: SourceLineReader.Line) {
+        let f = line.feature
+        let bbox = f?.geometry?.boundingBox
+        self.init(offset: line.offset, length: line.length, sourceID: f?.sourceID,
+                  key: f?.id.map { JSONWriter.string($0) }, bbox: bbox, cell: bbox.map(SourceCell.init(mercator:)))
+    }
+}
+
+extension SourceCell {
+    /// The cell of a longitude/latitude box in Web Mercator (z14 tiles at the deepest level),
+    /// as the tiler projects it: latitudes clamped to the Mercator limit, longitudes unwrapped.
+    public init(mercator box: BoundingBox) {
+        let (x0, y0) = WebMercator.project(lon: box.west, lat: box.north)
+        let (x1, y1) = WebMercator.project(lon: box.east, lat: box.south)
+        self.init(x0: x0, y0: y0, x1: x1, y1: y1)
+    }
+
+    /// The probes for the cells meeting a longitude/latitude box in Web Mercator.
+    public static func probes(mercator box: BoundingBox) -> [Probe] {
+        let (x0, y0) = WebMercator.project(lon: box.west, lat: box.north)
+        let (x1, y1) = WebMercator.project(lon: box.east, lat: box.south)
+        return probes(x0: x0, y0: y0, x1: x1, y1: y1)
+    }
+}
+
+extension SourceIndex {
+    /// Reads the source file at `path` and adds every line of it, in one transaction; returns
+    /// the lines added (0 when the file was indexed already).
+    @discardableResult
+    public func add(sourceFile path: String, limits: ReaderLimits = .default) throws -> Int {
+        let reader = try SourceLineReader(path: path, limits: limits)
+        var count = 0
+        try addFile(FileSystem.name(of: path), size: reader.size) { add in
+            while let line = try reader.next() {
+                try add(Entry(line))
+                count += 1
+            }
+        }
+        return count
     }
 }

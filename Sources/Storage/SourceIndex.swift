@@ -2,9 +2,9 @@ import GeoModel
 
 /// The spatial index of one map's source: a sidecar SQLite file in the map's source folder
 /// (`sources/<map>/.index.sqlite`) with one row per feature line — its source file, byte
-/// offset and length, its stable id (`tiledrop_id`), its GeoJSON `id` and its bounding box,
-/// the box also in an R*Tree — so the features near a tile, or with given ids, are found
-/// without reading the map.
+/// offset and length, its stable id (`tiledrop_id`), its GeoJSON `id`, its bounding box and
+/// the quadtree cell that holds the box (`SourceCell`, indexed) — so the features near a tile,
+/// or with given ids, are found without reading the map.
 ///
 /// The index is a cache of the source files, never the truth: each indexed file is recorded
 /// with its size, and rows are added together with their file's record in one transaction,
@@ -21,13 +21,16 @@ public final class SourceIndex {
         public var key: String?
         /// nil for a feature without geometry (it touches no tile).
         public var bbox: BoundingBox?
+        /// The cell holding the box (in the caller's projection); nil without a box.
+        public var cell: SourceCell?
 
-        public init(offset: Int64, length: Int, sourceID: Int64?, key: String?, bbox: BoundingBox?) {
+        public init(offset: Int64, length: Int, sourceID: Int64?, key: String?, bbox: BoundingBox?, cell: SourceCell?) {
             self.offset = offset
             self.length = length
             self.sourceID = sourceID
             self.key = key
             self.bbox = bbox
+            self.cell = bbox == nil ? nil : cell
         }
     }
 
@@ -38,6 +41,8 @@ public final class SourceIndex {
         public var features: Int
         /// Lines without a `tiledrop_id` (written by an older version).
         public var withoutIDs: Int
+        /// The largest `tiledrop_id` in the file.
+        public var maxSourceID: Int64?
     }
 
     /// A row found by a lookup: which file, and the entry.
@@ -51,7 +56,7 @@ public final class SourceIndex {
         }
     }
 
-    static let schemaVersion: Int64 = 1
+    static let schemaVersion: Int64 = 2
     public let database: SQLiteDatabase
 
     /// Opens or creates the index at `path` (never through a symbolic link). Throws
@@ -59,7 +64,10 @@ public final class SourceIndex {
     /// removes it and builds a new one.
     public init(path: String) throws(StorageError) {
         database = try SQLiteDatabase(path: path, followSymlinks: false)
-        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL")
+        // WAL with NORMAL: a crash may lose the last transactions (the indexer adds those files
+        // again), never the file. 8 MB of cache keeps a large file's inserts out of the WAL
+        // until the commit.
+        try database.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-8192")
         let version = try database.scalarInt("PRAGMA user_version") ?? 0
         if version == 0 {
             try database.transaction { () throws(StorageError) in
@@ -69,7 +77,7 @@ public final class SourceIndex {
         } else if version != Self.schemaVersion {
             throw StorageError.invalid(path: path, reason: "index schema version \(version), expected \(Self.schemaVersion)")
         }
-        guard try database.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('files','features','features_box')") == 3 else {
+        guard try database.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('files','features','features_cell')") == 3 else {
             throw StorageError.invalid(path: path, reason: "not a tiledrop source index (tables missing)")
         }
     }
@@ -80,7 +88,8 @@ public final class SourceIndex {
             name TEXT NOT NULL UNIQUE,
             size INTEGER NOT NULL,
             features INTEGER NOT NULL,
-            without_ids INTEGER NOT NULL
+            without_ids INTEGER NOT NULL,
+            max_source_id INTEGER
         );
         CREATE TABLE features (
             id INTEGER PRIMARY KEY,
@@ -89,23 +98,24 @@ public final class SourceIndex {
             length INTEGER NOT NULL,
             source_id INTEGER,
             key TEXT,
+            level INTEGER,
+            start INTEGER,
             west REAL, south REAL, east REAL, north REAL
         );
-        CREATE INDEX features_file ON features (file, offset);
+        CREATE INDEX features_cell ON features (file, start);
         CREATE INDEX features_key ON features (key) WHERE key IS NOT NULL;
-        CREATE INDEX features_source_id ON features (source_id) WHERE source_id IS NOT NULL;
-        CREATE VIRTUAL TABLE features_box USING rtree(id, west, east, south, north);
-        PRAGMA user_version = 1;
+        PRAGMA user_version = 2;
         """
 
     // MARK: files
 
     /// Every indexed file.
     public func files() throws(StorageError) -> [IndexedFile] {
-        let s = try database.prepare("SELECT name, size, features, without_ids FROM files")
+        let s = try database.prepare("SELECT name, size, features, without_ids, max_source_id FROM files")
         var out: [IndexedFile] = []
         while try s.step() {
-            out.append(IndexedFile(name: s.text(0) ?? "", size: s.int(1), features: Int(s.int(2)), withoutIDs: Int(s.int(3))))
+            out.append(IndexedFile(name: s.text(0) ?? "", size: s.int(1), features: Int(s.int(2)), withoutIDs: Int(s.int(3)),
+                                   maxSourceID: s.isNull(4) ? nil : s.int(4)))
         }
         return out
     }
@@ -123,20 +133,19 @@ public final class SourceIndex {
             }
             try database.prepare("INSERT INTO files (name, size, features, without_ids) VALUES (?, ?, 0, 0)").run([.text(name), .int(size)])
             let file = database.lastInsertRowID
-            let row = try database.prepare("INSERT INTO features (file, offset, length, source_id, key, west, south, east, north) VALUES (?,?,?,?,?,?,?,?,?)")
-            let box = try database.prepare("INSERT INTO features_box (id, west, east, south, north) VALUES (?,?,?,?,?)")
+            let row = try database.prepare("INSERT INTO features (file, offset, length, source_id, key, level, start, west, south, east, north) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
             var count = 0, withoutIDs = 0
+            var maxID: Int64?
             try fill { (e: Entry) throws in
                 let b = e.bbox
                 try row.run([.int(file), .int(e.offset), .int(Int64(e.length)), e.sourceID.map(SQLiteValue.int) ?? .null,
-                              e.key.map(SQLiteValue.text) ?? .null, Self.value(b?.west), Self.value(b?.south), Self.value(b?.east), Self.value(b?.north)])
-                if let b {
-                    try box.run([.int(database.lastInsertRowID), .double(b.west), .double(b.east), .double(b.south), .double(b.north)])
-                }
+                              e.key.map(SQLiteValue.text) ?? .null, e.cell.map { .int(Int64($0.level)) } ?? .null, e.cell.map { .int($0.start) } ?? .null,
+                              Self.value(b?.west), Self.value(b?.south), Self.value(b?.east), Self.value(b?.north)])
                 count += 1
-                if e.sourceID == nil { withoutIDs += 1 }
+                if let id = e.sourceID { maxID = max(maxID ?? id, id) } else { withoutIDs += 1 }
             }
-            try database.prepare("UPDATE files SET features = ?, without_ids = ? WHERE id = ?").run([.int(Int64(count)), .int(Int64(withoutIDs)), .int(file)])
+            try database.prepare("UPDATE files SET features = ?, without_ids = ?, max_source_id = ? WHERE id = ?")
+                .run([.int(Int64(count)), .int(Int64(withoutIDs)), maxID.map(SQLiteValue.int) ?? .null, .int(file)])
             try database.execute("COMMIT")
             return true
         } catch {
@@ -151,7 +160,6 @@ public final class SourceIndex {
         try database.transaction { () throws(StorageError) in
             for name in names {
                 guard let file = try database.scalarInt("SELECT id FROM files WHERE name = ?", [.text(name)]) else { continue }
-                try database.prepare("DELETE FROM features_box WHERE id IN (SELECT id FROM features WHERE file = ?)").run([.int(file)])
                 try database.prepare("DELETE FROM features WHERE file = ?").run([.int(file)])
                 try database.prepare("DELETE FROM files WHERE id = ?").run([.int(file)])
             }
@@ -177,7 +185,8 @@ public final class SourceIndex {
             guard base == size else { throw StorageError.invalid(path: database.path, reason: "merged size \(size) is not the parts' \(base)") }
             try database.prepare("""
                 UPDATE files SET features = (SELECT count(*) FROM features WHERE file = ?1),
-                                 without_ids = (SELECT count(*) FROM features WHERE file = ?1 AND source_id IS NULL) WHERE id = ?1
+                                 without_ids = (SELECT count(*) FROM features WHERE file = ?1 AND source_id IS NULL),
+                                 max_source_id = (SELECT max(source_id) FROM features WHERE file = ?1) WHERE id = ?1
                 """).run([.int(target)])
         }
     }
@@ -185,32 +194,44 @@ public final class SourceIndex {
     // MARK: lookups
 
     /// Features in `file` whose box intersects `box` (edges touching count), in source order;
-    /// `body` returns false to stop early.
-    public func entries(in file: String, touching box: BoundingBox, _ body: (Entry) throws -> Bool) throws {
-        let s = try database.prepare("""
-            SELECT f.offset, f.length, f.source_id, f.key, f.west, f.south, f.east, f.north
-            FROM features_box b JOIN features f ON f.id = b.id
-            WHERE b.east >= ?1 AND b.west <= ?2 AND b.north >= ?3 AND b.south <= ?4
-              AND f.file = (SELECT id FROM files WHERE name = ?5)
-              AND f.east >= ?1 AND f.west <= ?2 AND f.north >= ?3 AND f.south <= ?4
-            ORDER BY f.offset
-            """)
-        try s.bind([.double(box.west), .double(box.east), .double(box.south), .double(box.north), .text(file)])
-        while try s.step() {
-            guard try body(Self.entry(s)) else { return }
+    /// `probes` (`SourceCell.probes` for the same box, in the projection the entries' cells
+    /// were made with) narrow the rows read. `body` returns false to stop early. Holds the
+    /// matching entries of the file (not their features) while it sorts them.
+    public func entries(in file: String, probes: [SourceCell.Probe], touching box: BoundingBox, _ body: (Entry) throws -> Bool) throws {
+        guard let fileID = try database.scalarInt("SELECT id FROM files WHERE name = ?", [.text(file)]) else { return }
+        let columns = "offset, length, source_id, key, west, south, east, north, level, start"
+        let exact = try database.prepare("SELECT \(columns) FROM features WHERE file = ? AND start = ? AND level = ?")
+        let range = try database.prepare("SELECT \(columns) FROM features WHERE file = ? AND start BETWEEN ? AND ? AND level >= ?")
+        var found: [Entry] = []
+        for probe in probes {
+            let s: SQLiteStatement
+            switch probe {
+            case .cell(let c):
+                s = exact
+                try s.bind([.int(fileID), .int(c.start), .int(Int64(c.level))])
+            case .range(let from, let to, let minLevel):
+                s = range
+                try s.bind([.int(fileID), .int(from), .int(to), .int(Int64(minLevel))])
+            }
+            while try s.step() {
+                let e = Self.entry(s)
+                if let b = e.bbox, b.intersects(box) { found.append(e) }
+            }
         }
+        found.sort { $0.offset < $1.offset }
+        for e in found { guard try body(e) else { return } }
     }
 
     /// The features whose GeoJSON `id` (compact JSON) is one of `keys`.
     public func entries(withKeys keys: some Collection<String>) throws(StorageError) -> [Hit] {
         let s = try database.prepare("""
-            SELECT f.offset, f.length, f.source_id, f.key, f.west, f.south, f.east, f.north, files.name
+            SELECT f.offset, f.length, f.source_id, f.key, f.west, f.south, f.east, f.north, f.level, f.start, files.name
             FROM features f JOIN files ON files.id = f.file WHERE f.key = ? ORDER BY files.name, f.offset
             """)
         var out: [Hit] = []
         for key in keys {
             try s.bind([.text(key)])
-            while try s.step() { out.append(Hit(file: s.text(8) ?? "", entry: Self.entry(s))) }
+            while try s.step() { out.append(Hit(file: s.text(10) ?? "", entry: Self.entry(s))) }
         }
         return out
     }
@@ -218,13 +239,14 @@ public final class SourceIndex {
     /// Features indexed, and the largest `tiledrop_id` among them.
     public func summary() throws(StorageError) -> (features: Int, maxSourceID: Int64?) {
         let features = try database.scalarInt("SELECT coalesce(sum(features), 0) FROM files") ?? 0
-        let maxID = try database.scalarInt("SELECT max(source_id) FROM features")
+        let maxID = try database.scalarInt("SELECT max(max_source_id) FROM files")
         return (Int(features), maxID)
     }
 
     private static func entry(_ s: SQLiteStatement) -> Entry {
         let bbox = s.isNull(4) ? nil : BoundingBox(west: s.double(4), south: s.double(5), east: s.double(6), north: s.double(7))
-        return Entry(offset: s.int(0), length: Int(s.int(1)), sourceID: s.isNull(2) ? nil : s.int(2), key: s.text(3), bbox: bbox)
+        let cell = s.isNull(8) ? nil : SourceCell(level: Int(s.int(8)), start: s.int(9))
+        return Entry(offset: s.int(0), length: Int(s.int(1)), sourceID: s.isNull(2) ? nil : s.int(2), key: s.text(3), bbox: bbox, cell: cell)
     }
 
     private static func value(_ d: Double?) -> SQLiteValue { d.map(SQLiteValue.double) ?? .null }

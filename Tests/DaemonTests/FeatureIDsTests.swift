@@ -61,7 +61,7 @@ final class FeatureIDsTests: XCTestCase {
         let everything = BoundingBox(west: -1000, south: -1000, east: 1000, north: 1000)
         var indexed: [String] = []
         for path in try desk.indexer.sourceFiles(map: map) {
-            try index.entries(in: FileSystem.name(of: path), touching: everything) { indexed.append("\(FileSystem.name(of: path)) \($0)"); return true }
+            try index.entries(in: FileSystem.name(of: path), probes: SourceCell.probes(mercator: everything), touching: everything) { indexed.append("\(FileSystem.name(of: path)) \($0)"); return true }
         }
         XCTAssertEqual(indexed, lines.filter { $0.entry.bbox != nil }.map { "\($0.file) \($0.entry)" }, file: file, line: line)
         XCTAssertEqual(try index.summary().features, lines.count, file: file, line: line)
@@ -97,6 +97,7 @@ final class FeatureIDsTests: XCTestCase {
         XCTAssertEqual(after.last?.feature?.geometry, .point(Position(lon: 60, lat: 6)))
         XCTAssertEqual(try counter(), 22)
         try assertIndexMatchesSources()
+        XCTAssertEqual(try desk.sources().first { $0.map == "m" }?.features, after.count, "the MTS source shows the index's count")
 
         // A replace drop starts over with new ids; the counter never goes back.
         try ingest([feature("r", lon: 0, lat: 0)], replace: true)
@@ -104,10 +105,16 @@ final class FeatureIDsTests: XCTestCase {
         try assertIndexMatchesSources()
     }
 
-    func testADroppedTiledropIdIsNotTrusted() throws {
+    func testADroppedTiledropIdIsNotTrustedAndAnOldStateDBCannotRepeatIds() throws {
         try ingest([feature("a", lon: 1, lat: 1), feature("b", lon: 2, lat: 2)])
         try ingest([#"{"type":"Feature","tiledrop_id":1,"properties":{},"geometry":{"type":"Point","coordinates":[3,3]}}"#])
         XCTAssertEqual(try scan().map(\.entry.sourceID), [1, 2, 3])
+        // A state.db restored from before these ingests: start-up raises the counter again.
+        try desk.store.with { db throws(StorageError) in try db.db.execute("UPDATE maps SET next_feature_id = 2") }
+        desk.ingestQueue.sync { desk.processor.refreshIndexes() }
+        XCTAssertEqual(try counter(), 4)
+        try ingest([feature("c", lon: 4, lat: 4)])
+        XCTAssertEqual(try scan().map(\.entry.sourceID), [1, 2, 3, 4])
     }
 
     func testSourcesWithoutIdsGetThemAtCompactionAndADamagedIndexIsRebuilt() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import GeoModel
+import Daemon
 import Storage
 import XCTest
 
@@ -38,7 +39,7 @@ final class FeatureIDRecoveryTests: XCTestCase {
         let everything = BoundingBox(west: -1000, south: -1000, east: 1000, north: 1000)
         for file in files {
             do {
-                try index.entries(in: file, touching: everything) { e in rows.append("\(file) \(e.offset) \(e.length) \(e.sourceID.map(String.init) ?? "-")"); return true }
+                try index.entries(in: file, probes: SourceCell.probes(mercator: everything), touching: everything) { e in rows.append("\(file) \(e.offset) \(e.length) \(e.sourceID.map(String.init) ?? "-")"); return true }
             } catch { return nil }
         }
         return rows
@@ -69,7 +70,7 @@ final class FeatureIDRecoveryTests: XCTestCase {
     func testIdsAndIndexSurviveKillsCompactionRestartsAndALostIndex() throws {
         let harness = try DaemonHarness(settleSeconds: 0.1, extraConfig: "max_source_files = 3\ndefault_maxzoom = 2")
         defer { harness.cleanUp() }
-        let perFile = 300
+        let perFile = 2000
         var dropped = 0
         for round in 0..<3 {
             try harness.start()
@@ -82,6 +83,8 @@ final class FeatureIDRecoveryTests: XCTestCase {
         }
         try harness.start()
         XCTAssertTrue(waitUntil(timeout: 90) { self.settled(harness, completed: dropped) }, "status: \(String(describing: try? harness.status())); log:\n\(harness.log.suffix(4000))")
+        print("FeatureIDRecoveryTests: \(harness.log.components(separatedBy: "resuming").count - 1) ingests resumed after kill -9, "
+              + "\(harness.log.components(separatedBy: "compacted").count - 1) compactions")
         try assertConsistent(harness, map: "ids", features: dropped * perFile)
         let before = try lines(harness, map: "ids").map(\.id)
 

@@ -101,6 +101,7 @@ final class ServiceClientsTests: XCTestCase {
         r = try client("tilesets", ["view-source", "alice", "pts"])
         XCTAssertEqual(try json(r.out)["files"], 1, r.err)
         XCTAssertNotNil(try json(r.out)["size_nice"]?.stringValue)
+        XCTAssertEqual(try json(r.out)["feature_count"], 20, "counted by the source index: \(r.out)")
 
         r = try client("tilesets", ["validate-recipe", "recipe.json"])
         XCTAssertEqual(try json(r.out)["valid"], true, r.err + r.out)

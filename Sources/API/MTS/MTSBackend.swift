@@ -6,11 +6,14 @@ public struct SourceSummary: Sendable, Equatable {
     public var map: String
     public var files: Int
     public var size: Int64
+    /// Features in the source, from the map's spatial index when it is up to date (nil otherwise).
+    public var features: Int?
 
-    public init(map: String, files: Int, size: Int64) {
+    public init(map: String, files: Int, size: Int64, features: Int? = nil) {
         self.map = map
         self.files = files
         self.size = size
+        self.features = features
     }
 }
 

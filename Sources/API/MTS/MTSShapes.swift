@@ -43,6 +43,8 @@ enum MTSShapes {
         o["id"] = .string(sourceID(owner: owner, map: s.map))
         o["size"] = .int(s.size)
         if detailed { o["size_nice"] = .string(sizeNice(s.size)) }
+        // Not an MTS field (MTS does not count); the name is MapHub's `feature_count`.
+        if detailed, let features = s.features { o["feature_count"] = .int(Int64(features)) }
         return .object(o)
     }
 
