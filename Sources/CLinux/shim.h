@@ -1,10 +1,9 @@
-// Linux interfaces Glibc's Swift module leaves out: epoll, eventfd, sendfile, accept4, malloc_trim.
+// Linux interfaces Glibc's Swift module leaves out: epoll, eventfd, sendfile, accept4.
 // No socket headers here: they belong to Glibc's module, and pulling them in would take
 // their declarations (SOCK_STREAM, …) away from it.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
-#include <malloc.h>
 
 // accept4(2) is declared only under _GNU_SOURCE; this wrapper makes it visible.
 static inline int clinux_accept4(int fd, int flags) {

@@ -41,6 +41,8 @@ public struct DaemonConfig: Sendable, Equatable {
     public var afterPublish: [String]?
     /// Longest the `after_publish` command may run per file before it is killed.
     public var afterPublishTimeout: Double = 300
+    /// Shortest time between two map previews of a tileset after incremental publishes.
+    public var previewInterval: Double = 30
     /// TCP addresses (`host:port`) the HTTP server listens on besides the Unix socket; none by default.
     public var listen: [ListenAddress] = []
     /// Most open HTTP connections (clamped below the descriptor limit).
@@ -239,6 +241,7 @@ public struct DaemonConfig: Sendable, Equatable {
                 }
             }
         case "after_publish_timeout": afterPublishTimeout = try Self.seconds(key, value)
+        case "preview_interval": previewInterval = try Self.seconds(key, value)
         case "carto_layergroup_ttl":
             let ttl = try Self.seconds(key, value)
             guard ttl >= 1 else { throw ConfigValueError(message: "carto_layergroup_ttl must be at least 1 second, not '\(value)'") }

@@ -26,8 +26,8 @@ final class PublishScheduler: @unchecked Sendable {
     private let fileSystem: FileSystem
     private let logger: Logger
     private let queue = DispatchQueue(label: "tiledrop.publish")
-    /// Map previews render here, so a picture never delays the next publish job.
-    private let previewQueue = DispatchQueue(label: "tiledrop.preview")
+    /// Renders map previews after publishes, off this queue.
+    private let previews: PreviewScheduler
     private let retiredSources: LockedStringSet
     private let book: RecipeBook
     /// The running job's tileset, id and progress (0–1), for the status.
@@ -50,6 +50,7 @@ final class PublishScheduler: @unchecked Sendable {
         self.logger = logger
         self.retiredSources = retiredSources
         book = recipes
+        previews = PreviewScheduler(logger: logger)
     }
 
     /// Start-up, before any job can run: re-queues jobs a crash interrupted and deletes the
@@ -343,10 +344,9 @@ final class PublishScheduler: @unchecked Sendable {
             defer { progress.finish() }
             // The job's `memory.peak_rss_bytes` is the daemon's peak while this job ran, from
             // a baseline without what earlier work freed but the allocator kept.
-            HeapMemory.releaseFreed()
+            Heap.releaseFreeMemory()
             TilingMemory.resetPeakRSS()
-            defer { HeapMemory.releaseFreed() }
-            let report = try publish(job.tileset, recipe: recipe, outputs: outputs)
+            let (report, incremental) = try publish(job.tileset, recipe: recipe, outputs: outputs)
             job.stage = .success
             job.published = epochMilliseconds()
             job.warnings = report.warnings
@@ -356,10 +356,7 @@ final class PublishScheduler: @unchecked Sendable {
             logger.info("tileset \(job.tileset): published \(outputs.joined(separator: " and ")) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s, \(report.tileCount) tiles (job \(job.id)); tiler memory peak \(report.memory.peak / 1_000_000) MB of \(report.memory.budget / 1_000_000) MB, peak RSS \((report.memory.peakRSS ?? 0) / 1_000_000) MB")
             for warning in report.warnings { logger.warning("tileset \(job.tileset): \(warning)") }
             let writer = MapPreviewWriter(config: config, fileSystem: fileSystem, logger: logger), tileset = job.tileset
-            previewQueue.async {
-                writer.write(tileset: tileset, recipe: recipe)
-                HeapMemory.releaseFreed()
-            }
+            previews.published(tileset, incremental: incremental, interval: config.previewInterval) { writer.write(tileset: tileset, recipe: recipe) }
         } catch TilingError.canceled where stopping.isRaised {
             return // still `processing`: `runPending` re-queues it
         } catch {
@@ -394,7 +391,7 @@ final class PublishScheduler: @unchecked Sendable {
 
     /// Publishes `tileset` incrementally when its recipe allows and only appends happened
     /// (`IncrementalPublisher`), else in full, keeping the incremental state when wanted.
-    private func publish(_ tileset: String, recipe: Recipe, outputs: [String]) throws -> PublishReport {
+    private func publish(_ tileset: String, recipe: Recipe, outputs: [String]) throws -> (report: PublishReport, incremental: Bool) {
         let incremental = IncrementalPublisher(config: config, fileSystem: fileSystem)
         // The files are listed once: what the tiler reads is what the saved state names.
         let files = try incremental.files(of: recipe, list: sourceFiles)
@@ -407,7 +404,7 @@ final class PublishScheduler: @unchecked Sendable {
             switch try incremental.publish(recipe: recipe, tileset: tileset, output: outputs[0], now: files, compactionParts: parts) {
             case .published(let report, let appended, let dirty):
                 logger.info("tileset \(tileset): appended \(appended) feature(s) incrementally, \(dirty) tile(s) updated in \(String(format: "%.3f", Date().timeIntervalSince(started))) s")
-                return report
+                return (report, true)
             case .rebuild(let why):
                 logger.info("tileset \(tileset): full rebuild: \(why)")
             }
@@ -417,10 +414,10 @@ final class PublishScheduler: @unchecked Sendable {
         publisher.progress = { box.update($0) }
         publisher.shouldCancel = { stopping.isRaised }
         if wanted { publisher.incrementalState = [IncrementalPublisher.sourcesKey: IncrementalPublisher.encode(files)] }
-        return try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir, resolveSource: { source in
+        return (try publisher.publish(recipe: recipe, recipeDirectory: config.recipesDir, resolveSource: { source in
             guard let list = files[source] else { throw DaemonError.other("unknown source '\(source)'; use tiledrop://tileset-source/<map> or a file path") }
             return GeoJSONSeqSource(paths: list.map(\.path))
-        }, outputPaths: outputs)
+        }, outputPaths: outputs), false)
     }
 
     /// The committed source files of `tiledrop://tileset-source/<map>`, in ingest order.

@@ -42,6 +42,7 @@ final class SharedConfig: @unchecked Sendable {
         Key(name: "outputs") { $0.outputs.map(\.rawValue).joined(separator: ", ") },
         Key(name: "after_publish") { $0.afterPublish?.joined(separator: " ") ?? "(none)" },
         Key(name: "after_publish_timeout") { "\($0.afterPublishTimeout)" },
+        Key(name: "preview_interval") { "\($0.previewInterval)" },
         Key(name: "carto_layergroup_ttl") { "\($0.cartoLayerGroupTTL)" },
     ]
 
@@ -90,6 +91,7 @@ final class SharedConfig: @unchecked Sendable {
         merged.outputs = fresh.outputs
         merged.afterPublish = fresh.afterPublish
         merged.afterPublishTimeout = fresh.afterPublishTimeout
+        merged.previewInterval = fresh.previewInterval
         merged.cartoLayerGroupTTL = fresh.cartoLayerGroupTTL
         value = merged
         return Reload(changed: SharedConfig.reloadable.compactMap { key in

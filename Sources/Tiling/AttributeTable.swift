@@ -81,6 +81,13 @@ struct UInt32Map: Sendable {
         }
     }
 
+    /// Sets the value of `key`, which must be present.
+    mutating func set(_ key: UInt32, to value: UInt32) {
+        var i = Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask
+        while UInt32(truncatingIfNeeded: slots[i] >> 32) != key || slots[i] == UInt32Map.empty { i = (i + 1) & mask }
+        slots[i] = UInt64(key) << 32 | UInt64(value)
+    }
+
     /// The value for `key`, inserting `make()` when absent.
     mutating func value(for key: UInt32, orInsert make: () -> UInt32) -> UInt32 {
         var i = Int(truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15) >> 40) & mask

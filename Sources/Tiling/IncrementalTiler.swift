@@ -226,7 +226,10 @@ public struct IncrementalTiler {
                 if let saved { out.append(saved) }
                 continue
             }
-            var builder = try oldRange.map { try MVTLayerBuilder(resuming: raw, range: $0) } ?? MVTLayerBuilder(name: layer.name, extent: UInt32(layer.extent))
+            var builder = MVTLayerBuilder(name: layer.name, extent: UInt32(layer.extent))
+            if let oldRange {
+                do { builder = try MVTLayerBuilder(resuming: raw, range: oldRange) } catch { return nil }
+            }
             let wasCapped = (saved?.dropped ?? 0) > 0
             var record = saved ?? TileLayerRecord(tile: id, layer: li, size: 0, points: 0, lines: 0, polygons: 0,
                                                   hash: FNV1a().value, requiredSize: nil, dropped: 0)

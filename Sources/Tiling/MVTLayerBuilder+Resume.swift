@@ -1,10 +1,18 @@
-/// Continuing a layer tiledrop already encoded, without decoding its features.
+/// The keys and values of a stored layer, each by its encoded field (tag, length, bytes):
+/// a new feature's key or value with the same encoding reuses that index.
+struct ResumedFields: Sendable {
+    var keys: [ArraySlice<UInt8>: UInt32] = [:]
+    var values: [ArraySlice<UInt8>: UInt32] = [:]
+}
+
+/// Continuing a layer tiledrop already encoded, without decoding it.
 ///
 /// The incremental tiler extends a stored tile's layer with appended features. A full run
 /// would have added the stored features first, in the same order, so their messages, keys and
-/// values are already the bytes it would write: they are copied as they are, and only the keys
-/// and values are read back, so the new features reuse their indices and introduce the rest
-/// in first-use order. Geometry is never decoded, which keeps a dense low-zoom tile cheap.
+/// values are already the bytes it would write: they are copied as they are. Keys and values
+/// are indexed by their encoded bytes (nothing is decoded into strings or values), so the new
+/// features reuse their indices and introduce the rest in first-use order. That keeps a dense
+/// low-zoom tile, with tens of thousands of values, cheap to extend.
 extension MVTLayerBuilder {
     /// The layers of an encoded tile, by name, with each layer message's byte range in `tile`
     /// (nothing inside a layer is decoded but its name).
@@ -38,14 +46,14 @@ extension MVTLayerBuilder {
     /// A builder holding the layer message `tile[range]` as tiledrop's builder wrote it
     /// (version, name, features, keys, values, extent): `encoded()` gives those bytes back and
     /// further features go after the stored ones. Throws when the layer is not one this
-    /// builder could have written (fields out of order, a repeated key or value).
+    /// builder could have written (fields out of order, a repeated key).
     init(resuming tile: [UInt8], range: Range<Int>) throws(TilingError) {
         var r = ProtobufReader(tile, from: range.lowerBound, to: range.upperBound)
         var name: String?, extent: UInt64?
         var section = 0  // 0 version/name, 1 features, 2 keys, 3 values, 4 extent
         var features: [UInt8] = [], keyFields: [UInt8] = [], valueFields: [UInt8] = []
-        var keys: [String] = [], values: [MVTValue] = []
-        var count = 0
+        var fields = ResumedFields()
+        var count = 0, keyCount = 0, valueCount = 0
         func order(_ s: Int) throws(TilingError) {
             guard s >= section else { throw .invalidTile("stored layer fields are not in the order tiledrop writes them") }
             section = s
@@ -65,14 +73,16 @@ extension MVTLayerBuilder {
                 count += 1
             case (3, 2):
                 try order(2)
-                guard let key = String(validating: tile[try r.lengthDelimited()], as: UTF8.self) else { throw .invalidTile("stored layer key is not UTF-8") }
-                keys.append(key)
+                _ = try r.lengthDelimited()
+                guard fields.keys.updateValue(UInt32(keyCount), forKey: tile[start..<r.pos]) == nil else { throw .invalidTile("stored layer repeats a key") }
+                keyCount += 1
                 keyFields.append(contentsOf: tile[start..<r.pos])
             case (4, 2):
                 try order(3)
-                let v = try r.lengthDelimited()
-                var vr = ProtobufReader(tile, from: v.lowerBound, to: v.upperBound)
-                values.append(try MVTValue.decode(&vr))
+                _ = try r.lengthDelimited()
+                // NaN is never equal to itself, so the tiler gives each NaN its own value: keep the first.
+                if fields.values[tile[start..<r.pos]] == nil { fields.values[tile[start..<r.pos]] = UInt32(valueCount) }
+                valueCount += 1
                 valueFields.append(contentsOf: tile[start..<r.pos])
             case (5, 0): try order(4); extent = try r.varint()
             default: throw .invalidTile("stored layer has field \(field) (wire type \(wire)), which tiledrop does not write")
@@ -80,18 +90,9 @@ extension MVTLayerBuilder {
         }
         guard let name, let extent, extent > 0, extent <= UInt64(UInt32.max) else { throw .invalidTile("stored layer lacks its name or extent") }
         self.init(name: name, extent: UInt32(extent))
-        for k in keys {
-            let id = local.intern(key: k)
-            guard keyRefs.index(for: id, next: UInt32(keyCount)).inserted else { throw .invalidTile("stored layer \(name) repeats key \(k)") }
-            keyCount += 1
-        }
-        for v in values {
-            let id = local.intern(value: v)
-            guard valueRefs.index(for: id, next: UInt32(valueCount)).inserted else { throw .invalidTile("stored layer \(name) repeats a value") }
-            valueCount += 1
-        }
-        self.keys = keys
-        self.values = values
+        self.keyCount = keyCount
+        self.valueCount = valueCount
+        resumed = fields
         self.features.bytes = features
         self.keyFields = keyFields
         self.valueFields = valueFields

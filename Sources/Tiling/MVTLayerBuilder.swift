@@ -6,7 +6,7 @@
 public struct MVTLayerBuilder: Sendable {
     public let name: String
     public let extent: UInt32
-    // Internal setters: `init(resuming:range:)` (MVTLayerBuilder+Resume) fills them from a stored layer.
+    /// The keys and values added (a resumed builder lists only those added after resuming).
     public internal(set) var keys: [String] = []
     public internal(set) var values: [MVTValue] = []
     /// Interns attributes given as strings (the public path); the tiler passes its own table.
@@ -25,6 +25,9 @@ public struct MVTLayerBuilder: Sendable {
 
     var keyCount = 0
     var valueCount = 0
+    /// The stored layer's keys and values by their encoded fields, when the builder resumes
+    /// one (`init(resuming:range:)`); nil for a layer built from scratch.
+    var resumed: ResumedFields?
     private var tags: [UInt32] = []
 
     /// Adds a feature; `geometry` must be a non-empty command stream for `type`.
@@ -58,24 +61,34 @@ public struct MVTLayerBuilder: Sendable {
         for i in 0..<count {
             let key = attributes!.loadUnaligned(fromByteOffset: i * stride, as: UInt32.self)
             let value = attributes!.loadUnaligned(fromByteOffset: i * stride + 4, as: UInt32.self)
-            let k = keyRefs.index(for: key, next: UInt32(keyCount))
+            var k = keyRefs.index(for: key, next: UInt32(keyCount))
             if k.inserted {
-                keyCount += 1
                 let field = table.keyFields[Int(key)]
-                added += field.count
-                if !measureOnly {
-                    keys.append(table.keys[Int(key)])
-                    keyFields.append(contentsOf: field)
+                if let stored = resumed?.keys[field[...]] {
+                    keyRefs.set(key, to: stored)
+                    k.value = stored
+                } else {
+                    keyCount += 1
+                    added += field.count
+                    if !measureOnly {
+                        keys.append(table.keys[Int(key)])
+                        keyFields.append(contentsOf: field)
+                    }
                 }
             }
-            let v = valueRefs.index(for: value, next: UInt32(valueCount))
+            var v = valueRefs.index(for: value, next: UInt32(valueCount))
             if v.inserted {
-                valueCount += 1
                 let field = table.valueFields[Int(value)]
-                added += field.count
-                if !measureOnly {
-                    values.append(table.values[Int(value)])
-                    valueFields.append(contentsOf: field)
+                if let stored = resumed?.values[field[...]], !table.values[Int(value)].isNaN {
+                    valueRefs.set(value, to: stored)
+                    v.value = stored
+                } else {
+                    valueCount += 1
+                    added += field.count
+                    if !measureOnly {
+                        values.append(table.values[Int(value)])
+                        valueFields.append(contentsOf: field)
+                    }
                 }
             }
             tags.append(k.value)

@@ -13,6 +13,15 @@ public enum MVTValue: Sendable, Hashable {
     case sint(Int64)
     case bool(Bool)
 
+    /// A float or double NaN: never equal to itself, so tables never share it.
+    var isNaN: Bool {
+        switch self {
+        case .float(let f): f.isNaN
+        case .double(let d): d.isNaN
+        default: false
+        }
+    }
+
     /// The value a GeoJSON property becomes in a tile, or nil for `null` (which MVT cannot hold).
     ///
     /// Non-negative integers use `uint`, negative ones `sint` (the compact zig-zag form), other

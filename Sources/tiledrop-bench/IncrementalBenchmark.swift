@@ -12,8 +12,9 @@ import Glibc
 /// drops and, for the largest size, 100-city drops spread over the world. Each figure is the
 /// time from the ingest's completion (`ingests.updated_at`) to the job's success
 /// (`jobs.published`), read from `state.db`; the daemon's own line (`appended … in S s`) is
-/// printed beside it. Each drop waits until the previous publish's map preview is rendered,
-/// so no other work of the daemon overlaps the measured publish. Peak RSS is the job's own
+/// printed beside it. Each drop waits until the previous publish's map preview is rendered
+/// (`preview_interval = 0`: one after every publish), so no other work of the daemon overlaps
+/// the measured publish. Peak RSS is the job's own
 /// (`jobs.memory.peak_rss_bytes`: the daemon's peak while the job ran, baseline included).
 enum IncrementalBenchmark {
     static func run(arguments: [String]) -> Int32 {
@@ -136,7 +137,7 @@ enum IncrementalBenchmark {
 
         func prepare() throws {
             try FileManager.default.createDirectory(atPath: root + "/drop/cities", withIntermediateDirectories: true)
-            try "settle_seconds = 0.1\nscan_interval_seconds = 2\nlog_level = info\ndefault_maxzoom = 10\n".write(toFile: root + "/tiledrop.conf", atomically: true, encoding: .utf8)
+            try "settle_seconds = 0.1\nscan_interval_seconds = 2\nlog_level = info\ndefault_maxzoom = 10\npreview_interval = 0\n".write(toFile: root + "/tiledrop.conf", atomically: true, encoding: .utf8)
         }
 
         func start() throws {

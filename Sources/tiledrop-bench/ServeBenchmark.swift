@@ -18,6 +18,13 @@ enum ServeBenchmark {
             return 69
         }
         let seconds = arguments.first.flatMap(Int.init) ?? 10
+        // `--background nice` measures the publish case with `background_scheduling = nice`
+        // (the nice value alone) instead of the default SCHED_IDLE, for comparison.
+        let scheduling = arguments.firstIndex(of: "--background").flatMap { arguments.indices.contains($0 + 1) ? arguments[$0 + 1] : nil } ?? "idle"
+        guard scheduling == "idle" || scheduling == "nice" else {
+            print("serve: --background must be idle or nice, not '\(scheduling)'")
+            return 64
+        }
         let binDir = String(CommandLine.arguments[0].prefix(upTo: CommandLine.arguments[0].lastIndex(of: "/") ?? CommandLine.arguments[0].startIndex))
         let tiledrop = (binDir.isEmpty ? "." : binDir) + "/tiledrop"
         let work = "/tmp/tiledrop-bench-serve-\(getpid())"
@@ -48,7 +55,7 @@ enum ServeBenchmark {
         print("\(paths.count) tiles; wrk picks among \(sample.count) at random")
 
         let tdPort = freePort(), ngPort = freePort()
-        write(work + "/tiledrop.conf", "listen = 127.0.0.1:\(tdPort)\nowner = bench\nlog_level = warning\nsettle_seconds = 0.2\n")
+        write(work + "/tiledrop.conf", "listen = 127.0.0.1:\(tdPort)\nowner = bench\nlog_level = warning\nsettle_seconds = 0.2\nbackground_scheduling = \(scheduling)\n")
         // The map published during the last run: 8 MB of points, lines and polygons to z13.
         mkdir(work + "/root/recipes", 0o755)
         write(work + "/root/recipes/other.json", #"{"version":1,"layers":{"other":{"source":"tiledrop://tileset-source/other","minzoom":0,"maxzoom":13}}}"#)
@@ -125,7 +132,7 @@ enum ServeBenchmark {
         | tiledrop | \(Int(td.rps)) | \(fmt(td.p99)) ms | \(rss / 1024) MB |
         | nginx (static files) | \(Int(ng.rps)) | \(fmt(ng.p99)) ms | |
         | tiledrop + 1,000 idle connections + a slow client | \(Int(loaded.rps)) | \(fmt(loaded.p99)) ms | \(rssLoaded / 1024) MB |
-        | tiledrop while publishing another tileset | \(Int(publishing.rps)) | \(fmt(publishing.p99)) ms | \(rssPublishing / 1024) MB |
+        | tiledrop while publishing another tileset (background_scheduling = \(scheduling)) | \(Int(publishing.rps)) | \(fmt(publishing.p99)) ms | \(rssPublishing / 1024) MB |
         tiledrop / nginx throughput: \(fmt(td.rps / max(ng.rps, 1)))x; the publish ran during \(overlap) (it took \(publishEnd.map { fmt($0 - publishStart) } ?? "?") s)
         load average at the end: \(loadAverage())
         \(td.errors.isEmpty && ng.errors.isEmpty && loaded.errors.isEmpty && publishing.errors.isEmpty ? "" : "errors: tiledrop \(td.errors) nginx \(ng.errors) loaded \(loaded.errors) publishing \(publishing.errors)")

@@ -22,7 +22,7 @@ default:
            tiledrop-bench pmtiles [options]   publish MBTiles only vs MBTiles + PMTiles (overhead, sizes)
            tiledrop-bench incremental [options] daemon: 1 and 100 features appended to 10k-145k cities (s, RSS)
            tiledrop-bench source-index [options] stable ids + spatial index on 145k cities: build, tile and id lookups, ingest slowdown
-           tiledrop-bench serve [SECONDS]     tile server vs nginx static files under wrk (requests/s, p99, RSS)
+           tiledrop-bench serve [SECONDS] [--background idle|nice]  tile server vs nginx static files under wrk (requests/s, p99, RSS)
            tiledrop-bench carto [--tiles N]   CARTO layer group .mvt/.png vs plain vector and raster tiles (medians, ratios)
     Build with `swift build -c release` first; benchmarks are programs, not tests.
     """)

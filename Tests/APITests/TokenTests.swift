@@ -13,6 +13,16 @@ final class TokenTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// Ids are command-line arguments (`token revoke ID`): none may start with "-" (with 300
+    /// random ids, about 99 % of runs would meet one if the store did not prevent it).
+    func testTokenIdsNeverStartWithADash() throws {
+        let store = TokenStore(path: dir + "/tokens")
+        for _ in 0..<300 {
+            let (_, record) = try store.create(owner: "alice", scopes: ["tilesets:read"], now: 1)
+            XCTAssertFalse(record.id.hasPrefix("-"), record.id)
+        }
+    }
+
     func testTokensAreMapboxShapedStoredAsDigestsAndRevocable() throws {
         let store = TokenStore(path: dir + "/tokens")
         let (token, record) = try store.create(owner: "alice", scopes: ["tilesets:read", "tilesets:list"], now: 1)

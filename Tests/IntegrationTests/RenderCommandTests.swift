@@ -82,8 +82,31 @@ final class RenderCommandTests: XCTestCase {
         XCTAssertEqual(try DaemonHarness.run(["preview", "shapes", "-o", out, "--size", "0x5"]).status, 64)
     }
 
+    /// After incremental publishes the preview is drawn at most once per `preview_interval`:
+    /// appends within it share one deferred picture, which shows all of them.
+    func testPreviewsAfterAppendsAreDeferredAndCoalesced() throws {
+        let harness = try DaemonHarness(extraConfig: "preview_interval = 4")
+        defer { harness.cleanUp() }
+        try harness.start()
+        func drop(_ n: Int) throws {
+            let point = #"{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [\#(n * 10), \#(n * 5)]}}"#
+            try harness.drop(Data((point + "\n").utf8), map: "spots", name: "p\(n).geojsonl")
+        }
+        func rendered() -> Int { harness.log.components(separatedBy: "map spots: preview").count - 1 }
+        try drop(0)
+        XCTAssertTrue(waitUntil(timeout: 60) { rendered() == 1 }, harness.log)
+        try drop(1)
+        XCTAssertTrue(waitUntil(timeout: 60) { harness.log.contains("tileset spots: map preview deferred") }, harness.log)
+        try drop(2)
+        XCTAssertTrue(waitUntil(timeout: 60) { harness.log.components(separatedBy: "feature(s) incrementally").count - 1 == 2 }, harness.log)
+        XCTAssertEqual(rendered(), 1, "no picture within the interval: \(harness.log)")
+        XCTAssertTrue(waitUntil(timeout: 60) { rendered() == 2 }, harness.log)
+        XCTAssertEqual(harness.log.components(separatedBy: "map preview deferred").count - 1, 1, "the second append joined the deferred picture: \(harness.log)")
+        XCTAssertEqual(harness.stop(), 0)
+    }
+
     func testDaemonRendersTheMapPreviewAfterEachPublish() throws {
-        let harness = try DaemonHarness()
+        let harness = try DaemonHarness(extraConfig: "preview_interval = 0")
         defer { harness.cleanUp() }
         try harness.start()
         let square = ##"{"type": "Feature", "properties": {"fill": "#00aa00"}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]]}}"##

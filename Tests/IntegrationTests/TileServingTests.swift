@@ -124,4 +124,26 @@ final class TileServingTests: XCTestCase {
         XCTAssertEqual(try tile(), 200, "public again at once")
         XCTAssertEqual(harness.stop(), 0)
     }
+
+    /// The server keeps served tiles in memory (`TileBytesCache`); an incremental publish that
+    /// updates the file in place (same inode) is seen by the next request all the same.
+    func testAnInPlaceIncrementalUpdateIsServedAtOnce() throws {
+        let port = try TokensAndOperatorTests.freePort()
+        let harness = try DaemonHarness(extraConfig: "listen = 127.0.0.1:\(port)\nowner = alice")
+        defer { harness.cleanUp() }
+        try harness.start()
+        // Spread over the world, so that one new point touches few of the tileset's tiles.
+        let spread: [(Double, Double)] = (0..<40).map { (i: Int) -> (Double, Double) in (-170.0 + Double(i) * 8.5, -60.0 + Double(i % 12) * 10.0) }
+        try harness.drop(points("a", spread), map: "berlin", name: "a.geojson")
+        XCTAssertTrue(waitUntil(timeout: 60) { (try? harness.status())?["jobs"]?["success"]?.intValue == 1 }, harness.log)
+        let inode = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: harness.root + "/tiles/berlin.mbtiles")[.systemFileNumber] as? UInt64)
+        for _ in 0..<2 { XCTAssertFalse(try TokensAndOperatorTests.tcp(port, "GET", "/v4/alice.berlin/0/0/0.mvt").body.contains("new0")) }
+
+        try harness.drop(points("new", [(13.2, 52.6)]), map: "berlin", name: "b.geojson")
+        XCTAssertTrue(waitUntil(timeout: 60) { (try? harness.status())?["jobs"]?["success"]?.intValue == 2 }, harness.log)
+        XCTAssertTrue(harness.log.contains("incrementally"), "the second publish updated the file in place: " + harness.log)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: harness.root + "/tiles/berlin.mbtiles")[.systemFileNumber] as? UInt64, inode)
+        XCTAssertTrue(try TokensAndOperatorTests.tcp(port, "GET", "/v4/alice.berlin/0/0/0.mvt").body.contains("new0"), "no stale tile from the cache")
+        XCTAssertEqual(harness.stop(), 0)
+    }
 }

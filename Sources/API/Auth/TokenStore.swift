@@ -53,7 +53,10 @@ public final class TokenStore: @unchecked Sendable {
         guard !owner.isEmpty, owner.utf8.allSatisfy({ $0 > 0x20 && $0 != UInt8(ascii: "\"") && $0 < 0x7F }) else {
             throw TokenError(message: "the owner '\(owner)' must be a plain name (letters, digits, '-', '_', '.')")
         }
-        let id = Base64URL.encode(Self.randomBytes(9))
+        // The id is typed as an argument (`tiledrop token revoke ID`): never one starting with
+        // "-", which the command line would take for an option (1 in 64 random ids would).
+        var id = Base64URL.encode(Self.randomBytes(9))
+        while id.hasPrefix("-") { id = Base64URL.encode(Self.randomBytes(9)) }
         var header = JSONObject()
         header["u"] = .string(owner)
         header["a"] = .string(id)

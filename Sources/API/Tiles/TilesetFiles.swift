@@ -39,6 +39,9 @@ final class TilesetFiles: @unchecked Sendable {
         let isPrivate: Bool
         /// `TilesetChanges.generation` when `isPrivate` was read.
         let generation: UInt64
+        /// The same file opened for `pread` of its SQLite header (the change counter); nil
+        /// when it is not a rollback-journal database this connection reads (no tile cache then).
+        let header: RandomAccessFile?
 
         init(reader: MBTilesReader, status: FileStatus, isPrivate: Bool, generation: UInt64) throws(StorageError) {
             self.reader = reader
@@ -51,18 +54,49 @@ final class TilesetFiles: @unchecked Sendable {
             bounds = b.count == 4 ? b : [-180, -85.051129, 180, 85.051129]
             self.isPrivate = isPrivate
             self.generation = generation
+            header = Entry.openHeader(reader.path, inode: status.inode, device: status.device)
+        }
+
+        /// Opens `path` again for reading its header, if it is still the file the reader has
+        /// (same inode) and in rollback-journal mode (header byte 18 is 1; in WAL mode the
+        /// change counter does not follow every commit).
+        private static func openHeader(_ path: String, inode: UInt64, device: UInt64) -> RandomAccessFile? {
+            guard let file = try? RandomAccessFile.openForReading(path),
+                  let st = try? FileSystem().status(descriptor: file.descriptor, path: path), st.inode == inode, st.device == device,
+                  let header = try? file.read(at: 0, count: 28), header[18] == 1 else { return nil }
+            return file
+        }
+
+        /// The SQLite file change counter (big-endian, offset 24), or nil when unreadable.
+        func changeCounter() -> UInt32? {
+            guard let header, let b = try? header.read(at: 24, count: 4) else { return nil }
+            return UInt32(b[0]) << 24 | UInt32(b[1]) << 16 | UInt32(b[2]) << 8 | UInt32(b[3])
         }
     }
 
     private let backend: any Backend
     private let changes: TilesetChanges
+    /// Tiles read through `tile(_:_:)`, shared by every tileset of this instance.
+    let cache: TileBytesCache
     private let fileSystem = FileSystem()
     private let lock = NSLock()
     private var idle: [String: [Entry]] = [:]
 
-    init(backend: any Backend, changes: TilesetChanges = TilesetChanges()) {
+    init(backend: any Backend, changes: TilesetChanges = TilesetChanges(), cacheBytes: Int = 0) {
         self.backend = backend
         self.changes = changes
+        cache = TileBytesCache(maxBytes: cacheBytes)
+    }
+
+    /// Stored tile `id` of `entry`'s file, from the cache when the file has not changed since it
+    /// was read (see `TileBytesCache`), else from SQLite (and then kept).
+    func tile(_ entry: Entry, _ id: TileID) throws(StorageError) -> [UInt8]? {
+        guard cache.maxBytes > 0, let version = entry.changeCounter() else { return try entry.reader.tile(id) }
+        let key = TileBytesCache.Key(device: entry.device, inode: entry.inode, version: version, z: Int32(id.z), x: Int32(id.x), y: Int32(id.y))
+        if let hit = cache.tile(key) { return hit }
+        guard let data = try entry.reader.tile(id) else { return nil }
+        cache.store(key, data)
+        return data
     }
 
     /// Runs `body` with an open entry for tileset `name`; nil when `tiles/<name>.mbtiles` does not exist.
