@@ -111,6 +111,7 @@ extension StateDatabase {
         try db.transaction { () throws(StorageError) -> [String] in
             let files = try sourceFiles(map: map)
             try db.prepare("UPDATE ingests SET source_file = NULL WHERE map = ? AND source_file IS NOT NULL").run([.text(map)])
+            try db.prepare("DELETE FROM source_compactions WHERE map = ?").run([.text(map)])
             return files
         }
     }

@@ -50,6 +50,21 @@ final class StateDatabaseTests: XCTestCase {
         XCTAssertNil(try db.completedIngest(map: "m", sha256: "h0"), "replaced content may be dropped again")
     }
 
+    func testDeletingASourceForgetsItsCompactionLineage() throws {
+        let db = try StateDatabase(path: ":memory:")
+        for id in ["a", "b"] {
+            var r = record(id, state: .completed)
+            r.sourceFile = "/s/\(id).geojsonl"
+            try db.insertIngest(r)
+        }
+        try db.reassignSources(map: "m", from: [("/s/a.geojsonl", 1), ("/s/b.geojsonl", 2)], to: "/s/merged.geojsonl")
+        XCTAssertNotNil(try db.compactionParts(merged: "/s/merged.geojsonl"))
+        XCTAssertEqual(try db.detachAllSources(map: "m"), ["/s/merged.geojsonl"])
+        XCTAssertNil(try db.compactionParts(merged: "/s/merged.geojsonl"))
+        try db.reassignSources(map: "m", from: [("/s/x.geojsonl", 1)], to: "/s/other.geojsonl", lineage: false)
+        XCTAssertNil(try db.compactionParts(merged: "/s/other.geojsonl"), "a compaction that rewrote lines keeps no lineage")
+    }
+
     func testJobsCollapseAndOneActivePerTileset() throws {
         let db = try StateDatabase(path: ":memory:")
         let first = try db.enqueueJob(tileset: "t", id: "j1", now: 1)
