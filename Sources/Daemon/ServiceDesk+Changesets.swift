@@ -80,6 +80,27 @@ extension ServiceDesk {
             try fill(fd, staged)
         }
         let changeset = try ServiceDesk.parseChangeset(try fileSystem.readRegularFile(staged, maxBytes: ServiceDesk.maxChangesetBytes))
+        // On the ingest queue from the lookup to the commit: no other ingest or compaction of the
+        // map can slip in between, so the rewrite never drops a file appended meanwhile.
+        let (record, present, append) = try ingestQueue.sync { () throws -> (IngestRecord, Int, Bool) in
+            try applyChangeset(changeset, map: map)
+        }
+        guard record.state == .completed else {
+            throw ServiceError.invalid("the changeset could not be ingested: \(record.errors.joined(separator: "; ")) (ingest \(record.id))")
+        }
+        // The ingest queued the tileset's job already (its source changed); a second request
+        // would only add a rebuild with nothing new.
+        let queued = try database { db throws(StorageError) in try db.jobs(tileset: tileset, limit: 1) }.first
+        let job = try queued.flatMap { $0.created >= record.updatedAt ? $0.id : nil } ?? publish(tileset: tileset)
+        logger.info("tileset \(tileset): changeset with \(changeset.upserts.count) upsert(s) and \(changeset.deletes.count) delete(s) "
+                    + (append ? "appended to map \(map)" : "rewrote map \(map) (\(present) feature(s) replaced or deleted)") + "; job \(job)")
+        return ChangesetOutcome(jobID: job, upserts: changeset.upserts.count, deletes: changeset.deletes.count, replaced: present, appended: append)
+    }
+
+    /// Finds the changeset's ids in the map (its index), writes the new source file and ingests
+    /// it; runs on the ingest queue. Returns the ingest, the features found, and whether it
+    /// was an append.
+    private func applyChangeset(_ changeset: Changeset, map: String) throws -> (IngestRecord, Int, Bool) {
         let files = try database { db throws(StorageError) in try db.sourceFiles(map: map) }
         let hits = try changesetHits(map: map, files: files, keys: changeset.keys)
         let present = hits.count
@@ -101,7 +122,10 @@ extension ServiceDesk {
                 var ids: [String: Int64] = [:]
                 for h in hits { if let key = h.entry.key, let id = h.entry.sourceID, ids[key] == nil { ids[key] = id } }
                 for u in changeset.upserts {
-                    var f = try GeoJSONCoding.feature(from: JSONParser.parse(String(u.line)))
+                    var f: Feature
+                    do { f = try GeoJSONCoding.feature(from: JSONParser.parse(String(u.line))) } catch {
+                        throw ServiceError.invalid("changeset feature \(u.key): \(error); send a valid GeoJSON Feature")
+                    }
                     f.sourceID = ids[u.key]
                     var w = JSONWriter()
                     GeoJSONCoding.encode(f, into: &w)
@@ -115,17 +139,7 @@ extension ServiceDesk {
             discardStaged(out)
             throw error
         }
-        guard append || !changeset.upserts.isEmpty || present > 0 else { throw ServiceError.invalid("nothing to change") }
-        let record = try ingestStaged(out, map: map, filename: "changeset.geojsonl", group: nil, mode: append ? .append : .rewrite)
-        guard record.state == .completed else {
-            throw ServiceError.invalid("the changeset could not be ingested: \(record.errors.joined(separator: "; ")) (ingest \(record.id))")
-        }
-        // The ingest queued the tileset's job already (its source changed); a second request
-        // would only add a rebuild with nothing new.
-        let queued = try database { db throws(StorageError) in try db.jobs(tileset: tileset, limit: 1) }.first
-        let job = try queued.flatMap { $0.created >= record.updatedAt ? $0.id : nil } ?? publish(tileset: tileset)
-        logger.info("tileset \(tileset): changeset with \(changeset.upserts.count) upsert(s) and \(changeset.deletes.count) delete(s) "
-                    + (append ? "appended to map \(map)" : "rewrote map \(map) (\(present) feature(s) replaced or deleted)") + "; job \(job)")
-        return ChangesetOutcome(jobID: job, upserts: changeset.upserts.count, deletes: changeset.deletes.count, replaced: present, appended: append)
+        let record = try ingestStaged(out, map: map, filename: "changeset.geojsonl", group: nil, mode: append ? .append : .rewrite, onIngestQueue: true)
+        return (record, present, append)
     }
 }

@@ -79,8 +79,10 @@ extension ServiceDesk: UploadBackend {
         try ingestStaged(path, map: map, filename: filename, group: group, mode: replace ? .replace : .append)
     }
 
-    /// Hands a staged file to the ingest queue as a drop with `mode` and waits for the outcome.
-    func ingestStaged(_ path: String, map: String, filename: String, group: String?, mode: DropCandidate.Mode) throws -> IngestRecord {
+    /// Hands a staged file to the ingest queue as a drop with `mode` and waits for the outcome
+    /// (`onIngestQueue`: the caller runs on that queue already, so the ingest runs here).
+    func ingestStaged(_ path: String, map: String, filename: String, group: String?, mode: DropCandidate.Mode,
+                      onIngestQueue: Bool = false) throws -> IngestRecord {
         guard let status = try fileSystem.status(path), status.kind == .regular else {
             throw ServiceError.invalid("the upload vanished before it could be ingested")
         }
@@ -91,7 +93,7 @@ extension ServiceDesk: UploadBackend {
                                       name: filename, status: status)
         let id = UUID().uuidString.lowercased()
         let processor = self.processor
-        let accepted = ingestQueue.sync { processor.ingest(candidate, id: id) }
+        let accepted = onIngestQueue ? processor.ingest(candidate, id: id) : ingestQueue.sync { processor.ingest(candidate, id: id) }
         guard accepted else {
             discardStaged(path)
             throw ServiceError.unavailable("tiledrop cannot take data now: less than min_free_space is free under \(config.root); try again later")

@@ -99,6 +99,13 @@ final class FeatureIDsTests: XCTestCase {
         try assertIndexMatchesSources()
         XCTAssertEqual(try desk.sources().first { $0.map == "m" }?.features, after.count, "the MTS source shows the index's count")
 
+        // A rewrite whose upsert is not a valid feature is refused, naming it, and changes nothing.
+        let broken = [feature("f5", lon: 0, lat: 0, geometry: #"{"type":"LineString","coordinates":[[1,2]]}"#)]
+        XCTAssertThrowsError(try desk.publishChangeset(tileset: "m") { fd, name in
+            try FileSystem.writeAll(fd, Array((broken.joined(separator: "\n") + "\n").utf8)[...], target: name)
+        }) { XCTAssertTrue("\($0)".contains("f5") && "\($0)".contains("at least 2 positions"), "\($0)") }
+        XCTAssertEqual(try scan().map(\.entry.sourceID), after.map(\.entry.sourceID))
+
         // A replace drop starts over with new ids; the counter never goes back.
         try ingest([feature("r", lon: 0, lat: 0)], replace: true)
         XCTAssertEqual(try scan().map(\.entry.sourceID), [22])
