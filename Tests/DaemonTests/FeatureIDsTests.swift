@@ -10,24 +10,19 @@ import XCTest
 /// worker: ids through appends, compaction, changesets and old id-less sources; the index
 /// against a scan of the sources; the tile reader against brute force.
 final class FeatureIDsTests: XCTestCase {
-    private var root = ""
-    private var desk: ServiceDesk!
+    private var fixture: TemporaryDesk!
+    private var root: String { fixture.root }
+    private var desk: ServiceDesk { fixture.desk }
 
     override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "tiledrop-ids-" + UUID().uuidString.prefix(8)
-        var config = DaemonConfig(root: root)
-        config.owner = "alice"
-        config.defaultMaxzoom = 2
-        config.minFreeBytes = 0
-        config.maxSourceFiles = 3
-        desk = try ServiceDeskTests.makeDesk(config: config)
+        fixture = try TemporaryDesk(prefix: "tiledrop-ids-") {
+            $0.defaultMaxzoom = 2
+            $0.maxSourceFiles = 3
+        }
     }
 
     override func tearDownWithError() throws {
-        desk.ingestQueue.sync {}
-        desk.publisher.drain()
-        desk = nil
-        try? FileManager.default.removeItem(atPath: root)
+        fixture.tearDown()
     }
 
     private func feature(_ key: String, lon: Double, lat: Double, geometry: String? = nil) -> String {

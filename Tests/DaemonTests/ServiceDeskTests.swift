@@ -9,46 +9,16 @@ import XCTest
 /// The daemon side of the service APIs, on a real temporary root with the real ingest worker
 /// and publish queue: uploads land like drops, MapTiler uploads resume, tilesets and jobs.
 final class ServiceDeskTests: XCTestCase {
-    private var root = ""
-    private var desk: ServiceDesk!
+    private var fixture: TemporaryDesk!
+    private var root: String { fixture.root }
+    private var desk: ServiceDesk { fixture.desk }
 
     override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "tiledrop-desk-" + UUID().uuidString.prefix(8)
-        var config = DaemonConfig(root: root)
-        config.owner = "alice"
-        config.defaultMaxzoom = 3
-        config.minFreeBytes = 0
-        desk = try ServiceDeskTests.makeDesk(config: config)
+        fixture = try TemporaryDesk(prefix: "tiledrop-desk-") { $0.defaultMaxzoom = 3 }
     }
 
     override func tearDownWithError() throws {
-        desk.ingestQueue.sync {}
-        desk.publisher.drain()
-        desk = nil
-        try? FileManager.default.removeItem(atPath: root)
-    }
-
-    static func makeDesk(config: DaemonConfig) throws -> ServiceDesk {
-        // Not SCHED_IDLE: the work runs on this test process's own dispatch threads, which keep
-        // the policy and would run later tests' work only when the shared machine is idle.
-        var config = config
-        config.backgroundIdle = false
-        let fs = FileSystem()
-        for dir in [config.root, config.dropDir, config.sourcesDir, config.tilesDir, config.recipesDir, config.archiveDir, config.failedDir] {
-            try fs.createDirectories(dir)
-        }
-        let store = try StateStore(path: config.statePath, root: config.root)
-        let logger = Logger(level: .error)
-        let retired = LockedStringSet()
-        let cancellations = LockedStringSet()
-        let publisher = PublishScheduler(config: config, store: store, fileSystem: fs, logger: logger, retiredSources: retired,
-                                         recipes: RecipeBook(config: config, fileSystem: fs, logger: logger))
-        publisher.start() // the daemon starts the worker after recovery; here there is nothing to recover
-        let processor = IngestProcessor(config: config, store: store, fileSystem: fs, logger: logger, notes: StatusNotes(), cancellations: cancellations,
-                                        retiredSources: retired, onSourceChanged: { publisher.sourceChanged(map: $0) },
-                                        isStopping: { false })
-        return ServiceDesk(config: config, store: store, fileSystem: fs, logger: logger, processor: processor, publisher: publisher,
-                           ingestQueue: DispatchQueue(label: "test.ingest"), cancellations: cancellations, retiredSources: retired)
+        fixture.tearDown()
     }
 
     private let point = #"{"type":"Feature","properties":{"name":"a"},"geometry":{"type":"Point","coordinates":[10,50]}}"# + "\n"
