@@ -1,8 +1,61 @@
 /// The keys and values of a stored layer, each by its encoded field (tag, length, bytes):
-/// a new feature's key or value with the same encoding reuses that index.
+/// a new feature's key or value with the same encoding reuses that index (the first one with
+/// it: a NaN can appear twice).
+///
+/// The first few lookups scan the stored fields; only a layer asked more often gets a hash
+/// table. A one-feature append into a dense low-zoom tile (tens of thousands of values) then
+/// costs a few scans instead of hashing every value.
 struct ResumedFields: Sendable {
-    var keys: [ArraySlice<UInt8>: UInt32] = [:]
-    var values: [ArraySlice<UInt8>: UInt32] = [:]
+    /// The stored layer's bytes and the byte offsets where its key and value fields start.
+    let tile: [UInt8]
+    let keyStarts: [Int]
+    let valueStarts: [Int]
+    let keysEnd: Int
+    let valuesEnd: Int
+    private var keyTable: [ArraySlice<UInt8>: UInt32]?
+    private var valueTable: [ArraySlice<UInt8>: UInt32]?
+    private var lookups = 0
+    static let scansBeforeTable = 16
+
+    init(tile: [UInt8], keyStarts: [Int], keysEnd: Int, valueStarts: [Int], valuesEnd: Int) {
+        self.tile = tile
+        self.keyStarts = keyStarts
+        self.keysEnd = keysEnd
+        self.valueStarts = valueStarts
+        self.valuesEnd = valuesEnd
+    }
+
+    /// The index of the stored key encoded as `field`, or nil.
+    mutating func key(_ field: [UInt8]) -> UInt32? {
+        if keyTable == nil, lookups >= ResumedFields.scansBeforeTable { keyTable = ResumedFields.table(tile, keyStarts, keysEnd) }
+        lookups += 1
+        return keyTable.map { $0[field[...]] } ?? ResumedFields.scan(field, tile, keyStarts, keysEnd)
+    }
+
+    /// The index of the first stored value encoded as `field`, or nil.
+    mutating func value(_ field: [UInt8]) -> UInt32? {
+        if valueTable == nil, lookups >= ResumedFields.scansBeforeTable { valueTable = ResumedFields.table(tile, valueStarts, valuesEnd) }
+        lookups += 1
+        return valueTable.map { $0[field[...]] } ?? ResumedFields.scan(field, tile, valueStarts, valuesEnd)
+    }
+
+    private static func end(of i: Int, _ starts: [Int], _ last: Int) -> Int {
+        i + 1 < starts.count ? starts[i + 1] : last
+    }
+
+    private static func scan(_ field: [UInt8], _ tile: [UInt8], _ starts: [Int], _ last: Int) -> UInt32? {
+        for i in starts.indices where end(of: i, starts, last) - starts[i] == field.count {
+            if tile[starts[i]..<end(of: i, starts, last)].elementsEqual(field) { return UInt32(i) }
+        }
+        return nil
+    }
+
+    private static func table(_ tile: [UInt8], _ starts: [Int], _ last: Int) -> [ArraySlice<UInt8>: UInt32] {
+        var out: [ArraySlice<UInt8>: UInt32] = [:]
+        out.reserveCapacity(starts.count)
+        for i in starts.indices.reversed() { out[tile[starts[i]..<end(of: i, starts, last)]] = UInt32(i) }  // the first wins
+        return out
+    }
 }
 
 /// Continuing a layer tiledrop already encoded, without decoding it.
@@ -52,8 +105,9 @@ extension MVTLayerBuilder {
         var name: String?, extent: UInt64?
         var section = 0  // 0 version/name, 1 features, 2 keys, 3 values, 4 extent
         var features: [UInt8] = [], keyFields: [UInt8] = [], valueFields: [UInt8] = []
-        var fields = ResumedFields()
-        var count = 0, keyCount = 0, valueCount = 0
+        var keyStarts: [Int] = [], valueStarts: [Int] = []
+        var keysSeen = Set<ArraySlice<UInt8>>()
+        var count = 0
         func order(_ s: Int) throws(TilingError) {
             guard s >= section else { throw .invalidTile("stored layer fields are not in the order tiledrop writes them") }
             section = s
@@ -74,15 +128,13 @@ extension MVTLayerBuilder {
             case (3, 2):
                 try order(2)
                 _ = try r.lengthDelimited()
-                guard fields.keys.updateValue(UInt32(keyCount), forKey: tile[start..<r.pos]) == nil else { throw .invalidTile("stored layer repeats a key") }
-                keyCount += 1
+                guard keysSeen.insert(tile[start..<r.pos]).inserted else { throw .invalidTile("stored layer repeats a key") }
+                keyStarts.append(keyFields.count)
                 keyFields.append(contentsOf: tile[start..<r.pos])
             case (4, 2):
                 try order(3)
                 _ = try r.lengthDelimited()
-                // NaN is never equal to itself, so the tiler gives each NaN its own value: keep the first.
-                if fields.values[tile[start..<r.pos]] == nil { fields.values[tile[start..<r.pos]] = UInt32(valueCount) }
-                valueCount += 1
+                valueStarts.append(valueFields.count)
                 valueFields.append(contentsOf: tile[start..<r.pos])
             case (5, 0): try order(4); extent = try r.varint()
             default: throw .invalidTile("stored layer has field \(field) (wire type \(wire)), which tiledrop does not write")
@@ -90,9 +142,10 @@ extension MVTLayerBuilder {
         }
         guard let name, let extent, extent > 0, extent <= UInt64(UInt32.max) else { throw .invalidTile("stored layer lacks its name or extent") }
         self.init(name: name, extent: UInt32(extent))
-        self.keyCount = keyCount
-        self.valueCount = valueCount
-        resumed = fields
+        keyCount = keyStarts.count
+        valueCount = valueStarts.count
+        resumed = ResumedFields(tile: keyFields + valueFields, keyStarts: keyStarts, keysEnd: keyFields.count,
+                                valueStarts: valueStarts.map { $0 + keyFields.count }, valuesEnd: keyFields.count + valueFields.count)
         self.features.bytes = features
         self.keyFields = keyFields
         self.valueFields = valueFields

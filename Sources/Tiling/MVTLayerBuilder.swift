@@ -64,7 +64,7 @@ public struct MVTLayerBuilder: Sendable {
             var k = keyRefs.index(for: key, next: UInt32(keyCount))
             if k.inserted {
                 let field = table.keyFields[Int(key)]
-                if let stored = resumed?.keys[field[...]] {
+                if let stored = resumed?.key(field) {
                     keyRefs.set(key, to: stored)
                     k.value = stored
                 } else {
@@ -79,7 +79,7 @@ public struct MVTLayerBuilder: Sendable {
             var v = valueRefs.index(for: value, next: UInt32(valueCount))
             if v.inserted {
                 let field = table.valueFields[Int(value)]
-                if let stored = resumed?.values[field[...]], !table.values[Int(value)].isNaN {
+                if !table.values[Int(value)].isNaN, let stored = resumed?.value(field) {
                     valueRefs.set(value, to: stored)
                     v.value = stored
                 } else {
