@@ -6,7 +6,8 @@
 /// table. A one-feature append into a dense low-zoom tile (tens of thousands of values) then
 /// costs a few scans instead of hashing every value.
 struct ResumedFields: Sendable {
-    /// The stored layer's bytes and the byte offsets where its key and value fields start.
+    /// The stored tile and the byte offsets in it where the layer's key and value fields start
+    /// (each field ends where the next starts; the last at `keysEnd` / `valuesEnd`).
     let tile: [UInt8]
     let keyStarts: [Int]
     let valueStarts: [Int]
@@ -105,7 +106,7 @@ extension MVTLayerBuilder {
         var name: String?, extent: UInt64?
         var section = 0  // 0 version/name, 1 features, 2 keys, 3 values, 4 extent
         var features: [UInt8] = [], keyFields: [UInt8] = [], valueFields: [UInt8] = []
-        var keyStarts: [Int] = [], valueStarts: [Int] = []
+        var keyStarts: [Int] = [], valueStarts: [Int] = [], keysEnd = 0, valuesEnd = 0
         var keysSeen = Set<ArraySlice<UInt8>>()
         var count = 0
         func order(_ s: Int) throws(TilingError) {
@@ -129,12 +130,14 @@ extension MVTLayerBuilder {
                 try order(2)
                 _ = try r.lengthDelimited()
                 guard keysSeen.insert(tile[start..<r.pos]).inserted else { throw .invalidTile("stored layer repeats a key") }
-                keyStarts.append(keyFields.count)
+                keyStarts.append(start)
+                keysEnd = r.pos
                 keyFields.append(contentsOf: tile[start..<r.pos])
             case (4, 2):
                 try order(3)
                 _ = try r.lengthDelimited()
-                valueStarts.append(valueFields.count)
+                valueStarts.append(start)
+                valuesEnd = r.pos
                 valueFields.append(contentsOf: tile[start..<r.pos])
             case (5, 0): try order(4); extent = try r.varint()
             default: throw .invalidTile("stored layer has field \(field) (wire type \(wire)), which tiledrop does not write")
@@ -144,8 +147,7 @@ extension MVTLayerBuilder {
         self.init(name: name, extent: UInt32(extent))
         keyCount = keyStarts.count
         valueCount = valueStarts.count
-        resumed = ResumedFields(tile: keyFields + valueFields, keyStarts: keyStarts, keysEnd: keyFields.count,
-                                valueStarts: valueStarts.map { $0 + keyFields.count }, valuesEnd: keyFields.count + valueFields.count)
+        resumed = ResumedFields(tile: tile, keyStarts: keyStarts, keysEnd: keysEnd, valueStarts: valueStarts, valuesEnd: valuesEnd)
         self.features.bytes = features
         self.keyFields = keyFields
         self.valueFields = valueFields
